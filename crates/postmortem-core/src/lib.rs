@@ -1,0 +1,41 @@
+//! Domain model of the post-mortem system: incidents, post-mortems and their lifecycle,
+//! timelines, contributing factors, action items, reviews and users.
+//!
+//! Everything here is pure: no I/O, no SQL, no HTTP, no files. Values are parsed once at the
+//! edge into types that cannot hold invalid data ("parse, don't validate"), so the store and
+//! the server never re-check a title or a severity.
+
+#[macro_use]
+mod macros;
+
+pub mod action;
+pub mod bundle;
+pub mod error;
+pub mod factor;
+pub mod figures;
+pub mod ids;
+pub mod incident;
+pub mod lifecycle;
+pub mod policy;
+pub mod postmortem;
+pub mod text;
+pub mod timeline;
+pub mod user;
+
+pub use action::{ActionItem, ActionKind, ActionStatus, NewActionItem, Priority};
+pub use bundle::{BundleAction, BundleReview, BundleSection, BundleTimelineEntry, IncidentBundle};
+pub use error::{Collector, ValidationError};
+pub use factor::{ContributingFactor, FactorCategory, NewFactor};
+pub use ids::{ActionId, CommentId, FactorId, IncidentId, ReviewId, TimelineEntryId, UserId};
+pub use incident::{Impact, Incident, IncidentKind, NewIncident, Severity, dedup_names};
+pub use lifecycle::{PostmortemStatus, TransitionError};
+pub use postmortem::{
+    Missing, Postmortem, Review, ReviewComment, ReviewDecision, Section, SectionName, Template,
+    TemplateName, TemplateSection, missing_for_publication,
+};
+pub use text::{Markdown, Name, Title, WebLink};
+pub use timeline::{
+    Marker, MarkerTimes, NewTimelineEntry, Perspective, Source, TimelineEntry, format_date,
+    format_instant, parse_date, parse_instant,
+};
+pub use user::{DisplayName, Handle, Role, User};

@@ -1,0 +1,69 @@
+//! The JSON API under `/api/v1`.
+
+pub(crate) mod admin;
+pub(crate) mod follow_through;
+pub(crate) mod incidents;
+pub(crate) mod lint;
+pub(crate) mod openapi;
+pub(crate) mod schema;
+pub(crate) mod search;
+pub(crate) mod writing;
+
+use crate::auth::ApiUser;
+use crate::{ApiError, AppState};
+use axum::extract::FromRequest;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use postmortem_store::Visibility;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/openapi.json", get(openapi::document))
+        .merge(incidents::routes())
+        .merge(writing::routes())
+        .merge(follow_through::routes())
+        .merge(admin::routes())
+        .merge(search::routes())
+        .merge(lint::routes())
+}
+
+/// A JSON body whose rejections speak the API's error shape.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub(crate) struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let status = match rejection {
+            JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            JsonRejection::JsonSyntaxError(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        ApiError::new(status, "invalid_json", rejection.body_text())
+    }
+}
+
+/// Whose eyes a read is for: admins see everything, others what they may.
+pub(crate) fn visibility(user: &postmortem_core::User) -> Visibility {
+    if user.role.is_admin() {
+        Visibility::Everything
+    } else {
+        Visibility::Person(user.id)
+    }
+}
+
+/// The signed-in person.
+#[utoipa::path(
+    get, path = "/api/v1/me", tag = "people",
+    responses(
+        (status = 200, description = "Who the token or session belongs to", body = schema::UserView),
+        (status = 401, description = "Not signed in", body = schema::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn me(ApiUser(user): ApiUser) -> Json<postmortem_core::User> {
+    Json(user)
+}

@@ -1,0 +1,96 @@
+//! `GET /api/v1/search`: full-text search over the incidents the reader may see, with
+//! highlighted snippets and facet counts.
+
+use super::visibility;
+use crate::auth::ApiUser;
+use crate::{ApiError, AppState};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use postmortem_core::User;
+use postmortem_search::{SearchError, SearchResults, Viewer};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/search", get(search))
+}
+
+/// Query parameters of `GET /api/v1/search`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SearchParams {
+    /// Words, `"phrases"`, `prefix*`, and filters such as `service:checkout`, `team:sre`,
+    /// `severity:SEV1`, `kind:outage`, `status:published`, `factor:capacity`, `owner:dana`,
+    /// `after:2025-01-01`, `before:2026-01-01`.
+    pub q: Option<String>,
+    /// At most 100; 20 by default.
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+impl From<SearchError> for ApiError {
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::Query(query) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", query.to_string())
+            }
+            SearchError::UnknownIncident(_) => ApiError::not_found("incident"),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Runs a search for `user`; blocking index work runs off the async threads.
+pub(crate) async fn run(
+    state: &AppState,
+    user: &User,
+    params: SearchParams,
+) -> Result<SearchResults, ApiError> {
+    let Some(index) = state.search.clone() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "search_unavailable",
+            "search is not running on this server",
+        ));
+    };
+    let viewer = Viewer::from(visibility(user));
+    let query = params.q.unwrap_or_default();
+    let limit = params
+        .limit
+        .unwrap_or(20)
+        .clamp(1, postmortem_search::MAX_LIMIT);
+    let offset = params
+        .offset
+        .unwrap_or(0)
+        .min(postmortem_search::MAX_OFFSET);
+    tokio::task::spawn_blocking(move || index.search(&query, viewer, limit, offset))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)
+}
+
+/// Full-text search with snippets and facets; restricted incidents never appear for people
+/// who may not see them, not even in counts.
+#[utoipa::path(
+    get, path = "/api/v1/search", tag = "search",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "`{total, items: [{incident_id, title, snippet, score}], facets}`", body = Object),
+        (status = 400, description = "The query cannot be read; the message says why", body = super::schema::ErrorBody),
+        (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
+        (status = 503, description = "Search is not running on this server", body = super::schema::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Json<SearchResults>, ApiError> {
+    let Query(params) = params
+        .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text()))?;
+    Ok(Json(run(&state, &user, params).await?))
+}

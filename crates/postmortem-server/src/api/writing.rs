@@ -1,0 +1,339 @@
+//! Writing a post-mortem through the API: sections with conflict-safe saves, timeline entries,
+//! contributing factors, action items, lifecycle transitions and review comments. Every
+//! handler here only translates HTTP to a [`Service`] call and back.
+
+use super::ApiJson;
+use super::incidents::etag;
+use super::schema::{
+    ActionView, CommentView, ErrorBody, FactorView, PostmortemSaved, Resolved, TimelineEntryView,
+    Transition,
+};
+use crate::auth::ApiUser;
+use crate::service::{
+    ActionInput, ActionPatch, CommentInput, FactorInput, SaveResult, Service, TimelineInput,
+    TransitionInput,
+};
+use crate::{ApiError, AppState};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use postmortem_core::{ActionId, CommentId, IncidentId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/incidents/{id}/postmortem", patch(save_sections))
+        .route("/incidents/{id}/postmortem/transitions", post(transition))
+        .route("/incidents/{id}/timeline", post(add_timeline_entry))
+        .route("/incidents/{id}/factors", post(add_factor))
+        .route("/incidents/{id}/actions", post(add_action))
+        .route("/actions/{id}", patch(update_action))
+        .route("/incidents/{id}/comments", post(add_comment))
+        .route("/incidents/{id}/events", get(crate::live::api_events))
+        .route(
+            "/incidents/{id}/comments/{comment_id}/resolve",
+            post(resolve_comment),
+        )
+}
+
+/// The body of `PATCH /api/v1/incidents/{id}/postmortem`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SectionsInput {
+    /// Section name to its whole new Markdown text; sections not named stay as they are.
+    pub sections: BTreeMap<String, String>,
+}
+
+/// Reads the incident version a writer started from out of `If-Match: "v12"`; `None` when
+/// the header is absent, which the service refuses after checking who is asking.
+fn base_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(raw) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    raw.to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/"))
+        .and_then(|v| v.strip_prefix("\"v"))
+        .and_then(|v| v.strip_suffix('"'))
+        .and_then(|v| v.parse::<i64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_if_match",
+                "`If-Match` must be an ETag this server handed out, such as \"v12\"",
+            )
+        })
+}
+
+fn with_etag(mut response: Response, version: i64) -> Response {
+    response.headers_mut().insert(
+        header::ETAG,
+        etag(version).parse().expect("an ETag is a valid header"),
+    );
+    response
+}
+
+/// Saves post-mortem sections against the version in `If-Match`.
+#[utoipa::path(
+    patch, path = "/api/v1/incidents/{id}/postmortem", tag = "post-mortem",
+    params(("id" = i64, Path, description = "The incident"),
+           ("If-Match" = String, Header, description = "The ETag the writer started from, such as \"v12\"")),
+    request_body = SectionsInput,
+    responses(
+        (status = 200, description = "Saved; the new ETag is in the `ETag` header", body = PostmortemSaved),
+        (status = 400, description = "`If-Match` is not an ETag of this server", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Viewers may not write", body = ErrorBody),
+        (status = 404, description = "No such incident, or restricted", body = ErrorBody),
+        (status = 412, description = "Sections changed since the base version; `details` lists each with its current text, version and who saved it", body = ErrorBody),
+        (status = 422, description = "A section not in the template, or invalid text", body = ErrorBody),
+        (status = 428, description = "`If-Match` is missing", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn save_sections(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SectionsInput>,
+) -> Result<Response, ApiError> {
+    let service = Service::new(&state, &user);
+    let id = IncidentId::new(id);
+    // A malformed `If-Match` is only reported to someone who may see the incident, so that
+    // a restricted incident is a 404 whatever the headers say.
+    let base = match base_version(&headers) {
+        Ok(base) => base,
+        Err(error) => {
+            service.incident(id).await?;
+            return Err(error);
+        }
+    };
+    match service.save_sections(id, base, body.sections).await? {
+        SaveResult::Saved { version } => Ok(with_etag(
+            Json(json!({"version": version, "etag": etag(version)})).into_response(),
+            version,
+        )),
+        SaveResult::Refused {
+            current_version,
+            conflicts,
+        } => {
+            let details: Vec<Value> = conflicts
+                .iter()
+                .map(|c| {
+                    json!({
+                        "section": c.section,
+                        "current_text": c.current_text,
+                        "current_version": c.current_version,
+                        "updated_by": c.updated_by.as_ref().map(|u| json!({"id": u.id, "handle": u.handle, "display_name": u.display_name})),
+                    })
+                })
+                .collect();
+            let names: Vec<&str> = conflicts.iter().map(|c| c.section.as_str()).collect();
+            let message = if names.is_empty() {
+                format!(
+                    "the incident is at version {current_version}, older than the one you sent; read it again"
+                )
+            } else {
+                format!(
+                    "nothing was saved: {} changed after version {}; merge with the current text in `details` and save again with If-Match {}",
+                    names.join(", "),
+                    base.unwrap_or_default(),
+                    etag(current_version)
+                )
+            };
+            let error = ApiError::new(StatusCode::PRECONDITION_FAILED, "edit_conflict", message)
+                .with_details(Value::Array(details));
+            Ok(with_etag(error.into_response(), current_version))
+        }
+    }
+}
+
+/// Moves the post-mortem through its lifecycle.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/postmortem/transitions", tag = "post-mortem",
+    params(("id" = i64, Path, description = "The incident")),
+    request_body = TransitionInput,
+    responses(
+        (status = 200, description = "The new status", body = Transition),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The role may not make this move", body = ErrorBody),
+        (status = 404, description = "No such incident, or restricted", body = ErrorBody),
+        (status = 422, description = "An illegal transition, missing reviewers or reason, or (when publishing) each unmet check as `details: [{code, message}]`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn transition(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<TransitionInput>,
+) -> Result<Response, ApiError> {
+    let moved = Service::new(&state, &user)
+        .transition(IncidentId::new(id), body)
+        .await?;
+    Ok(with_etag(
+        Json(json!({"status": moved.status, "version": moved.version})).into_response(),
+        moved.version,
+    ))
+}
+
+/// Adds a timeline entry.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/timeline", tag = "timeline",
+    params(("id" = i64, Path, description = "The incident")),
+    request_body = TimelineInput,
+    responses(
+        (status = 201, description = "The new entry", body = TimelineEntryView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Viewers may not write", body = ErrorBody),
+        (status = 404, description = "No such incident, or restricted", body = ErrorBody),
+        (status = 422, description = "Invalid input, such as an instant without a time zone", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn add_timeline_entry(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<TimelineInput>,
+) -> Result<Response, ApiError> {
+    let entry = Service::new(&state, &user)
+        .add_timeline_entry(IncidentId::new(id), body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(entry)).into_response())
+}
+
+/// Adds a contributing factor.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/factors", tag = "factors",
+    params(("id" = i64, Path, description = "The incident")),
+    request_body = FactorInput,
+    responses(
+        (status = 201, description = "The new factor", body = FactorView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Viewers may not write", body = ErrorBody),
+        (status = 404, description = "No such incident, or restricted", body = ErrorBody),
+        (status = 422, description = "A category outside the taxonomy, or an empty description", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn add_factor(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<FactorInput>,
+) -> Result<Response, ApiError> {
+    let factor = Service::new(&state, &user)
+        .add_factor(IncidentId::new(id), body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(factor)).into_response())
+}
+
+/// Adds an action item.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/actions", tag = "actions",
+    params(("id" = i64, Path, description = "The incident")),
+    request_body = ActionInput,
+    responses(
+        (status = 201, description = "The new action item", body = ActionView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Viewers may not write", body = ErrorBody),
+        (status = 404, description = "No such incident, or restricted", body = ErrorBody),
+        (status = 422, description = "Invalid input, such as an unknown owner", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn add_action(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ActionInput>,
+) -> Result<Response, ApiError> {
+    let action = Service::new(&state, &user)
+        .add_action(IncidentId::new(id), body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(action)).into_response())
+}
+
+/// Changes an action item's status, owner, due date or verification note.
+#[utoipa::path(
+    patch, path = "/api/v1/actions/{id}", tag = "actions",
+    params(("id" = i64, Path, description = "The action item")),
+    request_body = ActionPatch,
+    responses(
+        (status = 200, description = "The action item as it now is", body = ActionView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Viewers may not write", body = ErrorBody),
+        (status = 404, description = "No such action item, or its incident is restricted", body = ErrorBody),
+        (status = 422, description = "Invalid input, such as `wont_do` without a reason", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn update_action(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ActionPatch>,
+) -> Result<Json<postmortem_core::ActionItem>, ApiError> {
+    let action = Service::new(&state, &user)
+        .update_action(ActionId::new(id), body)
+        .await?;
+    Ok(Json(action))
+}
+
+/// A reviewer comments on a section.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/comments", tag = "review",
+    params(("id" = i64, Path, description = "The incident")),
+    request_body = CommentInput,
+    responses(
+        (status = 201, description = "The new comment", body = CommentView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only reviewers and admins comment", body = ErrorBody),
+        (status = 404, description = "No such incident, or restricted", body = ErrorBody),
+        (status = 422, description = "A section not in the template, or an empty body", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn add_comment(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<CommentInput>,
+) -> Result<Response, ApiError> {
+    let comment = Service::new(&state, &user)
+        .add_comment(IncidentId::new(id), body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(comment)).into_response())
+}
+
+/// An author marks a review comment resolved.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/comments/{comment_id}/resolve", tag = "review",
+    params(("id" = i64, Path, description = "The incident"),
+           ("comment_id" = i64, Path, description = "The comment")),
+    responses(
+        (status = 200, description = "Resolved", body = Resolved),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Viewers may not resolve comments", body = ErrorBody),
+        (status = 404, description = "No such incident or comment, or restricted", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn resolve_comment(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((id, comment_id)): Path<(i64, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    Service::new(&state, &user)
+        .resolve_comment(IncidentId::new(id), CommentId::new(comment_id))
+        .await?;
+    Ok(Json(json!({"id": comment_id, "resolved": true})))
+}

@@ -1,0 +1,245 @@
+//! Who is asking: API requests carry `Authorization: Bearer TOKEN`, browsers a session
+//! cookie set by the sign-in form. Extractors turn either into the signed-in [`User`].
+
+use crate::accounts::{secret_hash, verify_password};
+use crate::pages::layout;
+use crate::{ApiError, AppState};
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::{StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use maud::html;
+use postmortem_core::{Handle, User};
+use postmortem_store::NewSession;
+use serde::Deserialize;
+
+pub(crate) const SESSION_COOKIE: &str = "pm_session";
+
+/// The person behind an API request. Without valid credentials the request is answered 401.
+#[derive(Debug, Clone)]
+pub struct ApiUser(pub User);
+
+/// The person behind a page request. Without a session the browser goes to `/login`.
+#[derive(Debug, Clone)]
+pub struct PageUser(pub User);
+
+async fn user_from_parts(parts: &Parts, state: &AppState) -> Result<Option<User>, ApiError> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or_else(ApiError::unauthenticated)?;
+        return Ok(state.store.user_by_token_hash(&secret_hash(token)).await?);
+    }
+    let jar = CookieJar::from_headers(&parts.headers);
+    match jar.get(SESSION_COOKIE) {
+        Some(cookie) => Ok(state
+            .store
+            .user_by_session_hash(&secret_hash(cookie.value()))
+            .await?),
+        None => Ok(None),
+    }
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        user_from_parts(parts, state)
+            .await?
+            .map(ApiUser)
+            .ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match user_from_parts(parts, state).await {
+            Ok(Some(user)) => Ok(PageUser(user)),
+            Ok(None) => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let target = format!("/login?next={}", form_urlencode(next));
+                Err(Redirect::to(&target).into_response())
+            }
+            Err(error) => Err(error.into_response()),
+        }
+    }
+}
+
+fn form_urlencode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Only same-site paths are followed after sign-in, so `next` cannot send people elsewhere.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path
+        }
+        _ => "/",
+    }
+}
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+}
+
+#[derive(Debug, Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, ApiError> {
+    let first_run = state.store.count_users().await? == 0;
+    Ok(login_form(query.next.as_deref(), None, first_run).into_response())
+}
+
+fn login_form(next: Option<&str>, error: Option<&str>, first_run: bool) -> maud::Markup {
+    layout(
+        "Sign in",
+        None,
+        html! {
+            h1 { "Sign in" }
+            @if first_run {
+                div.notice role="status" {
+                    p { "There are no accounts yet. Create the first admin on the server's command line:" }
+                    pre { code { "postmortem user create admin --name \"Your Name\" --role admin --password-stdin" } }
+                }
+            }
+            @if let Some(error) = error {
+                p.error role="alert" { (error) }
+            }
+            form method="post" action="/login" {
+                input type="hidden" name="next" value=(safe_next(next));
+                p {
+                    label for="handle" { "Handle" }
+                    input #handle name="handle" type="text" autocomplete="username" required autofocus;
+                }
+                p {
+                    label for="password" { "Password" }
+                    input #password name="password" type="password" autocomplete="current-password" required;
+                }
+                button type="submit" { "Sign in" }
+            }
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    handle: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// A hash to verify against when the handle is unknown, so that a wrong handle takes as long
+/// as a wrong password and does not reveal which handles exist.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5sFsa8FE6nKzbb9k8CJMgTkhxcK8f4Jbi3ZltCO/S1Q";
+
+async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let refused = || {
+        let message = "That handle and password do not match an account.";
+        (
+            StatusCode::UNAUTHORIZED,
+            login_form(form.next.as_deref(), Some(message), false),
+        )
+            .into_response()
+    };
+    let Ok(handle) = Handle::parse(&form.handle) else {
+        verify_password(&form.password, DUMMY_HASH);
+        return Ok(refused());
+    };
+    let credentials = state.store.credentials(&handle).await?;
+    let user = match credentials {
+        Some((user, Some(hash))) if verify_password(&form.password, &hash) => user,
+        _ => {
+            verify_password(&form.password, DUMMY_HASH);
+            return Ok(refused());
+        }
+    };
+    let secret = crate::accounts::new_secret();
+    let expires_at =
+        time::OffsetDateTime::now_utc() + time::Duration::hours(state.settings.session_hours);
+    state
+        .store
+        .create_session(NewSession {
+            user_id: user.id,
+            session_hash: secret_hash(&secret),
+            expires_at,
+        })
+        .await?;
+    let cookie = Cookie::build((SESSION_COOKIE, secret))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.cookie_secure)
+        .max_age(time::Duration::hours(state.settings.session_hours))
+        .build();
+    let next = safe_next(form.next.as_deref()).to_owned();
+    Ok((jar.add(cookie), Redirect::to(&next)).into_response())
+}
+
+async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        state
+            .store
+            .delete_session(&secret_hash(cookie.value()))
+            .await?;
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_same_site_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/incidents/4")), "/incidents/4");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn the_dummy_hash_is_a_valid_argon2_hash() {
+        assert!(argon2::password_hash::PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+}

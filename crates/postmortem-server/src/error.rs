@@ -1,0 +1,120 @@
+//! The one error type of the API: a stable machine-readable code, an HTTP status and a human
+//! message, rendered as `{"error": {"code", "message", "details"}}`. Server-side failures are
+//! logged in full and answered with a generic message, so internals never leak.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use postmortem_core::ValidationError;
+use postmortem_store::StoreError;
+use serde_json::{Value, json};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Value,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+
+    #[must_use]
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in, or send `Authorization: Bearer TOKEN` (create a token with `postmortem user create ... --token`)",
+        )
+    }
+
+    pub fn forbidden(what: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("your role may not {what}"),
+        )
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    /// Refused input: every field that was wrong, each with its rule.
+    pub fn invalid(errors: Vec<ValidationError>) -> Self {
+        let message = errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        let details: Vec<Value> = errors
+            .iter()
+            .map(|e| json!({"field": e.field(), "rule": e.rule()}))
+            .collect();
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
+            .with_details(Value::Array(details))
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on the server; the details are in its log",
+        )
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        Self::invalid(vec![error])
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => Self::not_found(what),
+            StoreError::Duplicate(message) => Self::new(StatusCode::CONFLICT, "duplicate", message),
+            StoreError::VersionConflict { .. } => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                "version_conflict",
+                error.to_string(),
+            ),
+            StoreError::Invalid(validation) => Self::invalid(vec![validation]),
+            StoreError::Transition(transition) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "illegal_transition",
+                transition.to_string(),
+            ),
+            StoreError::InvalidCursor(_) => {
+                Self::new(StatusCode::BAD_REQUEST, "invalid_cursor", error.to_string())
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body =
+            json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
+        (self.status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,46 @@
+//! The HTTP face of the post-mortem system: the JSON API under `/api/v1`, the server-rendered
+//! pages, sign-in with passwords, sessions and API tokens, and health checks.
+//!
+//! [`app`] builds the whole router from an [`AppState`] without binding a socket, so tests
+//! drive it directly; [`serve`] binds it to a listener and shuts down on a signal.
+
+pub mod accounts;
+mod api;
+mod auth;
+mod error;
+mod health;
+mod live;
+mod pages;
+mod service;
+mod similar;
+mod state;
+
+pub use error::ApiError;
+pub use state::{AppState, Settings};
+
+use axum::Router;
+use std::future::Future;
+use tower_http::trace::TraceLayer;
+
+/// The whole application: API, pages and health checks.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .merge(auth::routes())
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then lets requests in
+/// flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

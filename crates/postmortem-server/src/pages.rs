@@ -1,0 +1,107 @@
+//! Server-rendered pages: plain HTML forms and links that work without JavaScript, with
+//! accessible labels, and one stylesheet.
+
+mod admin;
+mod editor;
+mod follow_through;
+mod forms;
+mod home;
+mod incident;
+pub(crate) mod markdown;
+mod new_incident;
+mod search;
+mod submit;
+
+use crate::AppState;
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use maud::{DOCTYPE, Markup, html};
+use postmortem_core::User;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::page))
+        .route(
+            "/incidents/new",
+            get(new_incident::page).post(new_incident::submit),
+        )
+        .route("/incidents/{id}", get(incident::page))
+        .route(
+            "/incidents/{id}/edit",
+            get(editor::page).post(editor::submit),
+        )
+        .route("/incidents/{id}/fragments/{part}", get(incident::fragment))
+        .route("/incidents/{id}/events", get(crate::live::api_events))
+        .route("/follow-through", get(follow_through::page))
+        .route("/figures", get(follow_through::figures))
+        .route("/search", get(search::page))
+        .route("/admin/webhooks", get(admin::page).post(admin::create))
+        .merge(submit::routes())
+        .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.css"),
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.js"),
+    )
+}
+
+/// The frame of every page: skip link, header with the signed-in person, main content.
+pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · postmortem" }
+                link rel="stylesheet" href="/static/app.css";
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    a.brand href="/" { "postmortem" }
+                    @if let Some(user) = user {
+                        nav aria-label="Main" {
+                            a href="/" { "Incidents" }
+                            " "
+                            a href="/incidents/new" { "New incident" }
+                            " "
+                            a href="/follow-through" { "Follow-through" }
+                            " "
+                            a href="/figures" { "Figures" }
+                            @if user.role.is_admin() { " " a href="/admin/webhooks" { "Webhooks" } }
+                        }
+                        form.quicksearch method="get" action="/search" role="search" {
+                            label for="quick-q" class="visually-hidden" { "Search incidents" }
+                            input #quick-q name="q" type="search" placeholder="Search incidents";
+                            button type="submit" { "Search" }
+                        }
+                        form.signout method="post" action="/logout" {
+                            span { (user.display_name) " (" (user.role) ")" }
+                            button type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main #main { (body) }
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Follow-through pages: `/follow-through` (my actions, overdue by team and owner, reviews
+//! owed, recently completed with their verification) and `/figures` (per-team figures as SVG
+//! charts, each with the same numbers as a table for screen readers and copying).
+
+use super::layout;
+use crate::api::follow_through::{ActionParams, today};
+use crate::api::visibility;
+use crate::auth::PageUser;
+use crate::{ApiError, AppState};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use postmortem_core::figures::{Figures, TeamFigures, follow_through};
+use postmortem_core::format_date;
+use postmortem_store::ActionListItem;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ViewParams {
+    view: Option<String>,
+    team: Option<String>,
+}
+
+const VIEWS: [(&str, &str); 4] = [
+    ("mine", "My actions"),
+    ("overdue", "Overdue by team and owner"),
+    ("owed", "Reviews owed"),
+    ("completed", "Recently completed"),
+];
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Query(params): Query<ViewParams>,
+) -> Result<Response, ApiError> {
+    let view = params
+        .view
+        .as_deref()
+        .filter(|v| VIEWS.iter().any(|(k, _)| k == v))
+        .unwrap_or("mine");
+    let team = params.team.clone().filter(|t| !t.trim().is_empty());
+    let tabs = html! {
+        nav.tabs aria-label="Follow-through views" {
+            @for (key, label) in VIEWS {
+                a href={ "/follow-through?view=" (key) } aria-current=[(key == view).then_some("page")] { (label) }
+            }
+            " · " a href="/figures" { "Figures" }
+        }
+    };
+    let content = match view {
+        "owed" => owed_view(&state, &user).await?,
+        "overdue" | "completed" | "mine" => {
+            let params = ActionParams {
+                owner: (view == "mine").then(|| "me".to_owned()),
+                team: team.clone(),
+                status: (view == "completed").then(|| "done".to_owned()),
+                overdue: Some(view == "overdue"),
+                sort: (view == "completed").then(|| "completed".to_owned()),
+                limit: Some(500),
+                offset: None,
+            };
+            let query = match params.into_query(&state, &user).await {
+                Ok(query) => query,
+                Err(error) => return Ok((error.status, layout("Follow-through", Some(&user), html! { h1 { "Follow-through" } (tabs) p.error role="alert" { (error.message) } })).into_response()),
+            };
+            let page = state.store.list_actions(&query).await?;
+            match view {
+                "overdue" => overdue_view(&page.items, page.total, team.as_deref()),
+                "completed" => completed_view(&page.items),
+                _ => actions_table("Open and recent items you own", &page.items, page.total),
+            }
+        }
+        _ => unreachable!("the view was checked against VIEWS"),
+    };
+    let body = html! { h1 { "Follow-through" } (tabs) (content) };
+    Ok(layout("Follow-through", Some(&user), body).into_response())
+}
+
+fn actions_table(caption: &str, items: &[ActionListItem], total: i64) -> Markup {
+    html! {
+        table {
+            caption { (caption) " (" (total) ")" }
+            thead { tr { th scope="col" { "Action" } th scope="col" { "Incident" } th scope="col" { "Owner" } th scope="col" { "Team" } th scope="col" { "Status" } th scope="col" { "Due" } } }
+            tbody {
+                @for item in items {
+                    tr {
+                        td { (item.action.title.as_str()) }
+                        td { a href={ "/incidents/" (item.action.incident_id) } { (item.incident_title) } }
+                        td { (item.owner_handle.as_deref().unwrap_or("unassigned")) }
+                        td { @if let Some(team) = &item.action.team { (team) } }
+                        td { (item.action.status.as_str().replace('_', " ")) }
+                        td {
+                            @if let Some(due) = item.action.due_on { (format_date(due)) }
+                            @if item.overdue { " " span.badge.sev1 { "overdue" } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn overdue_view(items: &[ActionListItem], total: i64, team: Option<&str>) -> Markup {
+    let mut by_team: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for item in items {
+        let team = item
+            .action
+            .team
+            .as_ref()
+            .map_or_else(|| "no team".to_owned(), ToString::to_string);
+        let owner = item
+            .owner_handle
+            .clone()
+            .unwrap_or_else(|| "unassigned".to_owned());
+        *by_team.entry(team).or_default().entry(owner).or_default() += 1;
+    }
+    html! {
+        form.filters method="get" action="/follow-through" {
+            input type="hidden" name="view" value="overdue";
+            p { label for="team" { "Team" } input #team name="team" type="text" value=(team.unwrap_or("")); }
+            p { button type="submit" { "Show" } }
+        }
+        h2 { "By team and owner" }
+        table {
+            caption { "Overdue action items per owner" }
+            thead { tr { th scope="col" { "Team" } th scope="col" { "Owner" } th scope="col" { "Overdue" } } }
+            tbody { @for (team, owners) in &by_team { @for (owner, n) in owners { tr { td { (team) } td { (owner) } td { (n) } } } } }
+        }
+        h2 { "Items" }
+        (actions_table("Overdue action items, longest overdue first", items, total))
+    }
+}
+
+fn completed_view(items: &[ActionListItem]) -> Markup {
+    html! {
+        h2 { "Recently completed, and how we know they changed the system" }
+        ul.completed {
+            @for item in items {
+                li {
+                    strong { (item.action.title.as_str()) } " — "
+                    a href={ "/incidents/" (item.action.incident_id) } { (item.incident_title) }
+                    @if let Some(at) = item.action.completed_at { ", done " (format_date(at.date())) }
+                    @match &item.action.verification {
+                        Some(verification) => p { "Verified: " (verification) },
+                        None => p.muted { "No verification note yet." },
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn owed_view(state: &AppState, user: &postmortem_core::User) -> Result<Markup, ApiError> {
+    let today = today(state);
+    let owed = state.store.owed_postmortems(visibility(user)).await?;
+    let n_overdue = owed
+        .iter()
+        .filter(|s| s.due_on.is_some_and(|d| d < today))
+        .count();
+    Ok(html! {
+        table {
+            caption { "Post-mortems owed (" (owed.len()) ", " (n_overdue) " overdue), soonest due first" }
+            thead { tr { th scope="col" { "Incident" } th scope="col" { "Teams" } th scope="col" { "Status" } th scope="col" { "Due" } } }
+            tbody {
+                @for summary in &owed {
+                    tr {
+                        td { a href={ "/incidents/" (summary.incident.id) } { (summary.incident.title) } }
+                        td { @for (n, team) in summary.incident.teams.iter().enumerate() { @if n > 0 { ", " } (team) } }
+                        td { (summary.status.as_str().replace('_', " ")) }
+                        td {
+                            @if let Some(due) = summary.due_on { (format_date(due)) @if due < today { " " span.badge.sev1 { "overdue" } } }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "n/a".to_owned(), |s| format!("{:.0}%", s * 100.0))
+}
+
+fn days(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |d| format!("{d:.1} d"))
+}
+
+/// A horizontal bar chart as SVG, one bar per team, with its numbers as the accessible name.
+fn bar_chart(
+    id: &str,
+    title: &str,
+    teams: &[TeamFigures],
+    value: impl Fn(&Figures) -> Option<f64>,
+    label: impl Fn(f64) -> String,
+) -> Markup {
+    let rows: Vec<(&str, f64)> = teams
+        .iter()
+        .filter_map(|t| value(&t.figures).map(|v| (t.team.as_str(), v)))
+        .collect();
+    let max = rows
+        .iter()
+        .map(|(_, v)| *v)
+        .fold(0.0_f64, f64::max)
+        .max(f64::EPSILON);
+    let (label_width, bar_width, row_height) = (150.0, 360.0, 22.0);
+    let height = row_height * rows.len() as f64 + 10.0;
+    html! {
+        figure {
+            svg role="img" aria-labelledby=(id) width=(label_width + bar_width + 80.0) height=(height) viewBox={ "0 0 " (label_width + bar_width + 80.0) " " (height) } {
+                title id=(id) { (title) }
+                @for (n, (team, v)) in rows.iter().enumerate() {
+                    @let y = n as f64 * row_height + 4.0;
+                    text x=(label_width - 6.0) y=(y + 14.0) text-anchor="end" font-size="13" { (team) }
+                    rect x=(label_width) y=(y) width=(((v / max) * bar_width).max(1.0)) height=(row_height - 6.0) fill="#1f5fbf" {}
+                    text x=(label_width + (v / max) * bar_width + 6.0) y=(y + 14.0) font-size="13" { (label(*v)) }
+                }
+            }
+            figcaption { (title) }
+        }
+    }
+}
+
+pub(crate) async fn figures(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+) -> Result<Response, ApiError> {
+    let (actions, publications) = state.store.follow_through_facts(visibility(&user)).await?;
+    let (overall, teams) = follow_through(&actions, &publications, today(&state));
+    let body = html! {
+        h1 { "Follow-through figures" }
+        p { "As of " (format_date(today(&state))) ", over every incident you may see. "
+            a href="/follow-through?view=overdue" { "See the overdue items" } "." }
+        dl.facts {
+            dt { "Actions done on time" } dd { (percent(overall.done_on_time_share)) }
+            dt { "Median age of open actions" } dd { (days(overall.median_open_age_days)) " (" (overall.n_open) " open, " (overall.n_overdue) " overdue)" }
+            dt { "Closed as won't do" } dd { (percent(overall.wont_do_share)) }
+            dt { "Resolved to published, median" } dd { (days(overall.median_days_resolved_to_published)) " (" (overall.n_published) " published)" }
+        }
+        h2 { "Per team" }
+        (bar_chart("chart-on-time", "Share of action items done by their due date", &teams, |f| f.done_on_time_share, |v| format!("{:.0}%", v * 100.0)))
+        (bar_chart("chart-age", "Median age of open action items, in days", &teams, |f| f.median_open_age_days, |v| format!("{v:.0} d")))
+        (bar_chart("chart-publish", "Median days from resolution to published post-mortem", &teams, |f| f.median_days_resolved_to_published, |v| format!("{v:.1} d")))
+        table {
+            caption { "The same figures as a table" }
+            thead { tr { th scope="col" { "Team" } th scope="col" { "Done on time" } th scope="col" { "Median open age" } th scope="col" { "Won't do" } th scope="col" { "Resolved to published" } th scope="col" { "Open" } th scope="col" { "Overdue" } } }
+            tbody { @for team in &teams { tr {
+                td { (team.team) } td { (percent(team.figures.done_on_time_share)) } td { (days(team.figures.median_open_age_days)) }
+                td { (percent(team.figures.wont_do_share)) } td { (days(team.figures.median_days_resolved_to_published)) }
+                td { (team.figures.n_open) } td { (team.figures.n_overdue) }
+            } } }
+        }
+    };
+    Ok(layout("Figures", Some(&user), body).into_response())
+}

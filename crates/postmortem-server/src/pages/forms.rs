@@ -1,0 +1,214 @@
+//! What every HTML form shares: the submitted fields, the CSRF token and `Origin` check, and
+//! a refused submission kept with its values and per-field errors so the page can show it
+//! again without losing what was typed.
+
+use crate::ApiError;
+use crate::accounts::secret_hash;
+use crate::auth::SESSION_COOKIE;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum_extra::extract::cookie::CookieJar;
+use maud::{Markup, html};
+use serde_json::Value;
+
+/// The fields of a submitted form, in order, with repeated names kept (a multiple select
+/// sends one pair per chosen option).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of a field, or the empty string when it was not sent.
+    pub(crate) fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// A field's value when it was sent and is not blank.
+    pub(crate) fn given(&self, name: &str) -> Option<String> {
+        Some(self.get(name)).filter(|v| !v.trim().is_empty())
+    }
+
+    /// Every value of a repeated field.
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Whether a checkbox was ticked.
+    pub(crate) fn ticked(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+}
+
+/// The CSRF token of a browser session: derived from the session secret, so it needs no
+/// storage, differs per session, and cannot be computed by another site.
+pub(crate) fn csrf_token(headers: &HeaderMap) -> String {
+    CookieJar::from_headers(headers)
+        .get(SESSION_COOKIE)
+        .map(|cookie| secret_hash(&format!("csrf:{}", cookie.value())))
+        .unwrap_or_default()
+}
+
+/// The hidden field every state-changing form carries.
+pub(crate) fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
+/// Refuses a form that did not come from one of our pages: the CSRF token must match the
+/// session's, and an `Origin`, when the browser sends one, must be this host.
+pub(crate) fn check_origin_and_token(headers: &HeaderMap, fields: &Fields) -> Result<(), ApiError> {
+    let refused = |why: &str| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            format!("{why}; reload the page and submit the form again"),
+        )
+    };
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin_host = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, rest)| rest);
+        if host.is_none() || origin_host != host {
+            return Err(refused("the form was sent from another site"));
+        }
+    }
+    let expected = csrf_token(headers);
+    if expected.is_empty() || fields.get("csrf") != expected {
+        return Err(refused(
+            "the form's security token does not match your session",
+        ));
+    }
+    Ok(())
+}
+
+/// A refused submission of one form: what was typed and what was wrong with it.
+#[derive(Debug, Clone)]
+pub(crate) struct Problem {
+    /// Which form on the page was refused, such as `timeline`.
+    pub form: &'static str,
+    pub fields: Fields,
+    pub status: StatusCode,
+    pub message: String,
+    /// Field name to what was wrong with it.
+    pub errors: Vec<(String, String)>,
+    /// The unmet checks of the completeness check, when publishing was refused.
+    pub missing: Vec<String>,
+}
+
+impl Problem {
+    pub(crate) fn new(form: &'static str, fields: Fields, error: ApiError) -> Self {
+        let mut errors = Vec::new();
+        let mut missing = Vec::new();
+        if let Value::Array(details) = &error.details {
+            for detail in details {
+                if let (Some(field), Some(rule)) =
+                    (detail["field"].as_str(), detail["rule"].as_str())
+                {
+                    // `services[2]` and `sections.summary` belong to the form's `services`
+                    // and `summary` fields.
+                    let field = field.split('[').next().unwrap_or(field);
+                    let field = field.rsplit('.').next().unwrap_or(field);
+                    errors.push((field.to_owned(), rule.to_owned()));
+                } else if let Some(message) = detail["message"].as_str() {
+                    missing.push(message.to_owned());
+                }
+            }
+        }
+        Self {
+            form,
+            fields,
+            status: error.status,
+            message: error.message,
+            errors,
+            missing,
+        }
+    }
+}
+
+/// Looks up what a form should show: the typed values and errors when this form was refused,
+/// defaults otherwise.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FormView<'a> {
+    form: &'static str,
+    problem: Option<&'a Problem>,
+}
+
+impl<'a> FormView<'a> {
+    pub(crate) fn of(form: &'static str, problem: Option<&'a Problem>) -> Self {
+        Self {
+            form,
+            problem: problem.filter(|p| p.form == form),
+        }
+    }
+
+    pub(crate) fn refused(&self) -> Option<&'a Problem> {
+        self.problem
+    }
+
+    /// The typed value of a field, or `default` when the form is fresh.
+    pub(crate) fn value(&self, name: &str, default: &str) -> String {
+        match self.problem {
+            Some(problem) => problem.fields.get(name),
+            None => default.to_owned(),
+        }
+    }
+
+    pub(crate) fn ticked(&self, name: &str, default: bool) -> bool {
+        match self.problem {
+            Some(problem) => problem.fields.ticked(name),
+            None => default,
+        }
+    }
+
+    pub(crate) fn error(&self, name: &str) -> Option<String> {
+        let problem = self.problem?;
+        let messages: Vec<&str> = problem
+            .errors
+            .iter()
+            .filter(|(field, _)| field == name)
+            .map(|(_, rule)| rule.as_str())
+            .collect();
+        (!messages.is_empty()).then(|| messages.join("; "))
+    }
+
+    /// The id of a field's error message, for `aria-describedby`.
+    pub(crate) fn error_id(&self, name: &str) -> String {
+        format!("{}-{name}-error", self.form)
+    }
+
+    /// The id of a field, unique on the page.
+    pub(crate) fn id(&self, name: &str) -> String {
+        format!("{}-{name}", self.form)
+    }
+
+    /// A field's error, shown under it and announced by screen readers.
+    pub(crate) fn error_text(&self, name: &str) -> Markup {
+        html! {
+            @if let Some(message) = self.error(name) {
+                span.field-error id=(self.error_id(name)) { (message) }
+            }
+        }
+    }
+
+    /// The summary of a refused form: its message, and errors not tied to a shown field.
+    pub(crate) fn summary(&self) -> Markup {
+        html! {
+            @if let Some(problem) = self.problem {
+                div.error role="alert" tabindex="-1" id={ (self.form) "-problem" } {
+                    p { (problem.message) }
+                    @if !problem.missing.is_empty() {
+                        ul { @for item in &problem.missing { li { (item) } } }
+                    }
+                }
+            }
+        }
+    }
+}

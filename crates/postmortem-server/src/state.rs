@@ -1,0 +1,64 @@
+//! What every request handler shares: the store and the settings.
+
+use postmortem_core::policy::Policy;
+use postmortem_store::Store;
+use std::sync::Arc;
+
+/// Settings the server reads once at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Mark cookies `Secure`; set when the server is reached over TLS.
+    pub cookie_secure: bool,
+    /// How long a browser session lasts.
+    pub session_hours: i64,
+    /// How many severity levels the organisation uses (SEV1..SEVn).
+    pub severity_levels: u8,
+    /// When a post-mortem is owed: `[policy]` of `postmortem.toml`, or the built-in rules.
+    pub policy: Policy,
+    /// How the blameless-language checker is tuned: `[lint]` of `postmortem.toml`. Used for
+    /// live hints, the review count and the publish check alike, so they never disagree.
+    pub lint: postmortem_lint::LintConfig,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            cookie_secure: false,
+            session_hours: 12,
+            severity_levels: postmortem_core::Severity::DEFAULT_LEVELS,
+            policy: Policy::default(),
+            lint: postmortem_lint::LintConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
+    /// The broadcast of the change feed to live pages.
+    pub live: Arc<crate::live::Live>,
+    /// This node's search index, derived from the store; `None` when search is off.
+    pub search: Option<Arc<postmortem_search::SearchIndex>>,
+    /// Similar incidents per incident and reader, valid while the index is unchanged.
+    pub similar: Arc<crate::similar::SimilarCache>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+            live: Arc::default(),
+            search: None,
+            similar: Arc::default(),
+        }
+    }
+
+    /// The same state with a search index; the caller keeps it current (`SearchIndex::follow`).
+    #[must_use]
+    pub fn with_search(mut self, index: Arc<postmortem_search::SearchIndex>) -> Self {
+        self.search = Some(index);
+        self
+    }
+}

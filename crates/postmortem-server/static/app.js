@@ -1,0 +1,240 @@
+// Progressive enhancement for the pages; everything works without it.
+// - Shows instants in the reader's own time zone (the server renders them with their offset).
+// - Defaults the timeline's offset field to the browser's offset for the chosen date.
+// - Follows the incident's live event stream and swaps in the parts that changed.
+// - Lists blameless-language hints next to text boxes marked `data-lint` while people type.
+"use strict";
+
+function localiseTimes(root) {
+  for (const el of root.querySelectorAll("time.local[datetime]")) {
+    const at = new Date(el.getAttribute("datetime"));
+    if (isNaN(at)) continue;
+    // dateStyle/timeStyle cannot be combined with timeZoneName, so the parts are named.
+    el.textContent = at.toLocaleString(undefined, {
+      year: "numeric", month: "short", day: "numeric",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+    });
+  }
+}
+
+function formatOffset(minutesEast) {
+  const sign = minutesEast < 0 ? "-" : "+";
+  const abs = Math.abs(minutesEast);
+  const pad = (n) => String(n).padStart(2, "0");
+  return sign + pad(Math.floor(abs / 60)) + ":" + pad(abs % 60);
+}
+
+// The offset the browser's zone has at the typed local time (it differs across DST changes).
+function followBrowserOffset(fieldset) {
+  const local = fieldset.querySelector("input[type=datetime-local]");
+  const select = fieldset.querySelector("select.offset");
+  if (!local || !select || select.dataset.userSet) return;
+  const update = () => {
+    if (select.dataset.userSet) return;
+    const at = local.value ? new Date(local.value) : new Date();
+    const offset = formatOffset(-at.getTimezoneOffset());
+    if ([...select.options].some((o) => o.value === offset)) select.value = offset;
+  };
+  select.addEventListener("change", () => { select.dataset.userSet = "1"; });
+  local.addEventListener("change", update);
+  update();
+}
+
+const PARTS_BY_ENTITY = {
+  timeline: ["timeline", "facts", "contributors"],
+  section: ["sections", "contributors", "review"],
+  postmortem: ["facts", "review"],
+  factor: ["factors"],
+  action: ["actions"],
+  review: ["review", "contributors"],
+  comment: ["review", "sections", "contributors"],
+  incident: ["facts"],
+};
+
+async function refreshPart(id, part) {
+  const current = document.querySelector(`[data-part="${part}"]`);
+  if (!current) return;
+  // A part with a control in use is not replaced under the reader's hands.
+  if (current.contains(document.activeElement) && document.activeElement !== document.body) return;
+  const response = await fetch(`/incidents/${id}/fragments/${part}`, { credentials: "same-origin" });
+  if (!response.ok) return;
+  const holder = document.createElement("div");
+  holder.innerHTML = await response.text();
+  const fresh = holder.firstElementChild;
+  if (!fresh) return;
+  current.replaceWith(fresh);
+  localiseTimes(fresh);
+  fresh.classList.add("flash");
+}
+
+function announce(text) {
+  const status = document.getElementById("live-status");
+  if (status) status.textContent = text;
+}
+
+function followIncident(root, onChange) {
+  if (!window.EventSource) return;
+  const id = root.dataset.incident;
+  const events = new EventSource(`/incidents/${id}/events`);
+  for (const entity of [...Object.keys(PARTS_BY_ENTITY), "resync"]) {
+    events.addEventListener(entity, () => onChange(id, entity));
+  }
+}
+
+// Blameless-language hints. The server's checker counts lines and columns in characters
+// (code points); a text box indexes UTF-16 code units, so positions are converted here.
+function indexOf(text, line, column) {
+  let index = 0;
+  for (let n = 1; n < line; n++) {
+    const next = text.indexOf("\n", index);
+    if (next < 0) return text.length;
+    index = next + 1;
+  }
+  let chars = 1;
+  while (chars < column && index < text.length) {
+    const code = text.charCodeAt(index);
+    index += code >= 0xd800 && code <= 0xdbff ? 2 : 1;
+    chars++;
+  }
+  return Math.min(index, text.length);
+}
+
+// A copy of the text behind the (transparent) text box, with the span marked, so the span
+// shows where it is without moving the writer's cursor. Built only when first needed.
+function mirrorOf(field) {
+  if (field.lintMirror) return field.lintMirror;
+  const wrap = document.createElement("div");
+  wrap.className = "lint-wrap";
+  const mirror = document.createElement("div");
+  mirror.className = "lint-mirror";
+  mirror.setAttribute("aria-hidden", "true");
+  field.parentNode.insertBefore(wrap, field);
+  wrap.append(mirror, field);
+  const style = getComputedStyle(field);
+  for (const p of ["fontFamily", "fontSize", "fontWeight", "fontStyle", "letterSpacing", "wordSpacing",
+    "lineHeight", "tabSize", "boxSizing", "paddingTop", "paddingRight", "paddingBottom", "paddingLeft",
+    "borderTopWidth", "borderRightWidth", "borderBottomWidth", "borderLeftWidth", "borderStyle"]) {
+    mirror.style[p] = style[p];
+  }
+  field.addEventListener("scroll", () => { mirror.scrollTop = field.scrollTop; });
+  field.lintMirror = mirror;
+  return mirror;
+}
+
+function highlight(field, start, end) {
+  const mirror = mirrorOf(field);
+  const text = field.value;
+  const mark = document.createElement("mark");
+  mark.textContent = text.slice(start, end);
+  // A trailing newline would otherwise collapse and shift the last line.
+  mirror.replaceChildren(text.slice(0, start), mark, text.slice(end) + "\n");
+  // The box's own scroll bar narrows its text, so the copy wraps at the same width.
+  const style = getComputedStyle(field);
+  const borders = parseFloat(style.borderLeftWidth) + parseFloat(style.borderRightWidth);
+  mirror.style.width = field.clientWidth + borders + "px";
+  mirror.scrollTop = field.scrollTop;
+}
+
+function clearHighlight(field) {
+  if (field.lintMirror) field.lintMirror.replaceChildren();
+}
+
+function showFindings(field, list, findings) {
+  const text = field.value;
+  const items = findings.map((f) => {
+    const start = indexOf(text, f.line, f.column);
+    const end = indexOf(text, f.end_line, f.end_column);
+    const li = document.createElement("li");
+    li.className = "lint-" + f.severity;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "lint-item";
+    const where = document.createElement("span");
+    where.className = "lint-where";
+    where.textContent = `${f.line}:${f.column}`;
+    const message = document.createElement("span");
+    message.textContent = ` ${f.message}`;
+    const suggestion = document.createElement("span");
+    suggestion.className = "lint-suggestion";
+    suggestion.textContent = f.suggestion;
+    button.append(where, message, suggestion);
+    button.addEventListener("mouseenter", () => highlight(field, start, end));
+    button.addEventListener("focus", () => highlight(field, start, end));
+    button.addEventListener("mouseleave", () => clearHighlight(field));
+    button.addEventListener("blur", () => clearHighlight(field));
+    button.addEventListener("click", () => {
+      clearHighlight(field);
+      field.focus();
+      field.setSelectionRange(start, end);
+    });
+    li.append(button);
+    return li;
+  });
+  if (!items.length) {
+    list.replaceChildren();
+    return;
+  }
+  const summary = document.createElement("p");
+  summary.className = "lint-summary";
+  summary.textContent = items.length === 1
+    ? "1 passage may read as blame:"
+    : `${items.length} passages may read as blame:`;
+  const ul = document.createElement("ul");
+  ul.append(...items);
+  list.replaceChildren(summary, ul);
+}
+
+function lintAsYouType(field) {
+  const list = document.getElementById("lint-" + field.id);
+  if (!list || !window.fetch) return;
+  let participants = [];
+  try { participants = JSON.parse(field.dataset.lint || "[]"); } catch (_) { /* no names */ }
+  let timer = null;
+  let asked = 0;
+  const check = async () => {
+    const text = field.value;
+    const ask = ++asked;
+    if (!text.trim()) { list.replaceChildren(); clearHighlight(field); return; }
+    let response;
+    try {
+      response = await fetch("/api/v1/lint", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ text, participants }),
+      });
+    } catch (_) { return; }
+    // Answers can overtake each other; only the one for the text still in the box counts.
+    if (!response.ok || ask !== asked || field.value !== text) return;
+    const { findings } = await response.json();
+    showFindings(field, list, findings);
+  };
+  field.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(check, 300);
+  });
+  if (field.value.trim()) check();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  localiseTimes(document);
+  for (const field of document.querySelectorAll("textarea[data-lint]")) lintAsYouType(field);
+  for (const fieldset of document.querySelectorAll("fieldset.instant")) followBrowserOffset(fieldset);
+
+  const incident = document.getElementById("incident");
+  if (incident) {
+    followIncident(incident, (id, entity) => {
+      if (entity === "resync") { announce("Some updates were missed; reload the page to see everything."); return; }
+      for (const part of PARTS_BY_ENTITY[entity] || []) refreshPart(id, part);
+      announce(`Updated just now: ${entity === "section" ? "the post-mortem text" : entity}.`);
+    });
+  }
+  const editor = document.getElementById("editor");
+  if (editor) {
+    followIncident(editor, (_id, entity) => {
+      if (entity === "section") {
+        announce("Someone just saved a section. If it is one you changed, saving will show both texts so you can merge them.");
+      }
+    });
+  }
+});

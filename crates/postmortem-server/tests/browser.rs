@@ -1,0 +1,404 @@
+//! The pages in a real browser: headless Chromium driven through chromedriver against the
+//! real server on 127.0.0.1. These need `chromium` and `chromium-driver` installed, so they
+//! only run when `POSTMORTEM_BROWSER_TESTS=1` is set; screenshots of the list and the
+//! incident page are left in the test's temporary target directory for a person to look at.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use postmortem_server::accounts::{NewAccount, create_account};
+use postmortem_server::{AppState, Settings, serve};
+use postmortem_store::Actor;
+use postmortem_store::testing::TestDb;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn enabled() -> bool {
+    std::env::var("POSTMORTEM_BROWSER_TESTS").as_deref() == Ok("1")
+}
+
+/// A chromedriver process, stopped when the test ends.
+struct Chromedriver {
+    child: Child,
+    port: u16,
+}
+
+impl Chromedriver {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Self {
+            child: Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver is installed (apt-get install chromium-driver)"),
+            port,
+        };
+        for _ in 0..50 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return driver;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Dropping the driver stops the process that never answered.
+        panic!("chromedriver did not start listening on port {port}");
+    }
+
+    async fn browser(&self) -> Client {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                         "--disable-dev-shm-usage", "--window-size=1280,2200"],
+            }),
+        );
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a Chromium session")
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn person(db: &TestDb, handle: &str, role: &str) {
+    let account = NewAccount {
+        handle: handle.into(),
+        display_name: format!("{} Example", handle[..1].to_uppercase() + &handle[1..]),
+        role: role.into(),
+        password: Some("correct horse battery".into()),
+        with_token: false,
+    };
+    create_account(db.store.as_ref(), Actor::SYSTEM, account)
+        .await
+        .unwrap();
+}
+
+async fn sign_in(browser: &Client, base: &str, handle: &str) {
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    browser
+        .find(Locator::Id("handle"))
+        .await
+        .unwrap()
+        .send_keys(handle)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("correct horse battery")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("form[action='/login'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::LinkText("New incident"))
+        .await
+        .unwrap();
+}
+
+/// Sets a field's value the way a person's typing would, including for date pickers, whose
+/// keyboard entry differs between locales.
+async fn set_value(browser: &Client, css: &str, value: &str) {
+    browser
+        .execute(
+            "const el = document.querySelector(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('change'));",
+            vec![css.into(), value.into()],
+        )
+        .await
+        .unwrap();
+}
+
+async fn text_of(browser: &Client, css: &str) -> String {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn screenshot(browser: &Client, name: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, browser.screenshot().await.unwrap()).unwrap();
+    eprintln!("screenshot: {}", path.display());
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_write_an_incident_together_and_see_each_others_entries_live() {
+    if !enabled() {
+        eprintln!("skipped: set POSTMORTEM_BROWSER_TESTS=1 to run the browser tests");
+        return;
+    }
+    let db = TestDb::sqlite().await;
+    person(&db, "dana", "contributor").await;
+    person(&db, "rae", "reviewer").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState::new(db.store.clone(), Settings::default());
+    tokio::spawn(serve(listener, state, std::future::pending()));
+    let driver = Chromedriver::start().await;
+
+    let dana = driver.browser().await;
+    sign_in(&dana, &base, "dana").await;
+    dana.find(Locator::LinkText("New incident"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    dana.find(Locator::Id("incident-title"))
+        .await
+        .unwrap()
+        .send_keys("Checkout returned 502s")
+        .await
+        .unwrap();
+    dana.find(Locator::Id("incident-severity"))
+        .await
+        .unwrap()
+        .select_by_value("SEV2")
+        .await
+        .unwrap();
+    dana.find(Locator::Id("incident-services"))
+        .await
+        .unwrap()
+        .send_keys("checkout, payments-api")
+        .await
+        .unwrap();
+    dana.find(Locator::Id("incident-customer_minutes"))
+        .await
+        .unwrap()
+        .send_keys("47")
+        .await
+        .unwrap();
+    dana.find(Locator::Css("#incident-user_visible"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    dana.find(Locator::Css(
+        "form[action='/incidents/new'] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    dana.wait()
+        .for_element(Locator::Id("timeline-form"))
+        .await
+        .unwrap();
+    assert!(
+        dana.current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/incidents/1")
+    );
+
+    // The offset select follows the browser's zone (UTC in the test container), and a
+    // person may still pick another one.
+    let offset = dana
+        .find(Locator::Id("timeline-offset"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(offset.as_deref(), Some("+00:00"));
+    set_value(&dana, "#timeline-at_local", "2026-03-01T14:05").await;
+    dana.find(Locator::Id("timeline-offset"))
+        .await
+        .unwrap()
+        .select_by_value("+01:00")
+        .await
+        .unwrap();
+    dana.find(Locator::Id("timeline-text"))
+        .await
+        .unwrap()
+        .send_keys("Checkout alert fired")
+        .await
+        .unwrap();
+    dana.find(Locator::Id("timeline-marker"))
+        .await
+        .unwrap()
+        .select_by_value("detected")
+        .await
+        .unwrap();
+    dana.find(Locator::Css("#timeline-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    dana.wait()
+        .for_element(Locator::Css("#part-timeline time.local"))
+        .await
+        .unwrap();
+    let mut shown = text_of(&dana, "#part-timeline time.local").await;
+    for _ in 0..20 {
+        if !shown.contains("+01:00") {
+            break;
+        }
+        // The script runs after the page has loaded; give it a moment.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        shown = text_of(&dana, "#part-timeline time.local").await;
+    }
+    assert!(
+        shown.contains("1:05") || shown.contains("13:05"),
+        "the instant is shown in the reader's zone (UTC here): {shown}"
+    );
+
+    let rae = driver.browser().await;
+    sign_in(&rae, &base, "rae").await;
+    rae.goto(&format!("{base}/incidents/1")).await.unwrap();
+    rae.wait()
+        .for_element(Locator::Css("#part-timeline"))
+        .await
+        .unwrap();
+    // Let the page's event stream connect before the next entry is written.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    dana.goto(&format!("{base}/incidents/1")).await.unwrap();
+    // Dana adds an entry through her page's form; Rae's page must show it without a reload.
+    set_value(&dana, "#timeline-at_local", "2026-03-01T14:20").await;
+    dana.find(Locator::Id("timeline-text"))
+        .await
+        .unwrap()
+        .send_keys("Rolled back the pool change")
+        .await
+        .unwrap();
+    dana.find(Locator::Id("timeline-marker"))
+        .await
+        .unwrap()
+        .select_by_value("mitigated")
+        .await
+        .unwrap();
+    dana.find(Locator::Css("#timeline-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let timeline = text_of(&rae, "#part-timeline").await;
+        if timeline.contains("Rolled back the pool change") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "Rae's page did not show the new entry live; it shows: {timeline}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "live update reached the other page in {:?}",
+        started.elapsed()
+    );
+
+    screenshot(&rae, "incident.png").await;
+    rae.goto(&format!("{base}/")).await.unwrap();
+    rae.wait()
+        .for_element(Locator::LinkText("Checkout returned 502s"))
+        .await
+        .unwrap();
+    screenshot(&rae, "list.png").await;
+    dana.close().await.unwrap();
+    rae.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_lists_blameless_language_hints_while_typing_and_selects_the_span() {
+    if !enabled() {
+        eprintln!("skipped: set POSTMORTEM_BROWSER_TESTS=1 to run the browser tests");
+        return;
+    }
+    let db = TestDb::sqlite().await;
+    person(&db, "dana", "contributor").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState::new(db.store.clone(), Settings::default());
+    tokio::spawn(serve(listener, state, std::future::pending()));
+    let driver = Chromedriver::start().await;
+    let dana = driver.browser().await;
+    sign_in(&dana, &base, "dana").await;
+    // The page's own session records the incident, as the page's script would call the API.
+    let created = dana
+        .execute_async(
+            "fetch('/api/v1/incidents', {method: 'POST', credentials: 'same-origin',
+               headers: {'Content-Type': 'application/json'},
+               body: JSON.stringify({title: 'Disk filled', kind: 'outage', severity: 'SEV2'})})
+             .then((r) => r.json()).then((j) => arguments[0](j.id));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let id = created.as_i64().expect("an incident id");
+    dana.goto(&format!("{base}/incidents/{id}/edit"))
+        .await
+        .unwrap();
+    dana.find(Locator::Id("section-summary"))
+        .await
+        .unwrap()
+        .send_keys("The disk filled at 14:02.\nDana failed to notice the disk alert.")
+        .await
+        .unwrap();
+    let item = dana
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("#lint-section-summary button.lint-item"))
+        .await
+        .unwrap();
+    let text = item.text().await.unwrap();
+    assert!(text.starts_with("2:1"), "line:column first: {text}");
+    assert!(text.contains("Dana"), "with the suggestion: {text}");
+    // Focusing a hint marks its span behind the text box without moving the writer's cursor.
+    let marked = dana
+        .execute(
+            "document.querySelector('#lint-section-summary button.lint-item').focus(); return document.querySelector('.lint-mirror mark').textContent;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(marked.as_str(), Some("Dana failed to"));
+    screenshot(&dana, "editor-lint-focus.png").await;
+    item.click().await.unwrap();
+    let selected = dana
+        .execute(
+            "const f = document.getElementById('section-summary'); return f.value.slice(f.selectionStart, f.selectionEnd);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        selected.as_str().unwrap().starts_with("Dana failed"),
+        "clicking a hint selects its span: {selected}"
+    );
+    screenshot(&dana, "editor-lint.png").await;
+    dana.close().await.unwrap();
+}

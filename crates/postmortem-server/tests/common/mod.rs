@@ -1,0 +1,181 @@
+//! What the server's integration tests share: the application on a fresh database, people
+//! with tokens and sessions, and requests sent through the router without a socket.
+
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use postmortem_server::accounts::{NewAccount, create_account};
+use postmortem_server::{AppState, Settings, app};
+use postmortem_store::Actor;
+use postmortem_store::testing::TestDb;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// The application on a fresh database, with helpers to act as a given person.
+pub struct TestApp {
+    pub db: TestDb,
+    pub router: axum::Router,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::on(TestDb::sqlite().await)
+    }
+
+    pub fn on(db: TestDb) -> Self {
+        let router = app(AppState::new(db.store.clone(), Settings::default()));
+        Self { db, router }
+    }
+
+    /// Creates a person and returns their API token.
+    pub async fn person(&self, handle: &str, role: &str) -> String {
+        let account = NewAccount {
+            handle: handle.into(),
+            display_name: format!("{handle} Example"),
+            role: role.into(),
+            password: Some("correct horse battery".into()),
+            with_token: true,
+        };
+        create_account(self.db.store.as_ref(), Actor::SYSTEM, account)
+            .await
+            .unwrap()
+            .1
+            .unwrap()
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut request = Request::get(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: Value) -> Reply {
+        let request = Request::post(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(request).await
+    }
+    pub async fn patch_json(
+        &self,
+        path: &str,
+        token: &str,
+        if_match: Option<&str>,
+        body: Value,
+    ) -> Reply {
+        let mut request = Request::patch(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(etag) = if_match {
+            request = request.header(header::IF_MATCH, etag);
+        }
+        self.send(request.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    /// Records the standard outage and returns its id.
+    pub async fn incident(&self, token: &str) -> i64 {
+        let created = self.post_json("/api/v1/incidents", token, outage()).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        created.json()["id"].as_i64().unwrap()
+    }
+
+    /// The incident's current ETag.
+    pub async fn etag(&self, id: i64, token: &str) -> String {
+        let read = self
+            .get(&format!("/api/v1/incidents/{id}"), Some(token))
+            .await;
+        read.headers[header::ETAG].to_str().unwrap().to_owned()
+    }
+
+    /// Signs in through the form and returns the `Cookie` header value of the session.
+    pub async fn sign_in(&self, handle: &str) -> String {
+        let login = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "handle={handle}&password=correct+horse+battery&next=%2F"
+            )))
+            .unwrap();
+        let reply = self.send(login).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
+    pub async fn page(&self, path: &str, cookie: &str) -> Reply {
+        let request = Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
+        self.send(request).await
+    }
+
+    /// Posts a form as a browser on this site does, with the session and an `Origin`.
+    pub async fn post_form(&self, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
+        let body: String = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let request = Request::post(path)
+            .header(header::COOKIE, cookie)
+            .header(header::HOST, "localhost")
+            .header(header::ORIGIN, "http://localhost")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+}
+
+pub fn urlencode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn outage() -> Value {
+    json!({
+        "title": "Checkout returned 502s",
+        "kind": "outage",
+        "severity": "SEV2",
+        "started_at": "2026-03-01T14:00:00+01:00",
+        "services": ["checkout", "Payments-API"],
+        "teams": ["payments"],
+        "impact": {"user_visible": true, "customer_minutes": 47, "customers_affected": 1200}
+    })
+}

@@ -1,0 +1,135 @@
+//! The OpenAPI document describes exactly the routes the router serves.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::TestApp;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// Every API route the router serves, as (method, OpenAPI path).
+const API_ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v1/me"),
+    ("get", "/api/v1/incidents"),
+    ("post", "/api/v1/incidents"),
+    ("get", "/api/v1/incidents/{id}"),
+    ("patch", "/api/v1/incidents/{id}/postmortem"),
+    ("post", "/api/v1/incidents/{id}/postmortem/transitions"),
+    ("post", "/api/v1/incidents/{id}/timeline"),
+    ("post", "/api/v1/incidents/{id}/factors"),
+    ("post", "/api/v1/incidents/{id}/actions"),
+    ("patch", "/api/v1/actions/{id}"),
+    ("post", "/api/v1/incidents/{id}/comments"),
+    (
+        "post",
+        "/api/v1/incidents/{id}/comments/{comment_id}/resolve",
+    ),
+    ("get", "/api/v1/incidents/{id}/events"),
+    ("get", "/api/v1/actions"),
+    ("get", "/api/v1/postmortems/owed"),
+    ("get", "/api/v1/figures"),
+    ("get", "/api/v1/webhooks"),
+    ("post", "/api/v1/webhooks"),
+    ("patch", "/api/v1/webhooks/{id}"),
+    ("get", "/api/v1/webhooks/deliveries"),
+    ("get", "/api/v1/search"),
+    ("post", "/api/v1/lint"),
+];
+
+async fn document(app: &TestApp) -> Value {
+    let reply = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    reply.json()
+}
+
+#[tokio::test]
+async fn every_route_of_the_router_appears_in_the_document_and_nothing_else() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect();
+    let served: BTreeSet<(String, String)> = API_ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(documented, served);
+    for (method, path) in API_ROUTES {
+        // The router answers every listed route (asking for credentials), so the list above
+        // is the router's and not a wish.
+        let concrete = path.replace("{id}", "1").replace("{comment_id}", "1");
+        let request = Request::builder()
+            .method(method.to_uppercase().as_str())
+            .uri(&concrete)
+            .body(Body::empty())
+            .unwrap();
+        let reply = app.send(request).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn every_operation_declares_bearer_security_and_its_refusals() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for (method, path) in API_ROUTES {
+        let operation = &doc["paths"][path][method];
+        assert!(
+            operation["security"][0].get("bearer").is_some(),
+            "{method} {path}"
+        );
+        assert!(
+            operation["responses"].get("401").is_some(),
+            "{method} {path}"
+        );
+        if path.contains("{id}") {
+            assert!(
+                operation["responses"].get("404").is_some(),
+                "{method} {path}"
+            );
+        }
+    }
+    let save = &doc["paths"]["/api/v1/incidents/{id}/postmortem"]["patch"]["responses"];
+    for status in ["200", "412", "422", "428"] {
+        assert!(save.get(status).is_some(), "{status}");
+    }
+    assert!(doc["components"]["schemas"]["TimelineInput"]["properties"]["at"].is_object());
+}
+
+#[tokio::test]
+async fn the_documented_incident_has_the_keys_the_api_answers_with() {
+    let app = TestApp::new().await;
+    let token = app.person("dana", "contributor").await;
+    let id = app.incident(&token).await;
+    let doc = document(&app).await;
+    let incident = app
+        .get(&format!("/api/v1/incidents/{id}"), Some(&token))
+        .await
+        .json();
+    for (schema, value) in [
+        ("IncidentView", &incident),
+        ("PostmortemView", &incident["postmortem"]),
+    ] {
+        let documented: BTreeSet<&String> = doc["components"]["schemas"][schema]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        let answered: BTreeSet<&String> = value.as_object().unwrap().keys().collect();
+        assert_eq!(documented, answered, "{schema}");
+    }
+}

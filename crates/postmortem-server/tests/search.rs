@@ -1,0 +1,207 @@
+//! Search through the server: the API, the page with facets, and similar past incidents, with
+//! the index kept current from the change feed as `serve` keeps it.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{TestApp, outage};
+use postmortem_search::SearchIndex;
+use postmortem_server::{AppState, Settings, app};
+use serde_json::json;
+use std::sync::Arc;
+
+/// The test application with a search index in a temporary directory.
+async fn searchable() -> (TestApp, Arc<SearchIndex>, tempfile::TempDir) {
+    let mut test = TestApp::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let index = Arc::new(SearchIndex::open(dir.path().join("index")).unwrap());
+    test.router =
+        app(AppState::new(test.db.store.clone(), Settings::default()).with_search(index.clone()));
+    (test, index, dir)
+}
+
+async fn record(
+    app: &TestApp,
+    token: &str,
+    title: &str,
+    service: &str,
+    restricted: bool,
+    started_at: &str,
+) -> i64 {
+    let mut body = outage();
+    body["title"] = json!(title);
+    body["services"] = json!([service]);
+    body["restricted"] = json!(restricted);
+    body["started_at"] = json!(started_at);
+    let created = app.post_json("/api/v1/incidents", token, body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.json()["id"].as_i64().unwrap();
+    let factor = app
+        .post_json(&format!("/api/v1/incidents/{id}/factors"), token, json!({"category": "capacity", "description": "The connection pool was sized for last year's traffic."}))
+        .await;
+    assert_eq!(factor.status, StatusCode::CREATED, "{}", factor.body);
+    id
+}
+
+#[tokio::test]
+async fn search_finds_what_was_saved_with_snippets_and_facets_but_never_a_restricted_incident() {
+    let (app, index, _dir) = searchable().await;
+    let dana = app.person("dana", "contributor").await;
+    let sam = app.person("sam", "contributor").await;
+    record(
+        &app,
+        &dana,
+        "Checkout connection pool exhausted",
+        "checkout",
+        false,
+        "2026-02-01T14:00:00Z",
+    )
+    .await;
+    record(
+        &app,
+        &dana,
+        "Secret connection pool leak in vault",
+        "vault",
+        true,
+        "2026-02-02T14:00:00Z",
+    )
+    .await;
+    index.catch_up(app.db.store.as_ref()).await.unwrap();
+
+    let reply = app
+        .get("/api/v1/search?q=connection%20pool", Some(&sam))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let results = reply.json();
+    assert_eq!(
+        results["total"], 1,
+        "sam may not see the restricted incident: {results}"
+    );
+    assert_eq!(
+        results["items"][0]["title"],
+        "Checkout connection pool exhausted"
+    );
+    assert!(
+        results["items"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>"),
+        "{results}"
+    );
+    assert!(
+        !reply.body.contains("vault"),
+        "not even as a facet: {}",
+        reply.body
+    );
+    let dana_sees = app
+        .get("/api/v1/search?q=connection%20pool", Some(&dana))
+        .await
+        .json();
+    assert_eq!(dana_sees["total"], 2);
+
+    let filtered = app
+        .get("/api/v1/search?q=pool%20service:checkout", Some(&dana))
+        .await
+        .json();
+    assert_eq!(filtered["total"], 1);
+    for odd in [
+        "%22unbalanced",
+        "service:",
+        "a:b:c",
+        "(((",
+        &"word%20".repeat(500),
+    ] {
+        let reply = app
+            .get(&format!("/api/v1/search?q={odd}"), Some(&dana))
+            .await;
+        assert!(
+            reply.status == StatusCode::OK || reply.status == StatusCode::BAD_REQUEST,
+            "{odd}: {}",
+            reply.status
+        );
+    }
+    assert_eq!(
+        app.get("/api/v1/search?q=pool", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn the_search_page_shows_results_and_facets_and_the_incident_page_similar_ones() {
+    let (app, index, _dir) = searchable().await;
+    let dana = app.person("dana", "contributor").await;
+    let first = record(
+        &app,
+        &dana,
+        "Checkout connection pool exhausted after a deploy",
+        "checkout",
+        false,
+        "2026-02-01T14:00:00Z",
+    )
+    .await;
+    let second = record(
+        &app,
+        &dana,
+        "Checkout connection pool exhausted again during a sale",
+        "checkout",
+        false,
+        "2026-03-01T14:00:00Z",
+    )
+    .await;
+    index.catch_up(app.db.store.as_ref()).await.unwrap();
+    let cookie = app.sign_in("dana").await;
+
+    let page = app.page("/search?q=pool", &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("2 incidents match"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("href=\"/search?q=pool%20service%3Acheckout\""),
+        "facets add a filter: {}",
+        page.body
+    );
+    assert!(page.body.contains("<label for=\"search-q\">"));
+
+    let incident = app.page(&format!("/incidents/{second}"), &cookie).await;
+    assert!(incident.body.contains("Similar past incidents"));
+    assert!(
+        incident
+            .body
+            .contains(&format!("href=\"/incidents/{first}\"")),
+        "the earlier incident is similar: {}",
+        incident.body
+    );
+    let earliest = app.page(&format!("/incidents/{first}"), &cookie).await;
+    assert!(
+        earliest
+            .body
+            .contains("No earlier incident looks like this one yet.")
+    );
+
+    // Similar incidents are cached per page, but only while the index is unchanged.
+    let older = record(
+        &app,
+        &dana,
+        "Checkout connection pool exhausted in the first sale",
+        "checkout",
+        false,
+        "2026-01-01T14:00:00Z",
+    )
+    .await;
+    index.catch_up(app.db.store.as_ref()).await.unwrap();
+    let again = app.page(&format!("/incidents/{first}"), &cookie).await;
+    assert!(
+        again.body.contains(&format!("href=\"/incidents/{older}\"")),
+        "the new, older incident shows once indexed: {}",
+        again.body
+    );
+}
+
+#[tokio::test]
+async fn without_a_search_index_the_api_says_search_is_unavailable() {
+    let app = TestApp::new().await;
+    let dana = app.person("dana", "contributor").await;
+    let reply = app.get("/api/v1/search?q=pool", Some(&dana)).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reply.json()["error"]["code"], "search_unavailable");
+}

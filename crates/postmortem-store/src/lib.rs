@@ -1,0 +1,274 @@
+//! Storage of the post-mortem system: one trait, [`Store`], with a SQLite and a PostgreSQL
+//! implementation chosen by the URL scheme, and embedded migrations run at start.
+//!
+//! Every write that touches an incident runs in one transaction that also bumps the
+//! incident's version, appends an audit event and appends a change-feed row. The change feed
+//! is strictly increasing in commit order, so other components (the search index, other
+//! server nodes) follow it with `changes_since(last_seen)`.
+
+#[macro_use]
+mod sql;
+
+mod clock;
+mod error;
+mod postgres;
+mod rows;
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod types;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Result, StoreError};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use types::*;
+
+use async_trait::async_trait;
+use postmortem_core::{
+    ActionId, ActionItem, ContributingFactor, Handle, IncidentBundle, IncidentId, Markdown,
+    NewActionItem, NewFactor, NewIncident, NewTimelineEntry, PostmortemStatus, ReviewComment,
+    ReviewDecision, SectionName, TimelineEntry, User, UserId,
+};
+use std::sync::Arc;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The storage operations of the system. Implementations must behave identically; the shared
+/// test suite in `tests/` holds both to that.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Answers when the database answers a trivial query.
+    async fn ping(&self) -> Result<()>;
+
+    // People and credentials.
+
+    async fn create_user(&self, actor: Actor, user: NewUser) -> Result<User>;
+    async fn count_users(&self) -> Result<i64>;
+    async fn user(&self, id: UserId) -> Result<Option<User>>;
+    async fn user_by_handle(&self, handle: &Handle) -> Result<Option<User>>;
+    async fn users(&self) -> Result<Vec<User>>;
+    /// The user and their password hash, for signing in.
+    async fn credentials(&self, handle: &Handle) -> Result<Option<(User, Option<String>)>>;
+    async fn set_password_hash(&self, actor: Actor, user: UserId, hash: &str) -> Result<()>;
+    async fn create_api_token(&self, actor: Actor, token: NewApiToken) -> Result<i64>;
+    /// The user a live (unexpired, unrevoked) token hash belongs to.
+    async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>>;
+    async fn create_session(&self, session: NewSession) -> Result<()>;
+    async fn user_by_session_hash(&self, session_hash: &str) -> Result<Option<User>>;
+    async fn delete_session(&self, session_hash: &str) -> Result<()>;
+
+    // Incidents.
+
+    async fn create_incident(
+        &self,
+        actor: Actor,
+        incident: NewIncident,
+        postmortem: PostmortemStart,
+    ) -> Result<IncidentId>;
+    /// Records an incident together with the policy's decision about its post-mortem and the
+    /// reasons, in one transaction.
+    async fn create_incident_decided(
+        &self,
+        actor: Actor,
+        incident: NewIncident,
+        postmortem: PostmortemStart,
+        decision: postmortem_core::policy::Requirement,
+        reasons: Vec<String>,
+    ) -> Result<IncidentId>;
+    /// Writes whole incidents in one transaction; used by `demo` and imports.
+    async fn import_bundles(&self, bundles: &[IncidentBundle]) -> Result<Vec<IncidentId>>;
+    /// The whole incident with everything in it, if it exists and `viewer` may see it.
+    async fn incident(&self, id: IncidentId, viewer: Visibility) -> Result<Option<IncidentRecord>>;
+    async fn list_incidents(&self, query: &IncidentQuery) -> Result<IncidentPage>;
+    /// Up to `limit` whole incidents with ids after `after` (all when `None`), in id order,
+    /// whatever their visibility: for rebuilding derived data such as the search index, which
+    /// applies visibility itself. Never hand these to a person as they are.
+    async fn incidents_after(
+        &self,
+        after: Option<IncidentId>,
+        limit: i64,
+    ) -> Result<Vec<IncidentRecord>>;
+
+    /// Saves sections of the post-mortem, refusing the whole save if any of them changed
+    /// after `base_version` (the incident version the writer started from).
+    async fn save_sections(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        base_version: i64,
+        sections: Vec<(SectionName, Markdown)>,
+    ) -> Result<SaveOutcome>;
+    async fn set_status(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        to: PostmortemStatus,
+        note: Option<String>,
+    ) -> Result<i64>;
+    async fn add_timeline_entry(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        entry: NewTimelineEntry,
+    ) -> Result<TimelineEntry>;
+    async fn add_factor(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        factor: NewFactor,
+    ) -> Result<ContributingFactor>;
+    async fn add_action(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        action: NewActionItem,
+    ) -> Result<ActionItem>;
+    /// One action item by its id, wherever it belongs; the caller checks that the reader may
+    /// see its incident.
+    async fn action(&self, action_id: ActionId) -> Result<Option<ActionItem>>;
+    async fn update_action(
+        &self,
+        actor: Actor,
+        action_id: ActionId,
+        update: ActionUpdate,
+    ) -> Result<ActionItem>;
+    async fn set_review(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        reviewer: UserId,
+        decision: ReviewDecision,
+        comment: Option<String>,
+    ) -> Result<()>;
+    async fn add_comment(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        section: SectionName,
+        body: Markdown,
+    ) -> Result<ReviewComment>;
+    async fn resolve_comment(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        comment_id: postmortem_core::CommentId,
+    ) -> Result<()>;
+
+    // Follow-through.
+
+    /// Action items across incidents, filtered and paged; overdue is judged on `query.today`.
+    async fn list_actions(&self, query: &ActionQuery) -> Result<ActionPage>;
+    /// Post-mortems still owed (required and not yet published), soonest due first.
+    async fn owed_postmortems(&self, visibility: Visibility) -> Result<Vec<IncidentSummary>>;
+    /// The facts behind the follow-through figures.
+    async fn follow_through_facts(
+        &self,
+        visibility: Visibility,
+    ) -> Result<(
+        Vec<postmortem_core::figures::ActionFact>,
+        Vec<postmortem_core::figures::PublicationFact>,
+    )>;
+    /// Records the policy's decision for an incident, with its reasons (audited).
+    async fn set_policy_decision(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        decision: postmortem_core::policy::Requirement,
+        reasons: &[String],
+    ) -> Result<()>;
+    /// The stored policy decision and reasons, if one was recorded.
+    async fn policy_decision(
+        &self,
+        id: IncidentId,
+    ) -> Result<Option<(postmortem_core::policy::Requirement, Vec<String>)>>;
+
+    // Outgoing webhooks and reminders.
+
+    /// Registers a webhook that receives `events` (`*` for all), signed with `secret`.
+    async fn create_webhook(
+        &self,
+        actor: Actor,
+        url: &str,
+        secret: &str,
+        events: &[String],
+    ) -> Result<i64>;
+    /// Every webhook, oldest first, for admins.
+    async fn webhooks(&self) -> Result<Vec<Webhook>>;
+    /// Switches a webhook on or off; an inactive webhook gets no new deliveries and its
+    /// pending ones wait until it is active again.
+    async fn set_webhook_active(&self, actor: Actor, id: i64, active: bool) -> Result<()>;
+    /// Queues one delivery of `payload_json` per active webhook subscribed to `event` (or to
+    /// `*`), due at once, and returns how many were queued.
+    async fn enqueue_deliveries(&self, event: &str, payload_json: &str) -> Result<i64>;
+    /// Claims `key` and queues the deliveries of `event` in one transaction, so a reminder is
+    /// queued exactly once across nodes even if a node stops between the two steps. `None`
+    /// when the key was claimed before (nothing is queued), else how many were queued.
+    async fn enqueue_once(
+        &self,
+        key: &str,
+        now: time::OffsetDateTime,
+        event: &str,
+        payload_json: &str,
+    ) -> Result<Option<i64>>;
+    /// Up to `limit` pending deliveries of active webhooks due at `now`, oldest first. They
+    /// are leased for [`DELIVERY_LEASE`]: another node asking meanwhile does not get them,
+    /// and if this one stops before recording an attempt, they become due again.
+    async fn due_deliveries(
+        &self,
+        now: time::OffsetDateTime,
+        limit: i64,
+    ) -> Result<Vec<DueDelivery>>;
+    /// Records how an attempt went: delivered, or failed and either rescheduled with
+    /// [`DeliveryStatus::backoff`] or given up after [`DeliveryStatus::MAX_ATTEMPTS`].
+    async fn record_delivery_attempt(
+        &self,
+        id: i64,
+        outcome: DeliveryOutcome,
+    ) -> Result<WebhookDelivery>;
+    /// The delivery log, newest first.
+    async fn webhook_deliveries(&self, limit: i64) -> Result<Vec<WebhookDelivery>>;
+    /// Records that the reminder `key` was sent at `now`: true for the first caller only,
+    /// whichever node it runs on.
+    async fn claim_reminder(&self, key: &str, now: time::OffsetDateTime) -> Result<bool>;
+    /// Gives a claimed key back, when what it stood for could not be sent, so that a later
+    /// attempt (on any node) can claim it again.
+    async fn release_reminder(&self, key: &str) -> Result<()>;
+
+    // What changed.
+
+    /// Change-feed rows after `after_seq`, oldest first.
+    async fn changes_since(&self, after_seq: i64, limit: i64) -> Result<Vec<Change>>;
+    /// The sequence number of the newest change-feed row, 0 when there is none. A follower
+    /// that rebuilds from a snapshot reads this first and then follows from it.
+    async fn latest_change_seq(&self) -> Result<i64>;
+    /// Audit events, newest first, optionally for one incident.
+    async fn audit_events(
+        &self,
+        incident: Option<IncidentId>,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>>;
+}
+
+/// How long [`Store::due_deliveries`] keeps a delivery from other senders. Longer than a
+/// whole batch can take (a ten-second timeout per request, a few requests at a time).
+pub const DELIVERY_LEASE: time::Duration = time::Duration::minutes(5);
+
+/// Opens the database a URL names, creating it (SQLite) and migrating it to the current
+/// schema: `sqlite://PATH` or `postgres://...`.
+pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url, clock).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url, clock).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}

@@ -1,0 +1,657 @@
+//! The storage test suite, run against SQLite and PostgreSQL alike: each test gets a fresh
+//! database (a new SQLite file or a new PostgreSQL schema).
+
+use postmortem_core::{
+    ActionKind, ActionStatus, BundleAction, BundleReview, BundleSection, BundleTimelineEntry,
+    DisplayName, FactorCategory, Handle, Impact, IncidentBundle, IncidentKind, Markdown, Marker,
+    Name, NewActionItem, NewFactor, NewIncident, NewTimelineEntry, Perspective, PostmortemStatus,
+    Priority, ReviewDecision, Role, SectionName, Severity, Source, TemplateName, Title, UserId,
+    parse_instant,
+};
+use postmortem_store::testing::TestDb;
+use postmortem_store::*;
+
+async fn person(db: &TestDb, handle: &str, role: Role) -> UserId {
+    db.store
+        .create_user(
+            Actor::SYSTEM,
+            NewUser {
+                handle: Handle::parse(handle).unwrap(),
+                display_name: DisplayName::parse(format!("{handle} Example")).unwrap(),
+                role,
+                password_hash: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+fn incident(title: &str, severity: &str, services: &[&str]) -> NewIncident {
+    NewIncident {
+        title: Title::parse(title).unwrap(),
+        kind: IncidentKind::Outage,
+        severity: Severity::parse(severity).unwrap(),
+        started_at: Some(parse_instant("started_at", "2026-03-01T14:00:00+01:00").unwrap()),
+        services: services.iter().map(|s| Name::parse(*s).unwrap()).collect(),
+        teams: vec![Name::parse("payments").unwrap()],
+        impact: Impact {
+            user_visible: true,
+            customer_minutes: 42,
+            ..Impact::default()
+        },
+        restricted: false,
+        template: TemplateName::full(),
+    }
+}
+
+fn owed() -> PostmortemStart {
+    PostmortemStart {
+        status: PostmortemStatus::Owed,
+        due_on: None,
+    }
+}
+
+fn section(name: &str) -> SectionName {
+    SectionName::parse(name).unwrap()
+}
+
+fn text(body: &str) -> Markdown {
+    Markdown::parse(body).unwrap()
+}
+
+fn entry(at: &str, marker: Option<Marker>) -> NewTimelineEntry {
+    NewTimelineEntry {
+        at: parse_instant("at", at).unwrap(),
+        text: text("Checkout error rate alert fired"),
+        actor: Some("dana".into()),
+        marker,
+        perspective: Perspective::Observed,
+        source: Source::Alert,
+        source_url: None,
+    }
+}
+
+fn action(title: &str) -> NewActionItem {
+    NewActionItem {
+        title: Title::parse(title).unwrap(),
+        owner: None,
+        team: None,
+        due_on: None,
+        priority: Priority::P2,
+        kind: ActionKind::Prevent,
+        status: ActionStatus::Open,
+        wont_do_reason: None,
+        external_url: None,
+        factor_ids: vec![],
+        verification: None,
+    }
+}
+
+postmortem_store::backend_tests! {
+    async fn a_created_user_is_found_by_handle(db: TestDb) {
+        let id = person(&db, "dana", Role::Contributor).await;
+        let found = db.store.user_by_handle(&Handle::parse("dana").unwrap()).await.unwrap().unwrap();
+        assert_eq!(found.id, id);
+        assert_eq!(found.role, Role::Contributor);
+        assert_eq!(db.store.count_users().await.unwrap(), 1);
+    }
+
+    async fn a_taken_handle_is_refused_and_the_first_user_is_kept(db: TestDb) {
+        person(&db, "dana", Role::Admin).await;
+        let error = db.store.create_user(Actor::SYSTEM, NewUser {
+            handle: Handle::parse("dana").unwrap(),
+            display_name: DisplayName::parse("Another Dana").unwrap(),
+            role: Role::Viewer,
+            password_hash: None,
+        }).await.unwrap_err();
+        assert_eq!(error.to_string(), "the handle `dana` is taken");
+        let kept = db.store.user_by_handle(&Handle::parse("dana").unwrap()).await.unwrap().unwrap();
+        assert_eq!(kept.role, Role::Admin);
+        assert_eq!(db.store.count_users().await.unwrap(), 1);
+    }
+
+    async fn a_token_works_until_it_expires(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let expires_at = db.clock.now() + time::Duration::days(1);
+        db.store.create_api_token(Actor::SYSTEM, NewApiToken { user_id: dana, token_hash: "abc".into(), label: "ci".into(), expires_at: Some(expires_at) }).await.unwrap();
+        assert_eq!(db.store.user_by_token_hash("abc").await.unwrap().unwrap().id, dana);
+        assert!(db.store.user_by_token_hash("abd").await.unwrap().is_none());
+        db.clock.advance(time::Duration::days(2));
+        assert!(db.store.user_by_token_hash("abc").await.unwrap().is_none());
+    }
+
+    async fn a_session_signs_in_until_deleted(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let expires_at = db.clock.now() + time::Duration::hours(8);
+        db.store.create_session(NewSession { user_id: dana, session_hash: "s1".into(), expires_at }).await.unwrap();
+        assert_eq!(db.store.user_by_session_hash("s1").await.unwrap().unwrap().id, dana);
+        db.store.delete_session("s1").await.unwrap();
+        assert!(db.store.user_by_session_hash("s1").await.unwrap().is_none());
+    }
+
+    async fn a_created_incident_reads_back_whole(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout", "payments-api"]), owed()).await.unwrap();
+        let record = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(record.incident.title.as_str(), "Checkout down");
+        assert_eq!(record.incident.severity.to_string(), "SEV2");
+        assert_eq!(record.incident.services.iter().map(Name::as_str).collect::<Vec<_>>(), ["checkout", "payments-api"]);
+        assert_eq!(record.incident.started_at.unwrap().offset().whole_hours(), 1, "the writer's time zone is kept");
+        assert_eq!(record.incident.impact.customer_minutes, 42);
+        assert_eq!(record.incident.created_by, dana);
+        assert_eq!(record.incident.version, 1);
+        assert_eq!(record.postmortem.status, PostmortemStatus::Owed);
+        assert!(record.timeline.is_empty());
+    }
+
+    async fn every_write_appends_an_audit_event_and_a_strictly_increasing_change(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();
+        db.store.add_timeline_entry(Actor::user(dana), id, entry("2026-03-01T14:02:00Z", Some(Marker::Detected))).await.unwrap();
+        db.store.save_sections(Actor::user(dana), id, 2, vec![(section("summary"), text("Checkout failed."))]).await.unwrap();
+        let changes = db.store.changes_since(0, 100).await.unwrap();
+        let seqs: Vec<i64> = changes.iter().map(|c| c.seq).collect();
+        assert_eq!(seqs, [1, 2, 3, 4], "user, incident, timeline, section");
+        assert_eq!(changes[2].incident_id, Some(id));
+        assert_eq!(db.store.changes_since(2, 100).await.unwrap().len(), 2);
+        let audit = db.store.audit_events(Some(id), 10).await.unwrap();
+        let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["section.save", "timeline.add", "incident.create"]);
+        assert!(audit.iter().all(|e| e.actor == Some(dana)));
+        assert_eq!(audit[0].details["sections"][0]["after"], "Checkout failed.");
+        let record = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(record.incident.version, 3);
+    }
+
+    async fn the_incident_list_filters_and_pages_without_gaps_or_repeats(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        for n in 0..23 {
+            let severity = ["SEV1", "SEV2", "SEV3"][n % 3];
+            let service = if n % 2 == 0 { "checkout" } else { "search" };
+            let mut new = incident(&format!("Incident number {n}"), severity, &[service]);
+            new.started_at = Some(parse_instant("s", &format!("2026-02-{:02}T10:00:00Z", 1 + n % 5)).unwrap());
+            db.store.create_incident(Actor::user(dana), new, owed()).await.unwrap();
+        }
+        for sort in [IncidentSort::Newest, IncidentSort::Oldest, IncidentSort::Severity] {
+            let mut query = IncidentQuery::new(Visibility::Everything);
+            query.sort = sort;
+            query.limit = 5;
+            let mut seen = Vec::new();
+            loop {
+                let page = db.store.list_incidents(&query).await.unwrap();
+                assert_eq!(page.total, 23);
+                seen.extend(page.items.iter().map(|i| i.incident.id));
+                match page.next_cursor {
+                    Some(cursor) => query.cursor = Some(cursor),
+                    None => break,
+                }
+            }
+            let mut unique = seen.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!((seen.len(), unique.len()), (23, 23), "{sort:?}");
+        }
+        let mut query = IncidentQuery::new(Visibility::Everything);
+        query.service = Some(Name::parse("checkout").unwrap());
+        query.severity = Some(Severity::parse("SEV1").unwrap());
+        let page = db.store.list_incidents(&query).await.unwrap();
+        assert_eq!(page.total, 4, "n in 0, 6, 12, 18");
+        assert!(page.items.iter().all(|i| i.incident.services[0].as_str() == "checkout"));
+        query.title_contains = Some("NUMBER 12".into());
+        assert_eq!(db.store.list_incidents(&query).await.unwrap().total, 1);
+    }
+
+    async fn a_foreign_cursor_is_refused_clearly(db: TestDb) {
+        let mut query = IncidentQuery::new(Visibility::Everything);
+        query.cursor = Some("not-a-cursor".into());
+        let error = db.store.list_incidents(&query).await.unwrap_err();
+        assert!(matches!(error, StoreError::InvalidCursor(_)));
+    }
+
+    async fn restricted_incidents_are_hidden_from_people_who_are_not_in_them(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let sam = person(&db, "sam", Role::Contributor).await;
+        let mut secret = incident("Credential leak", "SEV1", &["auth"]);
+        secret.restricted = true;
+        let secret_id = db.store.create_incident(Actor::user(dana), secret, owed()).await.unwrap();
+        db.store.create_incident(Actor::user(dana), incident("Open one", "SEV3", &["auth"]), owed()).await.unwrap();
+        assert!(db.store.incident(secret_id, Visibility::Person(sam)).await.unwrap().is_none());
+        assert!(db.store.incident(secret_id, Visibility::Person(dana)).await.unwrap().is_some());
+        assert!(db.store.incident(secret_id, Visibility::Everything).await.unwrap().is_some());
+        let sams_list = db.store.list_incidents(&IncidentQuery::new(Visibility::Person(sam))).await.unwrap();
+        assert_eq!(sams_list.total, 1, "not even counted");
+        assert_eq!(sams_list.items.len(), 1);
+    }
+
+    async fn a_stale_section_save_is_refused_with_the_current_text_and_nothing_is_lost(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let sam = person(&db, "sam", Role::Contributor).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();
+        let base = 1;
+        let saved = db.store.save_sections(Actor::user(dana), id, base, vec![(section("summary"), text("Dana's summary"))]).await.unwrap();
+        assert_eq!(saved, SaveOutcome::Saved { version: 2 });
+        // Sam started from version 1 too and saves the same section: refused.
+        let outcome = db.store.save_sections(Actor::user(sam), id, base, vec![(section("summary"), text("Sam's summary"))]).await.unwrap();
+        let SaveOutcome::Conflict { current_version, sections } = outcome else { panic!("expected a conflict") };
+        assert_eq!(current_version, 2);
+        assert_eq!(sections[0].current_body, "Dana's summary");
+        assert_eq!(sections[0].updated_by, Some(dana));
+        // Sam's save of another section from the same base does not conflict.
+        let other = db.store.save_sections(Actor::user(sam), id, base, vec![(section("impact"), text("Sam's impact"))]).await.unwrap();
+        assert_eq!(other, SaveOutcome::Saved { version: 3 });
+        let record = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(record.postmortem.sections[&section("summary")].body.as_str(), "Dana's summary");
+        assert_eq!(record.postmortem.sections[&section("impact")].body.as_str(), "Sam's impact");
+        assert_eq!(record.postmortem.sections[&section("impact")].version, 3);
+    }
+
+    async fn an_illegal_transition_is_refused_and_the_status_stays(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();
+        let error = db.store.set_status(Actor::user(dana), id, PostmortemStatus::Published, None).await.unwrap_err();
+        assert!(matches!(error, StoreError::Transition(_)), "{error}");
+        db.store.set_status(Actor::user(dana), id, PostmortemStatus::Draft, None).await.unwrap();
+        let record = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(record.postmortem.status, PostmortemStatus::Draft);
+        assert_eq!(record.incident.version, 2, "the refused write did not bump the version");
+    }
+
+    async fn timeline_factors_actions_reviews_and_comments_are_kept(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let rae = person(&db, "rae", Role::Reviewer).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();
+        db.store.add_timeline_entry(Actor::user(dana), id, entry("2026-03-01T15:30:00+01:00", Some(Marker::Resolved))).await.unwrap();
+        db.store.add_timeline_entry(Actor::user(dana), id, entry("2026-03-01T13:05:00Z", Some(Marker::Detected))).await.unwrap();
+        let factor = db.store.add_factor(Actor::user(dana), id, NewFactor { category: FactorCategory::OutdatedDocs, description: text("The runbook named the old replica."), is_trigger: false }).await.unwrap();
+        let mut new_action = action("Update the failover runbook");
+        new_action.owner = Some(dana);
+        new_action.factor_ids = vec![factor.id];
+        new_action.due_on = Some(time::macros::date!(2026 - 03 - 20));
+        let item = db.store.add_action(Actor::user(dana), id, new_action).await.unwrap();
+        assert_eq!(item.factor_ids, [factor.id]);
+        db.store.set_review(Actor::user(dana), id, rae, ReviewDecision::Requested, None).await.unwrap();
+        db.store.set_review(Actor::user(rae), id, rae, ReviewDecision::Approved, Some("Clear and factual".into())).await.unwrap();
+        let comment = db.store.add_comment(Actor::user(rae), id, section("summary"), text("Say which replica.")).await.unwrap();
+        db.store.resolve_comment(Actor::user(dana), id, comment.id).await.unwrap();
+
+        let record = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        let markers: Vec<_> = record.timeline.iter().map(|e| e.marker).collect();
+        assert_eq!(markers, [Some(Marker::Detected), Some(Marker::Resolved)], "ordered by instant");
+        assert_eq!(record.timeline[1].at.offset().whole_hours(), 1);
+        assert_eq!(record.factors[0].category, FactorCategory::OutdatedDocs);
+        assert_eq!(record.actions[0].owner, Some(dana));
+        assert_eq!(record.actions[0].due_on, Some(time::macros::date!(2026 - 03 - 20)));
+        assert_eq!(record.reviews.len(), 1, "one standing per reviewer");
+        assert_eq!(record.reviews[0].decision, ReviewDecision::Approved);
+        assert!(record.comments[0].resolved);
+    }
+
+    async fn an_action_cannot_link_another_incidents_factor(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let first = db.store.create_incident(Actor::user(dana), incident("First", "SEV2", &["a"]), owed()).await.unwrap();
+        let second = db.store.create_incident(Actor::user(dana), incident("Second", "SEV2", &["b"]), owed()).await.unwrap();
+        let factor = db.store.add_factor(Actor::user(dana), first, NewFactor { category: FactorCategory::Capacity, description: text("Pool too small."), is_trigger: true }).await.unwrap();
+        let mut new_action = action("Raise the pool size");
+        new_action.factor_ids = vec![factor.id];
+        let error = db.store.add_action(Actor::user(dana), second, new_action).await.unwrap_err();
+        assert!(error.to_string().contains("not a contributing factor of this incident"), "{error}");
+        let record = db.store.incident(second, Visibility::Everything).await.unwrap().unwrap();
+        assert!(record.actions.is_empty());
+        assert_eq!(record.incident.version, 1, "the refused write left no trace");
+    }
+
+    async fn an_action_marked_wont_do_needs_a_reason_and_done_records_when(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();
+        let item = db.store.add_action(Actor::user(dana), id, action("Add a canary stage")).await.unwrap();
+        let error = db.store.update_action(Actor::user(dana), item.id, ActionUpdate { status: Some(ActionStatus::WontDo), ..Default::default() }).await.unwrap_err();
+        assert!(error.to_string().contains("wont_do_reason"), "{error}");
+        let done = db.store.update_action(Actor::user(dana), item.id, ActionUpdate {
+            status: Some(ActionStatus::Done),
+            verification: Some("A bad config was stopped by the canary on 2026-03-10.".into()),
+            ..Default::default()
+        }).await.unwrap();
+        assert_eq!(done.completed_at, Some(db.clock.now()));
+        let read_back = db.store.action(item.id).await.unwrap().unwrap();
+        assert_eq!((read_back.incident_id, read_back.status), (id, ActionStatus::Done));
+        assert!(db.store.action(postmortem_core::ActionId::new(9_999)).await.unwrap().is_none());
+        let audit = db.store.audit_events(Some(id), 1).await.unwrap();
+        assert_eq!(audit[0].details["before"]["status"], "open");
+        assert_eq!(audit[0].details["after"]["status"], "done");
+    }
+
+    async fn imported_bundles_read_back_and_later_writes_get_fresh_ids(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        person(&db, "rae", Role::Reviewer).await;
+        let dana_handle = Handle::parse("dana").unwrap();
+        let bundle = IncidentBundle {
+            incident: incident("Imported outage", "SEV1", &["checkout"]),
+            created_by: dana_handle.clone(),
+            created_at: db.clock.now(),
+            status: PostmortemStatus::Published,
+            due_on: Some(time::macros::date!(2026 - 03 - 10)),
+            published_at: Some(db.clock.now()),
+            sections: vec![BundleSection { name: section("summary"), body: text("It broke."), updated_by: dana_handle.clone() }],
+            timeline: vec![BundleTimelineEntry { author: dana_handle.clone(), entry: entry("2026-03-01T13:05:00Z", Some(Marker::Detected)) }],
+            factors: vec![
+                NewFactor { category: FactorCategory::Capacity, description: text("Pool too small."), is_trigger: true },
+                NewFactor { category: FactorCategory::Alerting, description: text("No saturation alert."), is_trigger: false },
+            ],
+            actions: vec![BundleAction { owner: Some(dana_handle.clone()), factor_indexes: vec![1], item: action("Alert on pool saturation"), completed_at: None }],
+            reviews: vec![BundleReview { reviewer: Handle::parse("rae").unwrap(), decision: ReviewDecision::Approved, comment: None }],
+        };
+        let ids = db.store.import_bundles(&[bundle.clone(), bundle]).await.unwrap();
+        assert_eq!(ids.len(), 2);
+        let record = db.store.incident(ids[1], Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(record.postmortem.status, PostmortemStatus::Published);
+        assert_eq!(record.timeline.len(), 1);
+        assert_eq!(record.actions[0].factor_ids, [record.factors[1].id]);
+        assert_eq!(record.actions[0].owner, Some(dana));
+        assert_eq!(record.reviews[0].decision, ReviewDecision::Approved);
+        let changes = db.store.changes_since(0, 100).await.unwrap();
+        assert_eq!(changes.iter().filter(|c| c.op == "import").count(), 2);
+        let later = db.store.create_incident(Actor::user(dana), incident("After import", "SEV3", &["x"]), owed()).await.unwrap();
+        assert!(later > ids[1]);
+        db.store.add_factor(Actor::user(dana), later, NewFactor { category: FactorCategory::Other, description: text("x"), is_trigger: false }).await.unwrap();
+    }
+
+    async fn incidents_after_pages_through_every_incident_whatever_its_visibility(db: TestDb) {
+        assert_eq!(db.store.latest_change_seq().await.unwrap(), 0);
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let mut secret = incident("Secret outage", "SEV1", &["vault"]);
+        secret.restricted = true;
+        let first = db.store.create_incident(Actor::user(dana), incident("Open outage", "SEV2", &["checkout"]), owed()).await.unwrap();
+        let second = db.store.create_incident(Actor::user(dana), secret, owed()).await.unwrap();
+        let third = db.store.create_incident(Actor::user(dana), incident("Later outage", "SEV3", &["search"]), owed()).await.unwrap();
+        db.store.add_factor(Actor::user(dana), second, NewFactor { category: FactorCategory::Capacity, description: text("Pool too small."), is_trigger: true }).await.unwrap();
+
+        let page = db.store.incidents_after(None, 2).await.unwrap();
+        let ids: Vec<_> = page.iter().map(|r| r.incident.id).collect();
+        assert_eq!(ids, [first, second]);
+        assert!(page[1].incident.restricted);
+        assert_eq!(page[1].factors.len(), 1);
+        let rest = db.store.incidents_after(Some(second), 2).await.unwrap();
+        assert_eq!(rest.iter().map(|r| r.incident.id).collect::<Vec<_>>(), [third]);
+        assert!(db.store.incidents_after(Some(third), 2).await.unwrap().is_empty());
+
+        let newest = db.store.changes_since(0, 100).await.unwrap().last().unwrap().seq;
+        assert_eq!(db.store.latest_change_seq().await.unwrap(), newest);
+    }
+
+    async fn a_bundle_naming_an_unknown_person_is_refused_whole(db: TestDb) {
+        person(&db, "dana", Role::Contributor).await;
+        let bundle = IncidentBundle {
+            incident: incident("Imported outage", "SEV1", &["checkout"]),
+            created_by: Handle::parse("ghost").unwrap(),
+            created_at: db.clock.now(),
+            status: PostmortemStatus::Owed,
+            due_on: None,
+            published_at: None,
+            sections: vec![],
+            timeline: vec![],
+            factors: vec![],
+            actions: vec![],
+            reviews: vec![],
+        };
+        let error = db.store.import_bundles(&[bundle]).await.unwrap_err();
+        assert!(error.to_string().contains("no user `ghost`"), "{error}");
+        assert_eq!(db.store.list_incidents(&IncidentQuery::new(Visibility::Everything)).await.unwrap().total, 0);
+    }
+
+    async fn concurrent_writers_each_get_their_own_sequence_number(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Busy incident", "SEV2", &["checkout"]), owed()).await.unwrap();
+        let writers: Vec<_> = (0..16)
+            .map(|n| {
+                let store = db.store.clone();
+                tokio::spawn(async move {
+                    store.add_timeline_entry(Actor::user(dana), id, entry(&format!("2026-03-01T14:{n:02}:00Z"), None)).await.unwrap();
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        let seqs: Vec<i64> = db.store.changes_since(0, 100).await.unwrap().iter().map(|c| c.seq).collect();
+        assert_eq!(seqs, (1..=18).collect::<Vec<_>>());
+        let record = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(record.timeline.len(), 16);
+        assert_eq!(record.incident.version, 17);
+    }
+
+    async fn actions_are_listed_across_incidents_by_owner_team_and_overdue(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let sam = person(&db, "sam", Role::Contributor).await;
+        let first = db.store.create_incident(Actor::user(dana), incident("First", "SEV2", &["a"]), owed()).await.unwrap();
+        let mut secret = incident("Secret", "SEV1", &["vault"]);
+        secret.restricted = true;
+        let hidden = db.store.create_incident(Actor::user(dana), secret, owed()).await.unwrap();
+        let add = |id, title: &str, owner, team: &str, due: time::Date| {
+            let mut item = action(title);
+            item.owner = Some(owner);
+            item.team = Some(Name::parse(team).unwrap());
+            item.due_on = Some(due);
+            let store = db.store.clone();
+            async move { store.add_action(Actor::user(dana), id, item).await.unwrap() }
+        };
+        add(first, "Overdue for dana", dana, "sre", time::macros::date!(2026 - 02 - 01)).await;
+        let later = add(first, "Later for sam", sam, "payments", time::macros::date!(2026 - 04 - 01)).await;
+        add(hidden, "Hidden for dana", dana, "sre", time::macros::date!(2026 - 01 - 01)).await;
+        let today = time::macros::date!(2026 - 03 - 02);
+
+        let mut query = ActionQuery::new(Visibility::Everything, today);
+        let all = db.store.list_actions(&query).await.unwrap();
+        assert_eq!(all.total, 3);
+        assert_eq!(all.items[0].action.title.as_str(), "Hidden for dana", "longest overdue first");
+        query.overdue = true;
+        let overdue = db.store.list_actions(&query).await.unwrap();
+        assert_eq!(overdue.items.iter().map(|i| i.action.title.as_str()).collect::<Vec<_>>(), ["Hidden for dana", "Overdue for dana"]);
+        assert!(overdue.items.iter().all(|i| i.overdue && i.owner_handle.as_deref() == Some("dana")));
+        assert_eq!(overdue.items[1].incident_title, "First");
+
+        let mut sams_view = ActionQuery::new(Visibility::Person(sam), today);
+        assert_eq!(db.store.list_actions(&sams_view).await.unwrap().total, 2, "the restricted incident's action is not even counted");
+        sams_view.owner = Some(sam);
+        assert_eq!(db.store.list_actions(&sams_view).await.unwrap().items[0].action.id, later.id);
+        sams_view.owner = None;
+        sams_view.team = Some(Name::parse("sre").unwrap());
+        assert_eq!(db.store.list_actions(&sams_view).await.unwrap().total, 1);
+    }
+
+    async fn owed_reviews_are_listed_soonest_due_first_until_published(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let due = |d| PostmortemStart { status: PostmortemStatus::Owed, due_on: Some(d) };
+        let late = db.store.create_incident(Actor::user(dana), incident("Due later", "SEV2", &["a"]), due(time::macros::date!(2026 - 03 - 20))).await.unwrap();
+        let soon = db.store.create_incident(Actor::user(dana), incident("Due soon", "SEV2", &["a"]), due(time::macros::date!(2026 - 03 - 05))).await.unwrap();
+        db.store.create_incident(Actor::user(dana), incident("Not required", "SEV4", &["a"]), PostmortemStart { status: PostmortemStatus::NotRequired, due_on: None }).await.unwrap();
+        let owed_list = db.store.owed_postmortems(Visibility::Everything).await.unwrap();
+        assert_eq!(owed_list.iter().map(|s| s.incident.id).collect::<Vec<_>>(), [soon, late]);
+        for to in [PostmortemStatus::Draft, PostmortemStatus::InReview, PostmortemStatus::Approved, PostmortemStatus::Published] {
+            db.store.set_status(Actor::user(dana), soon, to, None).await.unwrap();
+        }
+        let owed_list = db.store.owed_postmortems(Visibility::Everything).await.unwrap();
+        assert_eq!(owed_list.iter().map(|s| s.incident.id).collect::<Vec<_>>(), [late]);
+    }
+
+    async fn follow_through_facts_carry_resolution_and_publication_times(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Published one", "SEV2", &["a"]), owed()).await.unwrap();
+        db.store.add_timeline_entry(Actor::user(dana), id, entry("2026-03-01T13:00:00Z", Some(Marker::Resolved))).await.unwrap();
+        let mut item = action("Alert on pool saturation");
+        item.team = Some(Name::parse("sre").unwrap());
+        db.store.add_action(Actor::user(dana), id, item).await.unwrap();
+        for to in [PostmortemStatus::Draft, PostmortemStatus::InReview, PostmortemStatus::Approved, PostmortemStatus::Published] {
+            db.store.set_status(Actor::user(dana), id, to, None).await.unwrap();
+        }
+        let (actions, publications) = db.store.follow_through_facts(Visibility::Everything).await.unwrap();
+        assert_eq!(actions.len(), 1);
+        assert_eq!(actions[0].team.as_ref().map(Name::as_str), Some("sre"));
+        assert_eq!(publications[0].published_at, Some(db.clock.now()));
+        assert_eq!(publications[0].resolved_at, Some(time::macros::datetime!(2026-03-01 13:00 UTC)));
+        assert_eq!(publications[0].teams.iter().map(Name::as_str).collect::<Vec<_>>(), ["payments"]);
+    }
+
+    async fn a_policy_decision_is_stored_with_its_reasons_and_audited_when_it_changes(db: TestDb) {
+        use postmortem_core::policy::Requirement;
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Outage", "SEV2", &["a"]), owed()).await.unwrap();
+        assert_eq!(db.store.policy_decision(id).await.unwrap(), None);
+        let reasons = vec!["data loss".to_owned()];
+        db.store.set_policy_decision(Actor::user(dana), id, Requirement::Required, &reasons).await.unwrap();
+        db.store.set_policy_decision(Actor::user(dana), id, Requirement::Required, &reasons).await.unwrap();
+        assert_eq!(db.store.policy_decision(id).await.unwrap(), Some((Requirement::Required, reasons)));
+        let audit = db.store.audit_events(Some(id), 10).await.unwrap();
+        assert_eq!(audit.iter().filter(|e| e.action == "policy.decide").count(), 1, "an unchanged decision is not written again");
+    }
+
+    async fn deliveries_are_queued_for_each_active_webhook_that_wants_the_event(db: TestDb) {
+        let admin = person(&db, "ada", Role::Admin).await;
+        let events = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let reviews = db.store.create_webhook(Actor::user(admin), "https://chat.example.com/hook/1", "a-secret-of-sixteen", &events(&["review.overdue"])).await.unwrap();
+        let all = db.store.create_webhook(Actor::user(admin), "https://chat.example.com/hook/2", "a-secret-of-sixteen", &events(&["*"])).await.unwrap();
+        let off = db.store.create_webhook(Actor::user(admin), "https://chat.example.com/hook/3", "a-secret-of-sixteen", &events(&["action.overdue"])).await.unwrap();
+        db.store.set_webhook_active(Actor::user(admin), off, false).await.unwrap();
+
+        assert_eq!(db.store.enqueue_deliveries("review.overdue", r#"{"event":"review.overdue"}"#).await.unwrap(), 2);
+        assert_eq!(db.store.enqueue_deliveries("action.overdue", r#"{"event":"action.overdue"}"#).await.unwrap(), 1, "only the catch-all webhook is active for it");
+        let log = db.store.webhook_deliveries(10).await.unwrap();
+        let queued: Vec<(i64, &str)> = log.iter().map(|d| (d.webhook_id, d.event.as_str())).collect();
+        assert_eq!(queued, [(all, "action.overdue"), (all, "review.overdue"), (reviews, "review.overdue")], "newest first");
+        assert!(log.iter().all(|d| d.status == DeliveryStatus::Pending && d.attempts == 0));
+
+        let listed = db.store.webhooks().await.unwrap();
+        assert_eq!(listed.iter().map(|w| (w.id, w.active)).collect::<Vec<_>>(), [(reviews, true), (all, true), (off, false)]);
+        let audit = db.store.audit_events(None, 50).await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "webhook.create"));
+        assert!(audit.iter().all(|e| !e.details.to_string().contains("a-secret-of-sixteen")), "the secret never reaches the audit log");
+    }
+
+    async fn a_webhook_with_a_bad_url_short_secret_or_no_events_is_refused(db: TestDb) {
+        let events = vec!["digest".to_owned()];
+        let bad_url = db.store.create_webhook(Actor::SYSTEM, "ftp://example.com", "a-secret-of-sixteen", &events).await.unwrap_err();
+        assert!(bad_url.to_string().contains("url"), "{bad_url}");
+        let short = db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "short", &events).await.unwrap_err();
+        assert!(short.to_string().contains("secret"), "{short}");
+        let none = db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &[]).await.unwrap_err();
+        assert!(none.to_string().contains("events"), "{none}");
+        assert!(db.store.webhooks().await.unwrap().is_empty());
+    }
+
+    async fn a_failed_delivery_is_retried_with_growing_backoff_until_it_is_given_up(db: TestDb) {
+        db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
+        db.store.enqueue_deliveries("digest", "{}").await.unwrap();
+        let mut waits = Vec::new();
+        for attempt in 1..=DeliveryStatus::MAX_ATTEMPTS {
+            let due = db.store.due_deliveries(db.clock.now(), 10).await.unwrap();
+            assert_eq!(due.len(), 1, "attempt {attempt} is due");
+            assert_eq!(due[0].secret, "a-secret-of-sixteen");
+            assert_eq!(due[0].attempts, attempt - 1);
+            let after = db.store.record_delivery_attempt(due[0].id, DeliveryOutcome::Failed { response_code: Some(503), error: "unavailable".into() }).await.unwrap();
+            assert_eq!(after.attempts, attempt);
+            match after.next_attempt_at {
+                Some(next) => {
+                    waits.push((next - db.clock.now()).whole_seconds());
+                    assert!(db.store.due_deliveries(next - time::Duration::seconds(1), 10).await.unwrap().is_empty(), "not due before its backoff");
+                    db.clock.set(next);
+                }
+                None => assert_eq!(attempt, DeliveryStatus::MAX_ATTEMPTS),
+            }
+        }
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920]);
+        let log = db.store.webhook_deliveries(10).await.unwrap();
+        assert_eq!(log[0].status, DeliveryStatus::Failed);
+        assert_eq!(log[0].response_code, Some(503));
+        db.clock.advance(time::Duration::days(1));
+        assert!(db.store.due_deliveries(db.clock.now(), 10).await.unwrap().is_empty(), "a given-up delivery is never due again");
+        assert_eq!(DeliveryStatus::backoff(12), time::Duration::hours(1), "the wait is capped at an hour");
+    }
+
+    async fn a_due_delivery_is_handed_to_one_sender_until_its_lease_runs_out(db: TestDb) {
+        db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
+        db.store.enqueue_deliveries("digest", "{}").await.unwrap();
+        let now = db.clock.now();
+        let (first, second) = tokio::join!(db.store.due_deliveries(now, 10), db.store.due_deliveries(now, 10));
+        assert_eq!(first.unwrap().len() + second.unwrap().len(), 1, "two senders asking at once share one delivery between them");
+        assert!(db.store.due_deliveries(now + DELIVERY_LEASE - time::Duration::seconds(1), 10).await.unwrap().is_empty());
+        let again = db.store.due_deliveries(now + DELIVERY_LEASE, 10).await.unwrap();
+        assert_eq!(again.len(), 1, "a sender that stopped without recording leaves it due again");
+        let delivered = db.store.record_delivery_attempt(again[0].id, DeliveryOutcome::Delivered { response_code: 204 }).await.unwrap();
+        assert_eq!((delivered.status, delivered.response_code, delivered.delivered_at), (DeliveryStatus::Delivered, Some(204), Some(db.clock.now())));
+        let refused = db.store.record_delivery_attempt(again[0].id, DeliveryOutcome::Delivered { response_code: 200 }).await.unwrap_err();
+        assert!(refused.to_string().contains("already delivered"), "{refused}");
+    }
+
+    async fn an_inactive_webhooks_pending_deliveries_wait_until_it_is_active_again(db: TestDb) {
+        let hook = db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
+        db.store.enqueue_deliveries("digest", "{}").await.unwrap();
+        db.store.set_webhook_active(Actor::SYSTEM, hook, false).await.unwrap();
+        assert!(db.store.due_deliveries(db.clock.now(), 10).await.unwrap().is_empty());
+        db.store.set_webhook_active(Actor::SYSTEM, hook, true).await.unwrap();
+        assert_eq!(db.store.due_deliveries(db.clock.now(), 10).await.unwrap().len(), 1);
+        assert!(matches!(db.store.set_webhook_active(Actor::SYSTEM, hook + 100, true).await, Err(StoreError::NotFound("webhook"))));
+    }
+
+    async fn a_payload_that_is_not_json_is_refused(db: TestDb) {
+        db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
+        assert!(db.store.enqueue_deliveries("digest", "not json").await.is_err());
+        assert!(db.store.webhook_deliveries(10).await.unwrap().is_empty());
+    }
+
+    async fn a_reminder_is_claimed_once_across_concurrent_claimers(db: TestDb) {
+        let now = db.clock.now();
+        let claimers: Vec<_> = (0..8)
+            .map(|_| {
+                let store = db.store.clone();
+                tokio::spawn(async move { store.claim_reminder("action.overdue:42", now).await.unwrap() })
+            })
+            .collect();
+        let mut claimed = 0;
+        for claimer in claimers {
+            claimed += usize::from(claimer.await.unwrap());
+        }
+        assert_eq!(claimed, 1, "exactly one of eight concurrent claimers wins");
+        assert!(!db.store.claim_reminder("action.overdue:42", now).await.unwrap());
+        assert!(db.store.claim_reminder("action.overdue:43", now).await.unwrap(), "another key is its own reminder");
+        db.store.release_reminder("action.overdue:42").await.unwrap();
+        assert!(db.store.claim_reminder("action.overdue:42", now).await.unwrap(), "a released key can be claimed again");
+        let audit = db.store.audit_events(None, 50).await.unwrap();
+        assert_eq!(audit.iter().filter(|e| e.action == "reminder.claim").count(), 3);
+    }
+
+    async fn enqueue_once_queues_a_reminder_only_for_its_first_claimer(db: TestDb) {
+        db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["review.overdue".to_owned()]).await.unwrap();
+        let now = db.clock.now();
+        assert_eq!(db.store.enqueue_once("review.overdue:7", now, "review.overdue", "{}").await.unwrap(), Some(1));
+        assert_eq!(db.store.enqueue_once("review.overdue:7", now, "review.overdue", "{}").await.unwrap(), None);
+        assert!(db.store.enqueue_once("review.overdue:8", now, "review.overdue", "not json").await.is_err());
+        assert!(db.store.claim_reminder("review.overdue:8", now).await.unwrap(), "a refused enqueue leaves its key unclaimed");
+        assert_eq!(db.store.webhook_deliveries(10).await.unwrap().len(), 1);
+    }
+
+    async fn an_incident_recorded_with_a_decision_keeps_it_and_its_reasons(db: TestDb) {
+        use postmortem_core::policy::Requirement;
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let reasons = vec!["data loss".to_owned(), "manual intervention to recover".to_owned()];
+        let id = db.store.create_incident_decided(Actor::user(dana), incident("Lost rows", "SEV2", &["ledger"]), owed(), Requirement::Required, reasons.clone()).await.unwrap();
+        let record = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(record.decision, Some(PolicyDecision { decision: Requirement::Required, reasons: reasons.clone() }));
+        assert_eq!(record.incident.version, 1, "one write, one version");
+        let audit = db.store.audit_events(Some(id), 1).await.unwrap();
+        assert_eq!(audit[0].details["after"]["reasons"][0], "data loss");
+        let plain = db.store.create_incident(Actor::user(dana), incident("No decision", "SEV4", &["ledger"]), owed()).await.unwrap();
+        assert_eq!(db.store.incident(plain, Visibility::Everything).await.unwrap().unwrap().decision, None);
+    }
+
+    async fn the_store_answers_a_ping(db: TestDb) {
+        db.store.ping().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_database_scheme_is_refused_with_the_accepted_forms() {
+    let error = postmortem_store::connect("mysql://localhost/x", std::sync::Arc::new(SystemClock))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("use sqlite://PATH"), "{error}");
+}

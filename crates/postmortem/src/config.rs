@@ -1,0 +1,173 @@
+//! Configuration in layers: built-in defaults, then `postmortem.toml`, then `POSTMORTEM_*`
+//! environment variables, then command-line flags (clap reads the last two).
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./postmortem-data";
+pub const DEFAULT_FILE: &str = "postmortem.toml";
+
+/// What `postmortem.toml` may say. Unknown keys are refused, so a typo is not silently ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub addr: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    /// This node's search index; `<data_dir>/search-index` by default.
+    pub index_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// When a post-mortem is owed; the built-in rules when absent.
+    #[serde(default)]
+    pub policy: postmortem_core::policy::PolicyConfig,
+    /// Severities and allowed words of the blameless-language checker.
+    #[serde(default)]
+    pub lint: postmortem_lint::LintConfig,
+    /// Reminders, the weekly digest, webhooks and email; off when absent.
+    pub notify: Option<postmortem_notify::NotifyConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Mark session cookies `Secure` (set this when users reach the server over HTTPS).
+    pub cookie_secure: Option<bool>,
+    /// How long a browser session lasts, in hours.
+    pub session_hours: Option<i64>,
+}
+
+impl Config {
+    /// Reads the file named, or `postmortem.toml` when present; a missing default file is
+    /// fine, a missing named file or one that does not parse is an error naming the file.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let (path, required) = match path {
+            Some(path) => (path.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_FILE), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if !required && error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::default());
+            }
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot read {}", path.display()));
+            }
+        };
+        Self::parse(&text).with_context(|| format!("{} is not valid", path.display()))
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        // toml's message names the line and column and the offending key; keep it on one line.
+        toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!(e.to_string().replace('\n', " ").trim().to_owned()))
+    }
+
+    /// The search index directory: the flag or environment, then the file, then
+    /// `search-index` in the data directory. Each node keeps its own index.
+    pub fn index_dir(&self, flag: Option<&Path>, data_dir_flag: Option<&Path>) -> PathBuf {
+        flag.map(Path::to_path_buf)
+            .or_else(|| self.index_dir.clone())
+            .unwrap_or_else(|| {
+                data_dir_flag
+                    .map(Path::to_path_buf)
+                    .or_else(|| self.data_dir.clone())
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+                    .join("search-index")
+            })
+    }
+
+    /// The database URL: the flag or environment, then the file, then SQLite in the data
+    /// directory (created if missing).
+    pub fn database_url(
+        &self,
+        flag: Option<&str>,
+        data_dir_flag: Option<&Path>,
+    ) -> anyhow::Result<(String, Option<PathBuf>)> {
+        if let Some(url) = flag
+            .map(str::to_owned)
+            .or_else(|| self.database_url.clone())
+        {
+            return Ok((url, None));
+        }
+        let data_dir = data_dir_flag
+            .map(Path::to_path_buf)
+            .or_else(|| self.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        let db = data_dir.join("postmortem.db");
+        Ok((format!("sqlite://{}", db.display()), Some(data_dir)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_key_is_refused_with_its_line() {
+        let error = Config::parse("addr = \"127.0.0.1:9000\"\ndatabse_url = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("line 2"), "{error}");
+        assert!(error.contains("databse_url"), "{error}");
+    }
+
+    #[test]
+    fn a_policy_rule_with_an_unknown_field_is_refused_with_its_line() {
+        let text = "[policy]\n[[policy.rules]]\nname = \"x\"\ndecision = \"required\"\nwhen = { minutes = 30 }\n";
+        let error = Config::parse(text).unwrap_err().to_string();
+        assert!(error.contains("line 5"), "{error}");
+        assert!(error.contains("minutes"), "{error}");
+    }
+
+    #[test]
+    fn a_policy_comparing_a_number_with_text_is_refused_with_its_line() {
+        let text = "[policy]\n[[policy.rules]]\nname = \"x\"\ndecision = \"required\"\nwhen = { customer_minutes = \"thirty\" }\n";
+        let error = Config::parse(text).unwrap_err().to_string();
+        assert!(error.contains("line 5"), "{error}");
+    }
+
+    #[test]
+    fn a_configured_policy_replaces_the_built_in_rules() {
+        let text = "[policy]\ndue_business_days = 3\n[[policy.rules]]\nname = \"any data loss\"\ndecision = \"required\"\nwhen = { data_loss = true }\n";
+        let config = Config::parse(text).unwrap();
+        let policy = postmortem_core::policy::Policy::from_config(config.policy).unwrap();
+        assert_eq!(policy.rules.len(), 1);
+        assert_eq!(policy.due_business_days, 3);
+    }
+
+    #[test]
+    fn the_file_fills_what_flags_leave_open() {
+        let config =
+            Config::parse("database_url = \"postgres://db/pm\"\n[server]\ncookie_secure = true\n")
+                .unwrap();
+        assert_eq!(
+            config.database_url(None, None).unwrap().0,
+            "postgres://db/pm"
+        );
+        assert_eq!(
+            config.database_url(Some("sqlite://x.db"), None).unwrap().0,
+            "sqlite://x.db"
+        );
+        assert_eq!(config.server.cookie_secure, Some(true));
+    }
+
+    #[test]
+    fn without_a_url_the_database_lives_in_the_data_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        let (url, created) = Config::default()
+            .database_url(None, Some(&data_dir))
+            .unwrap();
+        assert_eq!(
+            url,
+            format!("sqlite://{}", data_dir.join("postmortem.db").display())
+        );
+        assert_eq!(created, Some(data_dir.clone()));
+        assert!(data_dir.is_dir());
+    }
+}

@@ -1,0 +1,81 @@
+//! `postmortem`: the one binary of the post-mortem system.
+
+mod cmd;
+mod config;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "postmortem",
+    version,
+    about = "Write, review, share and learn from blameless incident post-mortems."
+)]
+struct Cli {
+    /// Configuration file; `postmortem.toml` in the current directory is read when present.
+    #[arg(long, global = true, env = "POSTMORTEM_CONFIG", value_name = "PATH")]
+    config: Option<std::path::PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server and API.
+    Serve(cmd::serve::ServeArgs),
+    /// Manage people's accounts.
+    #[command(subcommand)]
+    User(cmd::user::UserCommand),
+    /// Fill the database with realistic demo incidents.
+    Demo(cmd::demo::DemoArgs),
+    /// The weekly follow-through digest: reviews owed, overdue actions, what changed lately.
+    Digest(cmd::digest::DigestArgs),
+    /// Rebuild this node's search index from the database.
+    Reindex(cmd::search::ReindexArgs),
+    /// Search past incidents.
+    Search(cmd::search::SearchArgs),
+    /// Check Markdown post-mortems for blameful language.
+    Lint(cmd::lint::LintArgs),
+    /// When a post-mortem is owed: check an incident, explain the rules.
+    #[command(subcommand)]
+    Policy(cmd::policy::PolicyCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("POSTMORTEM_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,postmortem=info,postmortem_server=info")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = config::Config::load(cli.config.as_deref()).and_then(|config| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            match cli.command {
+                Command::Serve(args) => cmd::serve::run(config, args).await,
+                Command::User(command) => cmd::user::run(config, command).await,
+                Command::Demo(args) => cmd::demo::run(config, args).await,
+                Command::Policy(command) => cmd::policy::run(config, command),
+                Command::Lint(args) => cmd::lint::run(config, args),
+                Command::Reindex(args) => cmd::search::reindex(config, args).await,
+                Command::Search(args) => cmd::search::search(config, args).await,
+                Command::Digest(args) => cmd::digest::run(config, args).await,
+            }
+        })
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            // One line, with the chain of causes, instead of a panic or a debug dump.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

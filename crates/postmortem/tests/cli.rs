@@ -1,0 +1,210 @@
+//! The binary as a person uses it: real files in, exit status and output checked.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn postmortem(args: &[&str], dir: &std::path::Path, stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_postmortem"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("POSTMORTEM_DATABASE_URL")
+        .env_remove("POSTMORTEM_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn fixture() -> String {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/checkout-outage.md"
+    )
+    .to_owned()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn linting_a_blameful_post_mortem_reports_findings_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = postmortem(&["lint", &fixture()], dir.path(), None);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout.contains("checkout-outage.md:19:"),
+        "the counterfactual about Sam on line 19: {stdout}"
+    );
+    assert!(stdout.contains("suggestion:"), "{stdout}");
+    assert!(
+        !stdout.contains(":16:"),
+        "what Dana believed, and why, is fine: {stdout}"
+    );
+    assert!(
+        !stdout.contains(":3:"),
+        "front matter is not prose: {stdout}"
+    );
+}
+
+#[test]
+fn json_output_lists_each_file_with_its_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = postmortem(&["lint", "--format", "json", &fixture()], dir.path(), None);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let findings = report["files"][0]["findings"].as_array().unwrap();
+    assert!(findings.len() >= 3, "{report}");
+    for key in [
+        "rule",
+        "category",
+        "severity",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "message",
+        "suggestion",
+    ] {
+        assert!(findings[0].get(key).is_some(), "{key} in {}", findings[0]);
+    }
+}
+
+#[test]
+fn fail_on_error_lets_warnings_pass_and_clean_text_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        postmortem(
+            &["lint", "--fail-on", "error", &fixture()],
+            dir.path(),
+            None
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let clean = "The health check failed to detect the stale cache.\n\nAlex ran the failover command on db-2 at 14:02.\n";
+    let output = postmortem(&["lint", "-"], dir.path(), Some(clean));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+}
+
+#[test]
+fn a_missing_file_is_an_io_error_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = postmortem(&["lint", "no-such-file.md"], dir.path(), None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("cannot read no-such-file.md"));
+    assert_eq!(
+        postmortem(&["lint", "--format", "yaml", &fixture()], dir.path(), None)
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn user_create_with_token_prints_the_token_alone_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = postmortem(
+        &[
+            "user",
+            "create",
+            "alex",
+            "--name",
+            "Alex Kim",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--token",
+        ],
+        dir.path(),
+        Some("correct horse battery\n"),
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(stdout.starts_with("pm_"));
+    assert!(text(&output.stderr).contains("created alex"));
+    assert!(
+        dir.path().join("postmortem-data/postmortem.db").is_file(),
+        "the embedded database was created"
+    );
+    let again = postmortem(
+        &["user", "create", "alex", "--name", "Other"],
+        dir.path(),
+        None,
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        text(&again.stderr).trim(),
+        "error: the handle `alex` is taken"
+    );
+}
+
+#[test]
+fn serve_with_a_database_it_cannot_use_exits_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in ["mysql://localhost/pm", "postgres://nobody@127.0.0.1:1/pm"] {
+        let output = postmortem(
+            &["serve", "--database", url, "--addr", "127.0.0.1:0"],
+            dir.path(),
+            None,
+        );
+        assert_eq!(output.status.code(), Some(1), "{url}");
+        let stderr = text(&output.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("error: cannot open the database"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_config_file_with_an_unknown_key_stops_the_command_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("postmortem.toml"),
+        "addr = \"127.0.0.1:0\"\nlisten = \"x\"\n",
+    )
+    .unwrap();
+    let output = postmortem(&["serve"], dir.path(), None);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("postmortem.toml is not valid") && stderr.contains("line 2"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn demo_fills_the_database_with_people_and_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = postmortem(
+        &["demo", "--incidents", "120", "--seed", "7"],
+        dir.path(),
+        None,
+    );
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("120 incidents written"), "{stderr}");
+    assert!(stderr.contains("Sign in as `demo`"), "{stderr}");
+    let users = postmortem(&["user", "list"], dir.path(), None);
+    assert!(text(&users.stdout).lines().count() > 50);
+}
