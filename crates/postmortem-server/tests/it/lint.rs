@@ -2,11 +2,9 @@
 //! count of findings in the review area, and publishing over findings only when confirmed,
 //! through the API and through the page's form.
 
-mod common;
-
+use crate::common::TestApp;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::TestApp;
 use serde_json::{Value, json};
 
 const BLAMEFUL: &str = "Dana failed to notice the disk alert.";
@@ -72,7 +70,7 @@ async fn approved_with_summary(app: &TestApp, summary: &str) -> (i64, String) {
     (id, dana)
 }
 
-fn findings(reply: &common::Reply) -> Vec<Value> {
+fn findings(reply: &crate::common::Reply) -> Vec<Value> {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     reply.json()["findings"].as_array().unwrap().clone()
 }

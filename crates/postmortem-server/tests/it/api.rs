@@ -1,10 +1,8 @@
 //! The HTTP API and pages, driven through the router without a socket.
 
-mod common;
-
+use crate::common::{TestApp, outage};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{TestApp, outage};
 use postmortem_store::testing::TestDb;
 use serde_json::json;
 

@@ -2,11 +2,9 @@
 //! action and review forms, the section editor with conflict-safe saves, CSRF protection,
 //! restricted incidents, and that every field has a label and every button a name.
 
-mod common;
-
+use crate::common::{TestApp, outage};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{TestApp, outage};
 use serde_json::json;
 
 /// The value of the first hidden `csrf` field of a page.
@@ -190,7 +188,7 @@ async fn forms_without_the_sessions_token_or_from_another_site_are_refused() {
     genuine.push(("csrf", &csrf));
     let body: String = genuine
         .iter()
-        .map(|(k, v)| format!("{k}={}", common::urlencode(v)))
+        .map(|(k, v)| format!("{k}={}", crate::common::urlencode(v)))
         .collect::<Vec<_>>()
         .join("&");
     let cross_site = Request::post(&path)

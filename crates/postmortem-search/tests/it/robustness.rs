@@ -1,9 +1,7 @@
 //! Any string is a query: it is answered or refused with a message, never a panic, and never
 //! shows a restricted incident to someone who may not see it.
 
-mod common;
-
-use common::{Library, built, library};
+use crate::common::{Library, built, library};
 use postmortem_search::{SearchError, SearchIndex, Viewer};
 use postmortem_store::testing::TestDb;
 use proptest::prelude::*;

@@ -1,8 +1,6 @@
 //! The digest email through a real SMTP server (Python's aiosmtpd, started by the test).
 
-mod common;
-
-use common::{SmtpServer, closed_port, incident, person};
+use crate::common::{SmtpServer, closed_port, incident, person};
 use postmortem_notify::build_digest;
 use postmortem_notify::email::{EmailError, Mailer, SmtpConfig};
 use postmortem_store::testing::TestDb;

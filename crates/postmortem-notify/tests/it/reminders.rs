@@ -1,9 +1,7 @@
 //! Reminders on a real store: what becomes overdue fires once, across nodes, and never for
 //! a restricted incident.
 
-mod common;
-
-use common::{BASE_URL, SECRET, action, incident, person};
+use crate::common::{BASE_URL, SECRET, action, incident, person};
 use postmortem_notify::reminders::{LOOKBACK_DAYS, scan};
 use postmortem_store::testing::TestDb;
 use postmortem_store::{ActionUpdate, Actor, Clock};

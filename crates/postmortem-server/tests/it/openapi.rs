@@ -1,10 +1,8 @@
 //! The OpenAPI document describes exactly the routes the router serves.
 
-mod common;
-
+use crate::common::TestApp;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::TestApp;
 use serde_json::Value;
 use std::collections::BTreeSet;
 

@@ -1,9 +1,7 @@
 //! Searching a small library of hand-written incidents: the query syntax, filters, facets,
 //! snippets, similar incidents, and restricted incidents never leaking.
 
-mod common;
-
-use common::{Draft, built, ids, library, search, sorted_ids, write_incident};
+use crate::common::{Draft, built, ids, library, search, sorted_ids, write_incident};
 use postmortem_core::{IncidentKind, PostmortemStatus};
 use postmortem_search::{SearchError, Viewer};
 use postmortem_store::testing::TestDb;

@@ -1,8 +1,6 @@
 //! What the server's integration tests share: the application on a fresh database, people
 //! with tokens and sessions, and requests sent through the router without a socket.
 
-#![allow(dead_code)]
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;

@@ -3,7 +3,7 @@
 
 use postmortem_lint::{LintOptions, Severity, lint};
 
-const SEED: &str = include_str!("../../../../shared/seed/blameless-post-mortem.txt");
+const SEED: &str = include_str!("../../../../../shared/seed/blameless-post-mortem.txt");
 const CLEAN_POSTMORTEM: &str = include_str!("fixtures/clean-postmortem.md");
 
 fn warnings(text: &str) -> Vec<String> {

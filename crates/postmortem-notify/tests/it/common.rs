@@ -1,8 +1,6 @@
 //! What the notification tests share: people, incidents and action items on a real store, a
 //! real HTTP receiver for webhooks, and a real SMTP server process for email.
 
-#![allow(dead_code)]
-
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use postmortem_core::{

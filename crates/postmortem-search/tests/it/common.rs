@@ -1,8 +1,6 @@
 //! A small library of hand-written incidents, written through the store's own API, and the
 //! people who wrote them.
 
-#![allow(dead_code)]
-
 use postmortem_core::{
     ActionKind, ActionStatus, DisplayName, FactorCategory, Handle, Impact, IncidentId,
     IncidentKind, Markdown, Name, NewActionItem, NewFactor, NewIncident, NewTimelineEntry,

@@ -1,10 +1,8 @@
 //! Follow-through across incidents: action items by owner, team and overdue, post-mortems
 //! owed, the figures, and their pages; restricted incidents never show.
 
-mod common;
-
+use crate::common::{TestApp, outage};
 use axum::http::StatusCode;
-use common::{TestApp, outage};
 use serde_json::json;
 
 /// An incident with one overdue item owned by dana and one future item owned by sam.

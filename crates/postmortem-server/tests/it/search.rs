@@ -1,10 +1,8 @@
 //! Search through the server: the API, the page with facets, and similar past incidents, with
 //! the index kept current from the change feed as `serve` keeps it.
 
-mod common;
-
+use crate::common::{TestApp, outage};
 use axum::http::StatusCode;
-use common::{TestApp, outage};
 use postmortem_search::SearchIndex;
 use postmortem_server::{AppState, Settings, app};
 use serde_json::json;

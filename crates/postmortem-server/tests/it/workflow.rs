@@ -1,18 +1,16 @@
 //! Writing and reviewing a post-mortem through the JSON API: sections with conflict-safe
 //! saves, timeline, factors, actions, the review workflow and publishing, and every refusal.
 
-mod common;
-
+use crate::common::{TestApp, outage};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{TestApp, outage};
 use http_body_util::BodyExt;
 use postmortem_store::testing::TestDb;
 use serde_json::{Value, json};
 use std::time::Duration;
 use tower::ServiceExt;
 
-fn codes(reply: &common::Reply) -> Vec<String> {
+fn codes(reply: &crate::common::Reply) -> Vec<String> {
     reply.json()["error"]["details"]
         .as_array()
         .unwrap_or_else(|| panic!("no details: {}", reply.body))

@@ -2,9 +2,9 @@
 //! with the test moving the clock: the digest goes out once per week at its hour, reminders
 //! and deliveries go out every tick, and `run` stops when told.
 
-mod common;
-
-use common::{BASE_URL, Receiver, SECRET, SmtpServer, action, closed_port, incident, person};
+use crate::common::{
+    BASE_URL, Receiver, SECRET, SmtpServer, action, closed_port, incident, person,
+};
 use postmortem_notify::scheduler::{EMAIL_RETRY, Notifier, NotifyConfig, parse_offset, run};
 use postmortem_store::testing::TestDb;
 use postmortem_store::{Actor, Clock};

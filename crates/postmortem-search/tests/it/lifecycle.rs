@@ -1,9 +1,7 @@
 //! The index's life beside the store: built from it, kept current by the change feed,
 //! resumed after a restart from the position it committed, and rebuilt when damaged.
 
-mod common;
-
-use common::{Draft, built, ids, library, save, search, write_incident};
+use crate::common::{Draft, built, ids, library, save, search, write_incident};
 use postmortem_core::{IncidentKind, PostmortemStatus};
 use postmortem_search::{OpenOutcome, SearchIndex, Viewer};
 use postmortem_store::testing::TestDb;

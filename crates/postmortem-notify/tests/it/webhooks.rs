@@ -1,8 +1,6 @@
 //! Webhook deliveries to a real HTTP receiver: signed, retried with backoff, logged.
 
-mod common;
-
-use common::{Receiver, SECRET, closed_port};
+use crate::common::{Receiver, SECRET, closed_port};
 use postmortem_notify::webhook::{DIGEST, Deliverer, DeliveryReport, Payload};
 use postmortem_store::testing::TestDb;
 use postmortem_store::{Actor, Clock, DeliveryStatus};
