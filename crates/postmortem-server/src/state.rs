@@ -42,6 +42,9 @@ pub struct AppState {
     pub search: Option<Arc<postmortem_search::SearchIndex>>,
     /// Similar incidents per incident and reader, valid while the index is unchanged.
     pub similar: Arc<crate::similar::SimilarCache>,
+    /// How many blameless-language findings each incident's sections hold, by incident
+    /// version: linting every section on every page view would cost more than the page.
+    pub blame_counts: Arc<quick_cache::sync::Cache<postmortem_core::IncidentId, (i64, usize)>>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             live: Arc::default(),
             search: None,
             similar: Arc::default(),
+            blame_counts: Arc::new(quick_cache::sync::Cache::new(4096)),
         }
     }
 

@@ -9,6 +9,7 @@
 #[macro_use]
 mod sql;
 
+mod cache;
 mod clock;
 mod error;
 mod postgres;

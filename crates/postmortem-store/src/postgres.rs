@@ -9,6 +9,7 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 pub struct PgStore {
     pool: PgPool,
     clock: Arc<dyn Clock>,
+    records: crate::cache::RecordCache,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -39,7 +40,11 @@ impl PgStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, clock })
+        Ok(Self {
+            pool,
+            clock,
+            records: crate::cache::RecordCache::default(),
+        })
     }
 
     fn reader(&self) -> &PgPool {

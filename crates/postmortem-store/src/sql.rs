@@ -913,7 +913,30 @@ macro_rules! impl_store {
 
             async fn incident(&self, id: IncidentId, viewer: Visibility) -> Result<Option<IncidentRecord>> {
                 let mut conn = self.reader().acquire().await?;
-                Self::load_record(&mut conn, id, viewer).await
+                // One indexed query says whether the reader may see the incident and which
+                // version is stored; the whole record is read only when that version is not
+                // the one in memory.
+                let mut qb = QueryBuilder::<'static, $db>::new("SELECT i.version FROM incidents i WHERE i.id = ");
+                qb.push_bind(id.get());
+                push_visibility(&mut qb, viewer);
+                let Some(version) = qb.build_query_scalar::<i64>().fetch_optional(&mut *conn).await? else {
+                    return Ok(None);
+                };
+                if let Some(record) = self.records.get(id, version) {
+                    return Ok(Some(record));
+                }
+                // The record's parts come from several queries; one snapshot keeps them from
+                // mixing two versions, which the cache would otherwise keep until the next write.
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                if matches!($backend, Backend::Postgres) {
+                    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+                }
+                let record = Self::load_record(&mut tx, id, viewer).await?;
+                tx.commit().await?;
+                if let Some(record) = &record {
+                    self.records.put(record);
+                }
+                Ok(record)
             }
 
             async fn incidents_after(&self, after: Option<IncidentId>, limit: i64) -> Result<Vec<IncidentRecord>> {

@@ -14,6 +14,7 @@ pub struct SqliteStore {
     read_pool: SqlitePool,
     write_pool: SqlitePool,
     clock: Arc<dyn Clock>,
+    records: crate::cache::RecordCache,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -42,6 +43,7 @@ impl SqliteStore {
             read_pool,
             write_pool,
             clock,
+            records: crate::cache::RecordCache::default(),
         })
     }
 

@@ -145,6 +145,37 @@ postmortem_store::backend_tests! {
         assert!(record.timeline.is_empty());
     }
 
+    async fn a_write_on_one_node_is_read_at_once_on_another_that_had_the_incident_in_memory(db: TestDb) {
+        // A second store on the same database stands for a second server node.
+        let other_node = postmortem_store::connect(&db.url, db.clock.clone()).await.unwrap();
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();
+        let everyone = Visibility::Everything;
+        assert!(other_node.incident(id, everyone).await.unwrap().unwrap().timeline.is_empty());
+        assert!(other_node.incident(id, everyone).await.unwrap().unwrap().timeline.is_empty(), "read twice, the second from memory");
+
+        db.store.add_timeline_entry(Actor::user(dana), id, entry("2026-03-01T14:02:00Z", Some(Marker::Detected))).await.unwrap();
+        db.store.save_sections(Actor::user(dana), id, 2, vec![(section("summary"), text("Checkout failed."))]).await.unwrap();
+
+        for store in [&db.store, &other_node] {
+            let record = store.incident(id, everyone).await.unwrap().unwrap();
+            assert_eq!(record.timeline.len(), 1);
+            assert_eq!(record.postmortem.sections[&section("summary")].body.as_str(), "Checkout failed.");
+            assert_eq!(record.incident.version, 3);
+        }
+    }
+
+    async fn an_incident_read_from_memory_is_still_hidden_from_people_who_may_not_see_it(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let sam = person(&db, "sam", Role::Contributor).await;
+        let mut secret = incident("Leaked keys", "SEV1", &["vault"]);
+        secret.restricted = true;
+        let id = db.store.create_incident(Actor::user(dana), secret, owed()).await.unwrap();
+        assert!(db.store.incident(id, Visibility::Person(dana)).await.unwrap().is_some(), "now in memory");
+        assert!(db.store.incident(id, Visibility::Person(sam)).await.unwrap().is_none());
+        assert!(db.store.incident(id, Visibility::Everything).await.unwrap().is_some());
+    }
+
     async fn every_write_appends_an_audit_event_and_a_strictly_increasing_change(db: TestDb) {
         let dana = person(&db, "dana", Role::Contributor).await;
         let id = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();

@@ -106,7 +106,7 @@ pub(crate) async fn render(
         csrf: csrf_token(headers),
         similar,
         today: state.settings.policy.today(OffsetDateTime::now_utc()),
-        blame_findings: blame_findings(&state.settings.lint, &record).len(),
+        blame_findings: count_blame_findings(state, &record),
         lint_participants: lint_participants(&record),
     };
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
@@ -116,6 +116,20 @@ pub(crate) async fn render(
         layout(record.incident.title.as_str(), Some(user), body),
     )
         .into_response())
+}
+
+/// How many findings the review area counts, computed once per incident version.
+fn count_blame_findings(state: &AppState, record: &IncidentRecord) -> usize {
+    let id = record.incident.id;
+    let version = record.incident.version;
+    if let Some((counted_at, count)) = state.blame_counts.get(&id)
+        && counted_at == version
+    {
+        return count;
+    }
+    let count = blame_findings(&state.settings.lint, record).len();
+    state.blame_counts.insert(id, (version, count));
+    count
 }
 
 /// One part of the page alone, for the live script to swap in.
@@ -140,7 +154,7 @@ pub(crate) async fn fragment(
         csrf: csrf_token(&headers),
         similar: Vec::new(),
         today: state.settings.policy.today(OffsetDateTime::now_utc()),
-        blame_findings: blame_findings(&state.settings.lint, &record).len(),
+        blame_findings: count_blame_findings(&state, &record),
         lint_participants: lint_participants(&record),
     };
     let markup = match part.as_str() {
