@@ -25,6 +25,7 @@ mod engine;
 pub mod format;
 mod markdown;
 mod pattern;
+mod prefilter;
 mod rules;
 mod sentence;
 mod token;
