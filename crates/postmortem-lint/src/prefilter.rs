@@ -29,7 +29,7 @@ const MAX_RUN: usize = 16;
 
 /// Kelvin sign: the one character whose lower case is an ASCII letter, so a word spelt with
 /// it would be a lexicon word that the ASCII runs do not show.
-const KELVIN: &[u8] = "\u{212A}".as_bytes();
+const KELVIN: &str = "\u{212A}";
 
 #[derive(Debug)]
 pub(crate) struct Prefilter {
@@ -46,6 +46,7 @@ struct Search {
     mis: Option<Needle>,
     /// For each pattern: the indices of its checkable anchors.
     required: Vec<Vec<u16>>,
+    kelvin: memchr::memmem::Finder<'static>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -203,11 +204,12 @@ impl Search {
             needles,
             mis,
             required,
+            kelvin: memchr::memmem::Finder::new(KELVIN),
         })
     }
 
     fn may_match(&self, b: &[u8]) -> bool {
-        if memchr::memmem::find(b, KELVIN).is_some() {
+        if self.kelvin.find(b).is_some() {
             return true;
         }
         let mut found = [0u64; ANCHOR_WORDS];
@@ -220,19 +222,14 @@ impl Search {
                 *c |= k;
             }
         };
-        let n = b.len();
-        let mut i = 0;
-        while i < n {
-            if !is_run_byte(b[i]) {
-                i += 1;
+        let base = b.as_ptr() as usize;
+        for run in b.split(|&c| !is_run_byte(c)) {
+            let len = run.len();
+            if len == 0 {
                 continue;
             }
-            let start = i;
-            while i < n && is_run_byte(b[i]) {
-                i += 1;
-            }
-            let len = i - start;
             if len <= MAX_RUN {
+                let start = run.as_ptr() as usize - base;
                 let id = self.runs.get_folded(b, start, len);
                 if id != 0 {
                     add(&self.needles[id as usize - 1]);
@@ -240,8 +237,8 @@ impl Search {
             }
             if let Some(needle) = &self.mis
                 && len >= 3
-                && b[start..start + 3].eq_ignore_ascii_case(b"mis")
-                && !b.get(start + 3).is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
+                && run[..3].eq_ignore_ascii_case(b"mis")
+                && !run.get(3).is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
             {
                 add(needle);
             }

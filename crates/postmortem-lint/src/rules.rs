@@ -394,6 +394,10 @@ impl Lexicon {
         } else {
             self.lookup(word)
         };
+        // Known words got their shape-derived classes when the lexicon was frozen.
+        if found.0 != 0 {
+            return found;
+        }
         self.add_shape_classes(word, found)
     }
 
@@ -542,6 +546,10 @@ pub struct RuleInfo {
     pub message: String,
     /// Suggestion template; `{subject}` stands for the person or team named.
     pub suggestion: String,
+    /// A sentence the rule flags (the first `bad` example of `rules.toml`).
+    pub example: Option<String>,
+    /// A similar sentence it leaves alone (the first `good` example).
+    pub counter_example: Option<String>,
 }
 
 #[derive(Debug)]
@@ -748,6 +756,8 @@ impl RuleSet {
                     default_severity: def.severity,
                     message: def.message,
                     suggestion: def.suggestion,
+                    example: def.bad.first().cloned(),
+                    counter_example: def.good.first().cloned(),
                 },
                 replacement: def.replacement,
                 patterns,
@@ -773,6 +783,8 @@ impl RuleSet {
                 default_severity: c.severity,
                 message: c.message,
                 suggestion: c.suggestion,
+                example: None,
+                counter_example: None,
             },
             min_sentences: c.min_sentences,
         };
