@@ -326,6 +326,8 @@ const CLEAN: &[&str] = &[
     "Once again, the standby took over within thirty seconds.",
     "The weekly report was skipped as usual because the warehouse was frozen for the audit.",
     "As always, the scheduler skipped the paused jobs.",
+    "The pages went to an old mailing list that no one read any more.",
+    "Warnings landed in a dashboard nobody opened during the holidays.",
 ];
 
 #[test]
