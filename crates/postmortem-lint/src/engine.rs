@@ -103,7 +103,7 @@ impl<'a> Engine<'a> {
         let text = &block.text[range.clone()];
         let rules = self.rules;
         // Most sentences of clean prose contain none of the words some pattern requires.
-        if !rules.prefilter.may_match(text) {
+        if !rules.prefilter.may_match(&block.text, range.clone()) {
             return;
         }
         let mut toks = std::mem::take(&mut self.toks);

@@ -15,6 +15,7 @@
 //! sufficient, which is all a prefilter needs.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use crate::pattern::{Alt, Pattern};
 use crate::rules::{Lexicon, MIS, ShortTable};
@@ -29,7 +30,7 @@ const MAX_RUN: usize = 16;
 
 /// Kelvin sign: the one character whose lower case is an ASCII letter, so a word spelt with
 /// it would be a lexicon word that the ASCII runs do not show.
-const KELVIN: &str = "\u{212A}";
+const KELVIN: [u8; 3] = [0xE2, 0x84, 0xAA];
 
 #[derive(Debug)]
 pub(crate) struct Prefilter {
@@ -46,7 +47,6 @@ struct Search {
     mis: Option<Needle>,
     /// For each pattern: the indices of its checkable anchors.
     required: Vec<Vec<u16>>,
-    kelvin: memchr::memmem::Finder<'static>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -109,10 +109,11 @@ impl Prefilter {
         }
     }
 
-    /// False when no pattern can match `sentence`; true when one may.
-    pub(crate) fn may_match(&self, sentence: &str) -> bool {
+    /// False when no pattern can match the sentence `text[range]`; true when one may. (The
+    /// text around the sentence lets word lookups read whole machine words.)
+    pub(crate) fn may_match(&self, text: &str, range: Range<usize>) -> bool {
         match &self.search {
-            Some(search) => search.may_match(sentence.as_bytes()),
+            Some(search) => search.may_match(text.as_bytes(), range),
             None => true,
         }
     }
@@ -204,12 +205,13 @@ impl Search {
             needles,
             mis,
             required,
-            kelvin: memchr::memmem::Finder::new(KELVIN),
         })
     }
 
-    fn may_match(&self, b: &[u8]) -> bool {
-        if self.kelvin.find(b).is_some() {
+    fn may_match(&self, text: &[u8], range: Range<usize>) -> bool {
+        let b = &text[range.clone()];
+        let kelvin = memchr::memchr_iter(KELVIN[0], b).any(|i| b[i..].starts_with(&KELVIN));
+        if kelvin {
             return true;
         }
         let mut found = [0u64; ANCHOR_WORDS];
@@ -222,23 +224,29 @@ impl Search {
                 *c |= k;
             }
         };
-        let base = b.as_ptr() as usize;
-        for run in b.split(|&c| !is_run_byte(c)) {
-            let len = run.len();
-            if len == 0 {
+        let n = b.len();
+        let mut i = 0;
+        while i < n {
+            if !is_run_byte(b[i]) {
+                i += 1;
                 continue;
             }
+            let start = i;
+            i += 1;
+            while i < n && is_run_byte(b[i]) {
+                i += 1;
+            }
+            let len = i - start;
             if len <= MAX_RUN {
-                let start = run.as_ptr() as usize - base;
-                let id = self.runs.get_folded(b, start, len);
+                let id = self.runs.get_folded(text, range.start + start, len);
                 if id != 0 {
                     add(&self.needles[id as usize - 1]);
                 }
             }
             if let Some(needle) = &self.mis
                 && len >= 3
-                && run[..3].eq_ignore_ascii_case(b"mis")
-                && !run.get(3).is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
+                && b[start..start + 3].eq_ignore_ascii_case(b"mis")
+                && !b.get(start + 3).is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
             {
                 add(needle);
             }
@@ -260,8 +268,18 @@ impl Search {
 
 #[cfg(test)]
 mod tests {
-    use super::run_of;
+    use super::{Prefilter, run_of};
     use crate::rules::RuleSet;
+
+    struct Probe<'a>(&'a Prefilter);
+
+    impl Probe<'_> {
+        fn may_match(&self, sentence: &str) -> bool {
+            // The sentence inside a longer text, as the engine passes it.
+            let text = format!("Before. {sentence} After.");
+            self.0.may_match(&text, 8..8 + sentence.len())
+        }
+    }
 
     #[test]
     fn a_word_is_found_by_its_longest_run() {
@@ -274,8 +292,12 @@ mod tests {
 
     #[test]
     fn the_builtin_rules_skip_clean_sentences_and_keep_blameful_ones() {
-        let p = &RuleSet::builtin().prefilter;
-        assert!(p.search.is_some(), "every built-in pattern has a checkable anchor");
+        let prefilter = &RuleSet::builtin().prefilter;
+        let p = Probe(prefilter);
+        assert!(
+            prefilter.search.is_some(),
+            "every built-in pattern has a checkable anchor"
+        );
         assert!(!p.may_match("Traffic shifted to the secondary region within four minutes."));
         assert!(p.may_match("Dana failed to notice the disk alert."));
         assert!(p.may_match("DANA FAILED TO NOTICE THE DISK ALERT."));
