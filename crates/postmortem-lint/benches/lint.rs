@@ -235,7 +235,10 @@ fn profile() -> bool {
     for _ in 0..iters {
         findings = black_box(lint(black_box(&doc), &options)).len();
     }
-    println!("{which}: {} bytes, {findings} findings, {iters} iterations", doc.len());
+    println!(
+        "{which}: {} bytes, {findings} findings, {iters} iterations",
+        doc.len()
+    );
     true
 }
 

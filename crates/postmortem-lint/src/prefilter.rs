@@ -246,7 +246,9 @@ impl Search {
             if let Some(needle) = &self.mis
                 && len >= 3
                 && b[start..start + 3].eq_ignore_ascii_case(b"mis")
-                && !b.get(start + 3).is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
+                && !b
+                    .get(start + 3)
+                    .is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
             {
                 add(needle);
             }

@@ -208,7 +208,11 @@ impl ShortTable {
     #[inline]
     fn masks(len: usize) -> [u64; 2] {
         const fn bits(k: usize) -> u64 {
-            if k >= 8 { u64::MAX } else { (1u64 << (k * 8)) - 1 }
+            if k >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (k * 8)) - 1
+            }
         }
         const MASKS: [[u64; 2]; 17] = {
             let mut t = [[0u64; 2]; 17];
