@@ -270,6 +270,8 @@ impl Search {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::{Prefilter, run_of};
     use crate::rules::RuleSet;
 
@@ -305,5 +307,67 @@ mod tests {
         assert!(p.may_match("DANA FAILED TO NOTICE THE DISK ALERT."));
         assert!(p.may_match("The on-call engineer should’ve checked the replica lag."));
         assert!(p.may_match("Sam misconfigured the load balancer, then misread the graph."));
+        // The Kelvin sign lower-cases to "k": "chec\u{212A}ed" is the word "checked".
+        assert!(p.may_match("Nobody chec\u{212A}ed the replica lag."));
+    }
+
+    /// What the matcher itself decides after tokenizing: can any pattern match?
+    fn some_pattern_possible(sentence: &str) -> bool {
+        let set = RuleSet::builtin();
+        let mut toks = Vec::new();
+        crate::token::tokenize(sentence, &set.lexicon, &mut toks);
+        let mut ids = crate::pattern::IdSet::with_capacity(set.id_count);
+        let mut classes = 0;
+        for t in &toks {
+            classes |= t.classes;
+            if t.id != 0 {
+                ids.insert(t.id);
+            }
+        }
+        let mut patterns = set.rules.iter().flat_map(|r| &r.patterns);
+        patterns.any(|p| p.possible(classes, &ids))
+            || set
+                .concentration
+                .patterns
+                .iter()
+                .any(|p| p.possible(classes, &ids))
+    }
+
+    /// Lexicon words in every spelling the tokenizer accepts for them.
+    fn word() -> impl Strategy<Value = String> {
+        let words: Vec<String> = RuleSet::builtin()
+            .lexicon
+            .entries()
+            .map(|(w, _)| w.to_string())
+            .collect();
+        (prop::sample::select(words), 0..5u8).prop_map(|(w, spelling)| match spelling {
+            0 => w.to_uppercase(),
+            1 => w.replace('\'', "’"),
+            2 => format!(
+                "{}{}",
+                w.get(..1).unwrap_or("").to_uppercase(),
+                w.get(1..).unwrap_or("")
+            ),
+            3 => format!("{w}'s"),
+            _ => w,
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_prefilter_never_rejects_a_sentence_the_matcher_would_try(
+            pieces in prop::collection::vec(
+                (
+                    prop_oneof![word(), "[a-zA-Z0-9_]{1,6}", Just("\u{212A}now".to_string()), "\\PC{1,3}"],
+                    prop::sample::select(vec![" ", ", ", "-", "/", ".", "’", "'", ":", " (", "\n", "", "_"]),
+                ),
+                1..12,
+            )
+        ) {
+            let sentence: String = pieces.iter().map(|(w, sep)| format!("{w}{sep}")).collect();
+            if some_pattern_possible(&sentence) {
+                prop_assert!(Probe(&RuleSet::builtin().prefilter).may_match(&sentence), "{sentence:?}");
+            }
+        }
     }
 }
