@@ -1,14 +1,22 @@
-//! Throughput of `lint` on generated, realistic post-mortem Markdown (clean and blameful
-//! sentences mixed, about one blameful sentence in six, with headings, lists, code and
-//! quotes): a ~1 MB document and a ~20 KB one, plus a p99 latency report for the 20 KB
-//! document, and a worst case where every sentence is blameful.
+//! Throughput of `lint` on realistic post-mortem Markdown: the demo data (`postmortem-demo`)
+//! exported as text, about 1 MB of it; generated documents that mix clean and blameful
+//! sentences (about one blameful sentence in six, with headings, lists, code and quotes) of
+//! ~1 MB and ~20 KB; a p99 latency report for the 20 KB document; and a worst case where every
+//! sentence is blameful.
 //!
-//! Run: `cargo bench -p postmortem-lint`
+//! Run: `cargo bench -p postmortem-lint`.
+//!
+//! Wall-clock figures are noisy on a shared machine, so the binary also has a profiling mode
+//! for instruction counts: with `LINT_PROFILE=demo|mixed|blameful` and `LINT_PROFILE_ITERS=N`
+//! it lints that 1 MB document N times and exits, so that
+//! `valgrind --tool=callgrind` runs with N = 4 and N = 0 differ by exactly four lint calls.
+//! `LINT_PROFILE_SAVE=FILE` also writes the document to FILE (to time the CLI or `alex` on it).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group};
+use postmortem_demo::{DemoConfig, incidents, organisation};
 use postmortem_lint::{LintOptions, lint};
 
 const NAMES: &[&str] = &[
@@ -117,15 +125,59 @@ fn document(target: usize, blame_one_in: usize) -> String {
     out
 }
 
+/// The demo data's post-mortems as Markdown, one after another, until `target` bytes: title,
+/// every written section, and the timeline as a list, as a writer would see them.
+fn demo_document(target: usize) -> String {
+    let org = organisation(42);
+    let config = DemoConfig {
+        n_incidents: 10_000,
+        seed: 42,
+        today: time::macros::date!(2025 - 06 - 30),
+    };
+    let mut out = String::new();
+    for bundle in incidents(&org, &config) {
+        if out.len() >= target {
+            break;
+        }
+        out.push_str(&format!("# {}\n\n", bundle.incident.title.as_str()));
+        for section in &bundle.sections {
+            if !section.body.is_blank() {
+                out.push_str(&format!(
+                    "## {}\n\n{}\n\n",
+                    section.name.as_str(),
+                    section.body.as_str()
+                ));
+            }
+        }
+        out.push_str("## Timeline\n\n");
+        for entry in &bundle.timeline {
+            let at = entry.entry.at;
+            out.push_str(&format!(
+                "- {:02}:{:02} {}\n",
+                at.hour(),
+                at.minute(),
+                entry.entry.text.as_str()
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The benchmark inputs: (name, document).
+fn inputs() -> Vec<(&'static str, String)> {
+    vec![
+        ("demo_1MB", demo_document(1 << 20)),
+        ("mixed_1MB", document(1 << 20, 6)),
+        ("mixed_20KB", document(20 << 10, 6)),
+        ("all_blameful_1MB", document(1 << 20, 1)),
+    ]
+}
+
 fn throughput(c: &mut Criterion) {
     let options = LintOptions::default();
     let mut group = c.benchmark_group("lint");
-    for (name, size, blame) in [
-        ("1MB", 1 << 20, 6),
-        ("20KB", 20 << 10, 6),
-        ("1MB_all_blameful", 1 << 20, 1),
-    ] {
-        let doc = document(size, blame);
+    for (name, doc) in inputs() {
         group.throughput(Throughput::Bytes(doc.len() as u64));
         group.bench_function(name, |b| b.iter(|| lint(black_box(&doc), &options)));
     }
@@ -157,7 +209,43 @@ fn p99_report() {
 
 criterion_group!(benches, throughput);
 
+/// `LINT_PROFILE=demo|mixed|blameful LINT_PROFILE_ITERS=N`: lint that 1 MB document N times
+/// and print its size and finding count (for callgrind); returns false when not asked to.
+fn profile() -> bool {
+    let Ok(which) = std::env::var("LINT_PROFILE") else {
+        return false;
+    };
+    let iters: usize = std::env::var("LINT_PROFILE_ITERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let doc = match which.as_str() {
+        "demo" => demo_document(1 << 20),
+        "mixed" => document(1 << 20, 6),
+        "blameful" => document(1 << 20, 1),
+        other => panic!("LINT_PROFILE must be demo, mixed or blameful, not {other:?}"),
+    };
+    if let Ok(path) = std::env::var("LINT_PROFILE_SAVE") {
+        std::fs::write(&path, &doc).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
+    }
+    let options = LintOptions::default();
+    // The rule set is compiled on first use; do it in every run so that it cancels out.
+    black_box(lint("Warm-up.", &options));
+    let mut findings = 0;
+    for _ in 0..iters {
+        findings = black_box(lint(black_box(&doc), &options)).len();
+    }
+    println!(
+        "{which}: {} bytes, {findings} findings, {iters} iterations",
+        doc.len()
+    );
+    true
+}
+
 fn main() {
+    if profile() {
+        return;
+    }
     p99_report();
     benches();
     Criterion::default().configure_from_args().final_summary();

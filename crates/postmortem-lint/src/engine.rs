@@ -102,6 +102,10 @@ impl<'a> Engine<'a> {
     pub(crate) fn sentence(&mut self, block: &Block, range: Range<usize>, out: &mut Vec<Pending>) {
         let text = &block.text[range.clone()];
         let rules = self.rules;
+        // Most sentences of clean prose contain none of the words some pattern requires.
+        if !rules.prefilter.may_match(&block.text, range.clone()) {
+            return;
+        }
         let mut toks = std::mem::take(&mut self.toks);
         let mut ids = std::mem::take(&mut self.ids);
         tokenize(text, &rules.lexicon, &mut toks);

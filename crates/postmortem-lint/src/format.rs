@@ -6,11 +6,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{Finding, Severity};
-
-/// Where SARIF consumers link for more about the tool.
-pub const INFORMATION_URI: &str =
-    "https://github.com/postmortem/postmortem/tree/main/crates/postmortem-lint";
+use crate::{Finding, RuleInfo, Severity, fill_template};
 
 /// Name of the tool in SARIF and rdjsonl output.
 pub const TOOL_NAME: &str = "postmortem-lint";
@@ -89,19 +85,45 @@ fn sarif_level(s: Severity) -> &'static str {
     }
 }
 
+/// A message or suggestion template as it reads for the rule in general.
+fn rule_text(template: &str) -> String {
+    fill_template(template, "the person named", "several")
+}
+
+/// How a rule's help reads in SARIF (what GitHub code scanning shows for an alert): why it
+/// reads as blame, the suggestion, and an example it flags next to one it leaves alone.
+fn rule_help(r: &RuleInfo) -> (String, String) {
+    let message = rule_text(&r.message);
+    let suggestion = rule_text(&r.suggestion);
+    let mut text = format!("{message}\n\nSuggestion: {suggestion}");
+    let mut markdown = format!("{message}\n\n**Suggestion:** {suggestion}");
+    if let Some(example) = &r.example {
+        text.push_str(&format!("\n\nFlagged: \"{example}\""));
+        markdown.push_str(&format!("\n\n**Flagged:** \"{example}\""));
+    }
+    if let Some(fine) = &r.counter_example {
+        text.push_str(&format!("\nNot flagged: \"{fine}\""));
+        markdown.push_str(&format!("\n\n**Not flagged:** \"{fine}\""));
+    }
+    (text, markdown)
+}
+
 /// SARIF 2.1.0 with one run; columns are counted in Unicode code points
-/// (`columnKind: unicodeCodePoints`), end columns are exclusive as SARIF specifies.
+/// (`columnKind: unicodeCodePoints`), end columns are exclusive as SARIF specifies. The
+/// optional `informationUri` is left out: the tool has no public home page to point to.
 pub fn sarif(files: &[(&str, &[Finding])]) -> String {
     let rules = crate::rules();
     let driver_rules: Vec<Value> = rules
         .iter()
         .map(|r| {
+            let (help_text, help_markdown) = rule_help(r);
+            let message = rule_text(&r.message);
             json!({
                 "id": r.id,
                 "name": r.id,
-                "shortDescription": { "text": first_sentence(&r.message) },
-                "fullDescription": { "text": r.message },
-                "help": { "text": r.suggestion, "markdown": format!("{}\n\n**Try:** {}", r.message, r.suggestion) },
+                "shortDescription": { "text": first_sentence(&message) },
+                "fullDescription": { "text": message },
+                "help": { "text": help_text, "markdown": help_markdown },
                 "defaultConfiguration": { "level": sarif_level(r.default_severity) },
                 "properties": { "category": r.category.as_str(), "tags": ["blameless", r.category.as_str()] },
             })
@@ -139,7 +161,6 @@ pub fn sarif(files: &[(&str, &[Finding])]) -> String {
             "tool": {
                 "driver": {
                     "name": TOOL_NAME,
-                    "informationUri": INFORMATION_URI,
                     "version": env!("CARGO_PKG_VERSION"),
                     "rules": driver_rules,
                 }
@@ -179,7 +200,7 @@ pub fn rdjsonl(files: &[(&str, &[Finding])]) -> String {
                     Severity::Warning => "WARNING",
                     Severity::Error => "ERROR",
                 },
-                "source": { "name": TOOL_NAME, "url": INFORMATION_URI },
+                "source": { "name": TOOL_NAME },
                 "code": { "value": f.rule },
             });
             if let Some(text) = &f.replacement {

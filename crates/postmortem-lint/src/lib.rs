@@ -25,6 +25,7 @@ mod engine;
 pub mod format;
 mod markdown;
 mod pattern;
+mod prefilter;
 mod rules;
 mod sentence;
 mod token;
@@ -226,7 +227,8 @@ fn finish(
         }
         let end = positions.get(p.range.end);
         let subject = p.subject.as_deref().unwrap_or("the people involved");
-        let fill = |t: &str| fill_template(t, subject, p.count);
+        let count = p.count.to_string();
+        let fill = |t: &str| fill_template(t, subject, &count);
         let replacement = replacement.map(|r| match_case(&src[p.range.clone()], &r));
         findings.push(Finding {
             rule: info.id.clone(),
@@ -248,7 +250,7 @@ fn finish(
 }
 
 /// Fills `{subject}` and `{count}` in a message or suggestion template.
-fn fill_template(template: &str, subject: &str, count: usize) -> String {
+pub(crate) fn fill_template(template: &str, subject: &str, count: &str) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(i) = memchr::memchr(b'{', rest.as_bytes()) {
@@ -258,7 +260,7 @@ fn fill_template(template: &str, subject: &str, count: usize) -> String {
             out.push_str(subject);
             rest = after;
         } else if let Some(after) = tail.strip_prefix("{count}") {
-            out.push_str(&count.to_string());
+            out.push_str(count);
             rest = after;
         } else {
             out.push('{');

@@ -17,6 +17,16 @@ pub(crate) struct Alt {
 }
 
 impl Alt {
+    /// The literal words' lexicon ids.
+    pub(crate) fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
+    /// The classes, any of which matches.
+    pub(crate) fn classes(&self) -> u128 {
+        self.classes
+    }
+
     #[inline]
     pub(crate) fn hit(&self, t: &Token) -> bool {
         (t.classes & self.classes != 0 && t.kind != Kind::Code)
@@ -258,6 +268,11 @@ impl Pattern {
             }
             None => Gate::open(),
         }
+    }
+
+    /// The required token alternatives.
+    pub(crate) fn anchors(&self) -> &[Alt] {
+        &self.anchors
     }
 
     /// Cheap pre-check: false when the pattern cannot match this sentence.

@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 
 use crate::pattern::{Gate, Pattern};
+use crate::prefilter::Prefilter;
 use crate::{Category, Severity};
 
 /// The rules file, kept as data next to the crate.
@@ -105,7 +106,7 @@ const NOT_ADVERBS: &[&str] = &[
 /// path of tokenization, where a general hash map spends its time hashing and comparing bytes.
 /// One slot holds key and value, so a lookup usually touches one cache line.
 #[derive(Debug, Default)]
-struct ShortTable {
+pub(crate) struct ShortTable {
     mask: usize,
     slots: Vec<Slot>,
     /// Classes, by slot index (kept apart so that probing touches only the small slots).
@@ -142,7 +143,9 @@ impl ShortTable {
         (h >> 32) as usize & self.mask
     }
 
-    fn build<'a>(entries: impl Iterator<Item = (&'a str, (u32, u128))> + Clone) -> ShortTable {
+    pub(crate) fn build<'a>(
+        entries: impl Iterator<Item = (&'a str, (u32, u128))> + Clone,
+    ) -> ShortTable {
         let n = entries.clone().count();
         let cap = (n * 2).next_power_of_two().max(16);
         let mut t = ShortTable {
@@ -183,17 +186,49 @@ impl ShortTable {
                 let (a, b) = window.split_at(8);
                 let a = u64::from_le_bytes(a.try_into().unwrap_or([0; 8]));
                 let b = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-                let mask = |n: usize| {
-                    if n >= 8 {
-                        u64::MAX
-                    } else {
-                        (1u64 << (n * 8)) - 1
-                    }
-                };
-                [a & mask(len), b & mask(len.saturating_sub(8))]
+                let [ma, mb] = Self::masks(len);
+                [a & ma, b & mb]
             }
             None => Self::key(&bytes[start..start + len]),
         }
+    }
+
+    /// Id of the word `bytes[start..start + len]` (at most 16 ASCII letters, digits or `_`)
+    /// with every byte OR-ed with 0x20, which folds ASCII case; 0 when absent. The table must
+    /// have been built from words folded the same way ([`ShortTable::fold`]).
+    #[inline]
+    pub(crate) fn get_folded(&self, bytes: &[u8], start: usize, len: usize) -> u32 {
+        let [a, b] = Self::key_at(bytes, start, len);
+        let [ma, mb] = Self::masks(len);
+        let fold = 0x2020_2020_2020_2020u64;
+        self.get_key([a | (fold & ma), b | (fold & mb)], len).0
+    }
+
+    /// Masks that keep the first `len` (at most 16) bytes of a two-word key.
+    #[inline]
+    fn masks(len: usize) -> [u64; 2] {
+        const fn bits(k: usize) -> u64 {
+            if k >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (k * 8)) - 1
+            }
+        }
+        const MASKS: [[u64; 2]; 17] = {
+            let mut t = [[0u64; 2]; 17];
+            let mut n = 0;
+            while n <= 16 {
+                t[n] = [bits(n), bits(n.saturating_sub(8))];
+                n += 1;
+            }
+            t
+        };
+        MASKS[len.min(16)]
+    }
+
+    /// A word folded as [`ShortTable::get_folded`] folds the text it looks up.
+    pub(crate) fn fold(word: &str) -> String {
+        word.bytes().map(|b| char::from(b | 0x20)).collect()
     }
 
     #[inline]
@@ -313,6 +348,27 @@ impl Lexicon {
         self.map.get(word).copied().unwrap_or((0, 0))
     }
 
+    /// Every word with its classes.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, u128)> {
+        self.map.iter().map(|(w, &(_, classes))| (&**w, classes))
+    }
+
+    /// Words indexed by lexicon id (index 0, "not in the lexicon", is empty).
+    pub(crate) fn words_by_id(&self) -> Vec<&str> {
+        let mut out = vec![""; self.map.len() + 1];
+        for (w, &(id, _)) in &self.map {
+            if let Some(slot) = out.get_mut(id as usize) {
+                *slot = w;
+            }
+        }
+        out
+    }
+
+    /// The bits of all `[classes]` word lists (as opposed to built-in, shape-derived bits).
+    pub(crate) fn lexicon_class_bits(&self) -> u128 {
+        self.class_bits.values().fold(0, |m, &b| m | b)
+    }
+
     /// Builds the fast table; call when no more words will be interned.
     fn freeze(&mut self) {
         // Shape-derived classes of known words are computed once, here.
@@ -342,6 +398,10 @@ impl Lexicon {
         } else {
             self.lookup(word)
         };
+        // Known words got their shape-derived classes when the lexicon was frozen.
+        if found.0 != 0 {
+            return found;
+        }
         self.add_shape_classes(word, found)
     }
 
@@ -490,6 +550,10 @@ pub struct RuleInfo {
     pub message: String,
     /// Suggestion template; `{subject}` stands for the person or team named.
     pub suggestion: String,
+    /// A sentence the rule flags (the first `bad` example of `rules.toml`).
+    pub example: Option<String>,
+    /// A similar sentence it leaves alone (the first `good` example).
+    pub counter_example: Option<String>,
 }
 
 #[derive(Debug)]
@@ -561,6 +625,8 @@ pub(crate) struct RuleSet {
     pub concentration_first: usize,
     /// For each rule-pattern bit: (rule index, pattern index).
     pub pattern_owner: Vec<(usize, usize)>,
+    /// Rejects, from the raw text, sentences that no pattern can match.
+    pub prefilter: Prefilter,
 }
 
 /// Most patterns a rule set may have (the width of `PatternMask`).
@@ -694,6 +760,8 @@ impl RuleSet {
                     default_severity: def.severity,
                     message: def.message,
                     suggestion: def.suggestion,
+                    example: def.bad.first().cloned(),
+                    counter_example: def.good.first().cloned(),
                 },
                 replacement: def.replacement,
                 patterns,
@@ -719,6 +787,8 @@ impl RuleSet {
                 default_severity: c.severity,
                 message: c.message,
                 suggestion: c.suggestion,
+                example: None,
+                counter_example: None,
             },
             min_sentences: c.min_sentences,
         };
@@ -829,7 +899,10 @@ impl RuleSet {
         lexicon.freeze();
         let id_count = lexicon.map.len() + 1;
         gates.by_id.resize(id_count, PatternMask::default());
+        let all_patterns = rules.iter().flat_map(|r| &r.patterns);
+        let prefilter = Prefilter::new(&lexicon, all_patterns.chain(&concentration.patterns));
         Ok(RuleSet {
+            prefilter,
             gates,
             concentration_first,
             pattern_owner,

@@ -49,6 +49,29 @@ fn sarif_output_is_a_sarif_2_1_0_log_with_rules_and_regions() {
 }
 
 #[test]
+fn every_sarif_rule_has_help_with_a_suggestion_and_examples_and_no_placeholder() {
+    let out = format::sarif(&[("incidents/2026-03-12.md", &findings())]);
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let driver = &value["runs"][0]["tool"]["driver"];
+    assert!(
+        driver.get("informationUri").is_none(),
+        "no placeholder home page"
+    );
+    let rules = driver["rules"].as_array().unwrap();
+    for rule in rules {
+        let help = rule["help"]["markdown"].as_str().unwrap();
+        assert!(help.contains("**Suggestion:**"), "{help}");
+        assert!(!help.contains('{'), "unfilled template in {help}");
+        assert!(!rule["fullDescription"]["text"].as_str().unwrap().is_empty());
+        if rule["id"] != "blame-concentration" {
+            assert!(help.contains("**Flagged:**") && help.contains("**Not flagged:**"));
+        }
+    }
+    let person_failure = rules.iter().find(|r| r["id"] == "person-failure").unwrap();
+    insta::assert_json_snapshot!(person_failure);
+}
+
+#[test]
 fn rdjsonl_output_is_one_diagnostic_per_line_with_suggestions_for_rewrites() {
     let f = findings();
     let out = format::rdjsonl(&[("incidents/2026-03-12.md", &f)]);

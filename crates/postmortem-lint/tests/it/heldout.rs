@@ -121,6 +121,16 @@ const BLAMEFUL: &[&str] = &[
     "Once more, the platform team didn't test their change.",
     "It's frankly embarrassing that the same engineer broke the build twice.",
     "The change was merged by a reviewer who clearly did not read it.",
+    // A person-failure phrased with a negative quantifier.
+    "No one from the web team actually tested the rollback path.",
+    "For two days nobody investigated the failing backup job.",
+    "Nobody ever double-checked the region before running the failover.",
+    "None of us verified the restored data before reopening writes.",
+    // Habitual blame: a lapse framed as what people always do.
+    "As always, the load test was skipped to save time.",
+    "The integration suite was bypassed once more to make the Friday cut-off.",
+    "Yet again, the staging soak got skipped for a hotfix.",
+    "The dependency upgrade notes were ignored, like always.",
 ];
 
 /// Clean sentences and near misses, none of which may be flagged.
@@ -307,6 +317,17 @@ const CLEAN: &[&str] = &[
     "The platform team's change passed all tests in staging.",
     "The same build step broke twice because its cache key ignored the compiler version.",
     "The change was merged after review; the reviewer saw a diff that hid the whitespace change.",
+    // Negative quantifiers and habitual words around system facts.
+    "No one was paged because the alert was silenced by the maintenance window.",
+    "Nobody was assigned to the ticket because the queue had no owner after the reorg.",
+    "Nobody needed to intervene: the circuit breaker opened on its own.",
+    "No one else was affected by the DNS change.",
+    "As usual, the job ran at 02:00.",
+    "Once again, the standby took over within thirty seconds.",
+    "The weekly report was skipped as usual because the warehouse was frozen for the audit.",
+    "As always, the scheduler skipped the paused jobs.",
+    "The pages went to an old mailing list that no one read any more.",
+    "Warnings landed in a dashboard nobody opened during the holidays.",
 ];
 
 #[test]
