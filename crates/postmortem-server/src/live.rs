@@ -4,10 +4,11 @@
 //! Following the feed (rather than announcing writes made by this process) means several
 //! server nodes sharing one PostgreSQL all see every write, whichever node took it.
 
+use crate::api::ApiPath;
 use crate::auth::ApiUser;
 use crate::service::Service;
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use postmortem_core::IncidentId;
 use postmortem_store::{Change, Store};
@@ -133,7 +134,7 @@ fn incident_events(
 pub(crate) async fn api_events(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let id = IncidentId::new(id);
     // Permission is checked when subscribing: a restricted incident is a 404 here as well.

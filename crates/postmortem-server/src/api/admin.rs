@@ -1,9 +1,9 @@
 //! Administration through the API: outgoing webhooks and their delivery log. Admins only.
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
@@ -112,7 +112,7 @@ pub(crate) async fn create(
 pub(crate) async fn update(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<WebhookPatch>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&user)?;

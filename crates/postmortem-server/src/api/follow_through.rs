@@ -124,6 +124,7 @@ fn bad_query(rejection: QueryRejection) -> ApiError {
     params(ActionParams),
     responses(
         (status = 200, description = "`{items, total}`: action items with `incident_title`, `owner_handle` and `overdue`", body = Object),
+        (status = 400, description = "A malformed query, such as `overdue` that is not true or false", body = super::schema::ErrorBody),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 422, description = "A parameter is not valid; each is named", body = super::schema::ErrorBody),
     ),

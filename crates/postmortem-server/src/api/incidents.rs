@@ -1,11 +1,11 @@
 //! Incidents through the API: list with filters and cursor, create, read whole with an ETag.
 
 use super::schema::{ErrorBody, IncidentPageView, IncidentView};
-use super::{ApiJson, visibility};
+use super::{ApiJson, ApiPath, visibility};
 use crate::auth::ApiUser;
 use crate::service::{IncidentInput, Service};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -70,7 +70,7 @@ pub(crate) async fn create(
 pub(crate) async fn read(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let record = Service::new(&state, &user)
         .incident(IncidentId::new(id))

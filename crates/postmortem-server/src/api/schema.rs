@@ -21,8 +21,8 @@ pub(crate) struct ErrorDetail {
     pub message: String,
     /// For `invalid_input` a list of `{field, rule}`; for `incomplete` a list of
     /// `{code, message}`; for `edit_conflict` a list of
-    /// `{section, current_text, current_version, updated_by}`.
-    #[schema(value_type = Object, nullable)]
+    /// `{section, current_text, current_version, updated_by}`; otherwise null.
+    #[schema(value_type = Option<Vec<Object>>)]
     pub details: Option<serde_json::Value>,
 }
 

@@ -2,7 +2,7 @@
 //! contributing factors, action items, lifecycle transitions and review comments. Every
 //! handler here only translates HTTP to a [`Service`] call and back.
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use super::incidents::etag;
 use super::schema::{
     ActionView, CommentView, ErrorBody, FactorView, PostmortemSaved, Resolved, TimelineEntryView,
@@ -14,7 +14,7 @@ use crate::service::{
     TransitionInput,
 };
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -100,7 +100,7 @@ fn with_etag(mut response: Response, version: i64) -> Response {
 pub(crate) async fn save_sections(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SectionsInput>,
 ) -> Result<Response, ApiError> {
@@ -172,7 +172,7 @@ pub(crate) async fn save_sections(
 pub(crate) async fn transition(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<TransitionInput>,
 ) -> Result<Response, ApiError> {
     let moved = Service::new(&state, &user)
@@ -201,7 +201,7 @@ pub(crate) async fn transition(
 pub(crate) async fn add_timeline_entry(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<TimelineInput>,
 ) -> Result<Response, ApiError> {
     let entry = Service::new(&state, &user)
@@ -227,7 +227,7 @@ pub(crate) async fn add_timeline_entry(
 pub(crate) async fn add_factor(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<FactorInput>,
 ) -> Result<Response, ApiError> {
     let factor = Service::new(&state, &user)
@@ -253,7 +253,7 @@ pub(crate) async fn add_factor(
 pub(crate) async fn add_action(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ActionInput>,
 ) -> Result<Response, ApiError> {
     let action = Service::new(&state, &user)
@@ -279,7 +279,7 @@ pub(crate) async fn add_action(
 pub(crate) async fn update_action(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ActionPatch>,
 ) -> Result<Json<postmortem_core::ActionItem>, ApiError> {
     let action = Service::new(&state, &user)
@@ -305,7 +305,7 @@ pub(crate) async fn update_action(
 pub(crate) async fn add_comment(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<CommentInput>,
 ) -> Result<Response, ApiError> {
     let comment = Service::new(&state, &user)
@@ -330,7 +330,7 @@ pub(crate) async fn add_comment(
 pub(crate) async fn resolve_comment(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path((id, comment_id)): Path<(i64, i64)>,
+    ApiPath((id, comment_id)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
     Service::new(&state, &user)
         .resolve_comment(IncidentId::new(id), CommentId::new(comment_id))
