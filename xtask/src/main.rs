@@ -212,7 +212,8 @@ fn schemathesis() -> Result<(), String> {
         cargo().args(["build", "--quiet", "-p", "postmortem"]),
     )?;
     let binary = target_dir()?.join("debug").join("postmortem");
-    let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    let scratch =
+        tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
     let postmortem = |args: &[&str]| {
         let mut command = Command::new(&binary);
         command.args(args).current_dir(scratch.path());
@@ -226,7 +227,14 @@ fn schemathesis() -> Result<(), String> {
 
     eprintln!("\n== schemathesis: an admin with a token, 30 demo incidents, the server");
     let mut create = postmortem(&[
-        "user", "create", "fuzz", "--name", "Fuzz Admin", "--role", "admin", "--password-stdin",
+        "user",
+        "create",
+        "fuzz",
+        "--name",
+        "Fuzz Admin",
+        "--role",
+        "admin",
+        "--password-stdin",
         "--token",
     ]);
     let mut child = create
@@ -246,7 +254,10 @@ fn schemathesis() -> Result<(), String> {
         .map_err(|e| format!("postmortem user create: {e}"))?;
     let token = String::from_utf8_lossy(&created.stdout).trim().to_owned();
     if !created.status.success() || token.is_empty() {
-        return Err(format!("postmortem user create failed ({})", created.status));
+        return Err(format!(
+            "postmortem user create failed ({})",
+            created.status
+        ));
     }
     run(
         "postmortem demo --incidents 30",
@@ -256,7 +267,6 @@ fn schemathesis() -> Result<(), String> {
     let server = Server::start(postmortem(&["serve", "--addr", "127.0.0.1:0"]), &log_path)?;
 
     let started = Instant::now();
-    let max_examples = "30";
     let result = run(
         &format!("schemathesis {SCHEMATHESIS_VERSION} against {}", server.base_url),
         python_schemathesis()
@@ -269,7 +279,9 @@ fn schemathesis() -> Result<(), String> {
             .args(["--header", &format!("Authorization: Bearer {token}")])
             // The live event stream never ends, so every request to it would time out.
             .args(["--exclude-path-regex", "/events$"])
-            .args(["--max-examples", max_examples, "--seed", "1"])
+            // 100 cases per operation and phase: about a minute on an idle machine, a few
+            // under load; the fixed seed makes a failure reproducible.
+            .args(["--max-examples", "100", "--seed", "1"])
             .args(["--workers", "2", "--request-timeout", "30"])
             .args(["--generation-database", "none", "--no-color"]),
     );
@@ -347,7 +359,9 @@ impl Server {
     /// Starts the server with its output in `log_path`, and waits for the address it bound.
     fn start(mut command: Command, log_path: &Path) -> Result<Self, String> {
         let log = File::create(log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
-        let log_too = log.try_clone().map_err(|e| format!("{}: {e}", log_path.display()))?;
+        let log_too = log
+            .try_clone()
+            .map_err(|e| format!("{}: {e}", log_path.display()))?;
         let child = command
             .stdout(log)
             .stderr(log_too)

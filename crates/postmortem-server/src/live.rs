@@ -123,7 +123,7 @@ fn incident_events(
 /// Streams an incident's changes as they happen.
 #[utoipa::path(
     get, path = "/api/v1/incidents/{id}/events", tag = "incidents",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     responses(
         (status = 200, description = "A `text/event-stream` of changes: event name is the entity that changed, data `{seq, entity, op}`", content_type = "text/event-stream", body = String),
         (status = 401, description = "Not signed in", body = crate::api::schema::ErrorBody),

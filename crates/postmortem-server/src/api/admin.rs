@@ -31,6 +31,7 @@ pub(crate) fn require_admin(user: &User) -> Result<(), ApiError> {
 /// The body of `POST /api/v1/webhooks`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://chat.example.com/hooks/postmortem", "secret": "a-long-signing-secret", "events": ["*"]}))]
 pub(crate) struct WebhookInput {
     /// Where deliveries are POSTed: an http or https URL.
     pub url: String,

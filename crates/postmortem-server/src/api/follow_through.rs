@@ -42,7 +42,9 @@ pub(crate) struct ActionParams {
     pub overdue: Option<bool>,
     /// `due` (default: soonest due first) or `completed` (most recently completed first).
     pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

@@ -58,7 +58,7 @@ pub(crate) async fn create(
 /// The whole incident, with an `ETag` to send back as `If-Match` when saving sections.
 #[utoipa::path(
     get, path = "/api/v1/incidents/{id}", tag = "incidents",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     responses(
         (status = 200, description = "The whole incident", body = IncidentView,
          headers(("ETag" = String, description = "\"v{version}\""))),
@@ -176,6 +176,7 @@ pub(crate) struct ListParams {
     pub q: Option<String>,
     /// `newest` (default), `oldest` or `severity`.
     pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

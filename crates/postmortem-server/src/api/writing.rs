@@ -2,12 +2,12 @@
 //! contributing factors, action items, lifecycle transitions and review comments. Every
 //! handler here only translates HTTP to a [`Service`] call and back.
 
-use super::{ApiJson, ApiPath};
 use super::incidents::etag;
 use super::schema::{
     ActionView, CommentView, ErrorBody, FactorView, PostmortemSaved, Resolved, TimelineEntryView,
     Transition,
 };
+use super::{ApiJson, ApiPath};
 use crate::auth::ApiUser;
 use crate::service::{
     ActionInput, ActionPatch, CommentInput, FactorInput, SaveResult, Service, TimelineInput,
@@ -44,6 +44,7 @@ pub(crate) fn routes() -> Router<AppState> {
 /// The body of `PATCH /api/v1/incidents/{id}/postmortem`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"sections": {"summary": "Checkout returned 502s for 47 minutes."}}))]
 pub(crate) struct SectionsInput {
     /// Section name to its whole new Markdown text; sections not named stay as they are.
     pub sections: BTreeMap<String, String>,
@@ -82,7 +83,7 @@ fn with_etag(mut response: Response, version: i64) -> Response {
 /// Saves post-mortem sections against the version in `If-Match`.
 #[utoipa::path(
     patch, path = "/api/v1/incidents/{id}/postmortem", tag = "post-mortem",
-    params(("id" = i64, Path, description = "The incident"),
+    params(("id" = i64, Path, description = "The incident", example = 1),
            ("If-Match" = String, Header, description = "The ETag the writer started from, such as \"v12\"")),
     request_body = SectionsInput,
     responses(
@@ -158,7 +159,7 @@ pub(crate) async fn save_sections(
 /// Moves the post-mortem through its lifecycle.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/postmortem/transitions", tag = "post-mortem",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     request_body = TransitionInput,
     responses(
         (status = 200, description = "The new status", body = Transition),
@@ -187,7 +188,7 @@ pub(crate) async fn transition(
 /// Adds a timeline entry.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/timeline", tag = "timeline",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     request_body = TimelineInput,
     responses(
         (status = 201, description = "The new entry", body = TimelineEntryView),
@@ -213,7 +214,7 @@ pub(crate) async fn add_timeline_entry(
 /// Adds a contributing factor.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/factors", tag = "factors",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     request_body = FactorInput,
     responses(
         (status = 201, description = "The new factor", body = FactorView),
@@ -239,7 +240,7 @@ pub(crate) async fn add_factor(
 /// Adds an action item.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/actions", tag = "actions",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     request_body = ActionInput,
     responses(
         (status = 201, description = "The new action item", body = ActionView),
@@ -265,7 +266,7 @@ pub(crate) async fn add_action(
 /// Changes an action item's status, owner, due date or verification note.
 #[utoipa::path(
     patch, path = "/api/v1/actions/{id}", tag = "actions",
-    params(("id" = i64, Path, description = "The action item")),
+    params(("id" = i64, Path, description = "The action item", example = 1)),
     request_body = ActionPatch,
     responses(
         (status = 200, description = "The action item as it now is", body = ActionView),
@@ -291,7 +292,7 @@ pub(crate) async fn update_action(
 /// A reviewer comments on a section.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/comments", tag = "review",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     request_body = CommentInput,
     responses(
         (status = 201, description = "The new comment", body = CommentView),
@@ -317,7 +318,7 @@ pub(crate) async fn add_comment(
 /// An author marks a review comment resolved.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/comments/{comment_id}/resolve", tag = "review",
-    params(("id" = i64, Path, description = "The incident"),
+    params(("id" = i64, Path, description = "The incident", example = 1),
            ("comment_id" = i64, Path, description = "The comment")),
     responses(
         (status = 200, description = "Resolved", body = Resolved),
