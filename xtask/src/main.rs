@@ -225,24 +225,80 @@ fn schemathesis() -> Result<(), String> {
         command
     };
 
-    eprintln!("\n== schemathesis: an admin with a token, 30 demo incidents, the server");
-    let mut create = postmortem(&[
+    eprintln!(
+        "\n== schemathesis: an admin and a viewer with tokens, 30 demo incidents, the server"
+    );
+    let admin = account_token(postmortem(&[
         "user",
         "create",
-        "fuzz",
-        "--name",
-        "Fuzz Admin",
+        "fuzz-admin",
         "--role",
         "admin",
-        "--password-stdin",
-        "--token",
-    ]);
+    ]))?;
+    let viewer = account_token(postmortem(&[
+        "user",
+        "create",
+        "fuzz-viewer",
+        "--role",
+        "viewer",
+    ]))?;
+    run(
+        "postmortem demo --incidents 30",
+        postmortem(&["demo", "--incidents", "30"]).stdout(Stdio::null()),
+    )?;
+    let log_path = scratch.path().join("server.log");
+    let server = Server::start(postmortem(&["serve", "--addr", "127.0.0.1:0"]), &log_path)?;
+
+    // The admin reaches every handler's logic; the viewer its refusals (403, and 404 for
+    // restricted incidents). 100 and 30 cases per operation and phase take about a minute
+    // on an idle machine, a few under load; the fixed seed makes a failure reproducible.
+    let mut result = Ok(());
+    for (role, token, max_examples) in [("admin", &admin, "100"), ("viewer", &viewer, "30")] {
+        let started = Instant::now();
+        result = run(
+            &format!(
+                "schemathesis {SCHEMATHESIS_VERSION} as {role} against {}",
+                server.base_url
+            ),
+            python_schemathesis()
+                .current_dir(scratch.path())
+                .args(["run", &format!("{}/api/v1/openapi.json", server.base_url)])
+                .args([
+                    "--checks",
+                    "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+                ])
+                .args(["--header", &format!("Authorization: Bearer {token}")])
+                // The live event stream never ends, so every request to it would time out.
+                .args(["--exclude-path-regex", "/events$"])
+                .args(["--max-examples", max_examples, "--seed", "1"])
+                .args(["--workers", "2", "--request-timeout", "30"])
+                .args(["--generation-database", "none", "--no-color"]),
+        );
+        eprintln!("schemathesis as {role} took {:.0?}", started.elapsed());
+        if result.is_err() {
+            break;
+        }
+    }
+    drop(server);
+    if result.is_err() {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
+        if !errors.is_empty() {
+            eprintln!("the server logged:\n{}", errors.join("\n"));
+        }
+    }
+    result
+}
+
+/// Runs `postmortem user create ... --token` and returns the token it prints.
+fn account_token(mut create: Command) -> Result<String, String> {
     let mut child = create
+        .args(["--name", "Schemathesis", "--password-stdin", "--token"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+        .map_err(|e| format!("cannot run postmortem user create: {e}"))?;
     child
         .stdin
         .take()
@@ -259,42 +315,7 @@ fn schemathesis() -> Result<(), String> {
             created.status
         ));
     }
-    run(
-        "postmortem demo --incidents 30",
-        postmortem(&["demo", "--incidents", "30"]).stdout(Stdio::null()),
-    )?;
-    let log_path = scratch.path().join("server.log");
-    let server = Server::start(postmortem(&["serve", "--addr", "127.0.0.1:0"]), &log_path)?;
-
-    let started = Instant::now();
-    let result = run(
-        &format!("schemathesis {SCHEMATHESIS_VERSION} against {}", server.base_url),
-        python_schemathesis()
-            .current_dir(scratch.path())
-            .args(["run", &format!("{}/api/v1/openapi.json", server.base_url)])
-            .args([
-                "--checks",
-                "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-            ])
-            .args(["--header", &format!("Authorization: Bearer {token}")])
-            // The live event stream never ends, so every request to it would time out.
-            .args(["--exclude-path-regex", "/events$"])
-            // 100 cases per operation and phase: about a minute on an idle machine, a few
-            // under load; the fixed seed makes a failure reproducible.
-            .args(["--max-examples", "100", "--seed", "1"])
-            .args(["--workers", "2", "--request-timeout", "30"])
-            .args(["--generation-database", "none", "--no-color"]),
-    );
-    eprintln!("schemathesis took {:.0?}", started.elapsed());
-    drop(server);
-    if result.is_err() {
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
-        if !errors.is_empty() {
-            eprintln!("the server logged:\n{}", errors.join("\n"));
-        }
-    }
-    result
+    Ok(token)
 }
 
 /// Schemathesis is run through the same `python3` that pip installs it for, so a script
