@@ -52,7 +52,7 @@ pub(crate) struct WebhookPatch {
 #[utoipa::path(
     get, path = "/api/v1/webhooks", tag = "admin",
     responses(
-        (status = 200, description = "`{items}`: webhooks with `id`, `url`, `events`, `active`, `created_at`", body = Object),
+        (status = 200, description = "`{items}`: webhooks with `id`, `url`, `events`, `active`, `created_at`", body = super::schema::WebhookListView),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
     ),
@@ -72,7 +72,7 @@ pub(crate) async fn list(
     post, path = "/api/v1/webhooks", tag = "admin",
     request_body = WebhookInput,
     responses(
-        (status = 201, description = "`{id}` of the new webhook", body = Object),
+        (status = 201, description = "`{id}` of the new webhook", body = super::schema::WebhookCreated),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
         (status = 422, description = "A field is not valid", body = super::schema::ErrorBody),
@@ -103,7 +103,7 @@ pub(crate) async fn create(
     params(("id" = i64, Path, description = "The webhook")),
     request_body = WebhookPatch,
     responses(
-        (status = 200, description = "`{id, active}`", body = Object),
+        (status = 200, description = "`{id, active}`", body = super::schema::WebhookState),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
         (status = 404, description = "No such webhook", body = super::schema::ErrorBody),
@@ -128,7 +128,7 @@ pub(crate) async fn update(
 #[utoipa::path(
     get, path = "/api/v1/webhooks/deliveries", tag = "admin",
     responses(
-        (status = 200, description = "`{items}`: deliveries with `event`, `status`, `attempts`, `response_code`, `error`, `next_attempt_at`, `delivered_at`", body = Object),
+        (status = 200, description = "`{items}`: deliveries with `event`, `status`, `attempts`, `response_code`, `error`, `next_attempt_at`, `delivered_at`", body = super::schema::DeliveryListView),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
     ),

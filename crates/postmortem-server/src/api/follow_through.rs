@@ -125,7 +125,7 @@ fn bad_query(rejection: QueryRejection) -> ApiError {
     get, path = "/api/v1/actions", tag = "follow-through",
     params(ActionParams),
     responses(
-        (status = 200, description = "`{items, total}`: action items with `incident_title`, `owner_handle` and `overdue`", body = Object),
+        (status = 200, description = "`{items, total}`: action items with `incident_title`, `owner_handle` and `overdue`", body = super::schema::ActionPageView),
         (status = 400, description = "A malformed query, such as `overdue` that is not true or false", body = super::schema::ErrorBody),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 422, description = "A parameter is not valid; each is named", body = super::schema::ErrorBody),
@@ -146,7 +146,7 @@ pub(crate) async fn actions(
 #[utoipa::path(
     get, path = "/api/v1/postmortems/owed", tag = "follow-through",
     responses(
-        (status = 200, description = "`{items, total, overdue}`: incidents whose post-mortem is owed, with `postmortem.status`, `postmortem.due_on` and `overdue`", body = Object),
+        (status = 200, description = "`{items, total, overdue}`: incidents whose post-mortem is owed, with `postmortem.status`, `postmortem.due_on` and `overdue`", body = super::schema::OwedView),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
     ),
     security(("bearer" = []))
