@@ -179,7 +179,7 @@ pub(crate) async fn owed(
 #[utoipa::path(
     get, path = "/api/v1/figures", tag = "follow-through",
     responses(
-        (status = 200, description = "`{overall, teams}`: actions done on time, median age of open actions, share closed as won't do, median days from resolved to published", body = Object),
+        (status = 200, description = "`{overall, teams}`: actions done on time, median age of open actions, share closed as won't do, median days from resolved to published", body = super::schema::FiguresReportView),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
     ),
     security(("bearer" = []))

@@ -54,6 +54,7 @@ use utoipa::{Modify, OpenApi};
         schema::OwedIncidentView, schema::SearchResultsView, schema::SearchHitView,
         schema::FacetsView, schema::FacetCountView, schema::WebhookListView, schema::WebhookView,
         schema::WebhookCreated, schema::WebhookState, schema::DeliveryListView, schema::DeliveryView,
+        schema::FiguresReportView, schema::FiguresView, schema::TeamFiguresView,
         lint::LintInput, lint::LintResult, lint::FindingView, lint::ByteRange,
     )),
     modifiers(&BearerScheme, &JsonBodyRefusals),

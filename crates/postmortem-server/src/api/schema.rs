@@ -334,3 +334,34 @@ pub(crate) struct DeliveryView {
     pub next_attempt_at: Option<String>,
     pub delivered_at: Option<String>,
 }
+
+/// Follow-through figures, overall and per team.
+#[derive(Debug, ToSchema)]
+pub(crate) struct FiguresReportView {
+    /// The organisation's calendar day the figures are for.
+    pub as_of: String,
+    pub overall: FiguresView,
+    pub teams: Vec<TeamFiguresView>,
+}
+
+/// The figures of one team, or of everyone; shares are 0 to 1, null when nothing counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FiguresView {
+    pub n_actions: i64,
+    pub n_open: i64,
+    pub n_overdue: i64,
+    pub n_done: i64,
+    pub n_wont_do: i64,
+    pub done_on_time_share: Option<f64>,
+    pub median_open_age_days: Option<f64>,
+    pub wont_do_share: Option<f64>,
+    pub median_days_resolved_to_published: Option<f64>,
+    pub n_published: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TeamFiguresView {
+    pub team: String,
+    #[serde(flatten)]
+    pub figures: FiguresView,
+}
