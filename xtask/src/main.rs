@@ -2,15 +2,22 @@
 //!
 //! - `test`: formatting, lints, the dependency rules of ARCHITECTURE.md, and every test on
 //!   SQLite and PostgreSQL (starting the local PostgreSQL when it is installed and down).
+//! - `schemathesis`: the OpenAPI document fuzzed against a running `postmortem serve` (also
+//!   the last step of `test`).
 //! - `bench`: the benchmarks whose figures the closing notes report.
 
 use std::env;
+use std::fs::File;
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
-use std::time::Duration;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The schemathesis release the API fuzzing runs; `.ci/run` installs the same one.
+const SCHEMATHESIS_VERSION: &str = "4.32.5";
 
 /// Crates that must stay free of I/O frameworks, and what they must not depend on.
 const PURE_CRATES: &[(&str, &[&str])] = &[
@@ -32,10 +39,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
+        Some("schemathesis") => schemathesis(),
         Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [-- extra cargo test args]\n       cargo xtask bench"
+                "usage: cargo xtask test [-- extra cargo test args]\n       cargo xtask schemathesis\n       cargo xtask bench"
             );
             return ExitCode::from(2);
         }
@@ -111,6 +119,7 @@ fn test(extra: &[String]) -> Result<(), String> {
         .args(extra)
         .env("POSTMORTEM_TEST_POSTGRES_URL", &postgres_url);
     run("cargo test (SQLite and PostgreSQL)", &mut test)?;
+    schemathesis()?;
     eprintln!("\nxtask test: all checks passed");
     Ok(())
 }
@@ -189,6 +198,224 @@ fn check_pure_crates() -> Result<(), String> {
         eprintln!("{krate}: depends on none of {forbidden:?}");
     }
     Ok(())
+}
+
+/// Fuzzes the OpenAPI document against a real server: `postmortem serve` on a free port over
+/// a fresh SQLite database with 30 demo incidents, an admin's token, and schemathesis
+/// checking that no answer is a 5xx or outside the documented statuses, content types and
+/// schemas. The seed and the number of examples are fixed, so a run is repeatable and takes
+/// a few minutes.
+fn schemathesis() -> Result<(), String> {
+    ensure_schemathesis()?;
+    run(
+        "cargo build -p postmortem",
+        cargo().args(["build", "--quiet", "-p", "postmortem"]),
+    )?;
+    let binary = target_dir()?.join("debug").join("postmortem");
+    let scratch =
+        tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    let postmortem = |args: &[&str]| {
+        let mut command = Command::new(&binary);
+        command.args(args).current_dir(scratch.path());
+        // Only the fresh data directory counts, whatever the caller's environment says.
+        for (name, _) in env::vars().filter(|(name, _)| name.starts_with("POSTMORTEM_")) {
+            command.env_remove(name);
+        }
+        command.env("POSTMORTEM_DATA_DIR", scratch.path().join("data"));
+        command
+    };
+
+    eprintln!(
+        "\n== schemathesis: an admin and a viewer with tokens, 30 demo incidents, the server"
+    );
+    let admin = account_token(postmortem(&[
+        "user",
+        "create",
+        "fuzz-admin",
+        "--role",
+        "admin",
+    ]))?;
+    let viewer = account_token(postmortem(&[
+        "user",
+        "create",
+        "fuzz-viewer",
+        "--role",
+        "viewer",
+    ]))?;
+    run(
+        "postmortem demo --incidents 30",
+        postmortem(&["demo", "--incidents", "30"]).stdout(Stdio::null()),
+    )?;
+    let log_path = scratch.path().join("server.log");
+    let server = Server::start(postmortem(&["serve", "--addr", "127.0.0.1:0"]), &log_path)?;
+
+    // The admin reaches every handler's logic; the viewer its refusals (403, and 404 for
+    // restricted incidents). 100 and 30 cases per operation and phase take about a minute
+    // on an idle machine, a few under load; the fixed seed makes a failure reproducible.
+    let mut result = Ok(());
+    for (role, token, max_examples) in [("admin", &admin, "100"), ("viewer", &viewer, "30")] {
+        let started = Instant::now();
+        result = run(
+            &format!(
+                "schemathesis {SCHEMATHESIS_VERSION} as {role} against {}",
+                server.base_url
+            ),
+            python_schemathesis()
+                .current_dir(scratch.path())
+                .args(["run", &format!("{}/api/v1/openapi.json", server.base_url)])
+                .args([
+                    "--checks",
+                    "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+                ])
+                .args(["--header", &format!("Authorization: Bearer {token}")])
+                // The live event stream never ends, so every request to it would time out.
+                .args(["--exclude-path-regex", "/events$"])
+                .args(["--max-examples", max_examples, "--seed", "1"])
+                .args(["--workers", "2", "--request-timeout", "30"])
+                .args(["--generation-database", "none", "--no-color"]),
+        );
+        eprintln!("schemathesis as {role} took {:.0?}", started.elapsed());
+        if result.is_err() {
+            break;
+        }
+    }
+    drop(server);
+    if result.is_err() {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
+        if !errors.is_empty() {
+            eprintln!("the server logged:\n{}", errors.join("\n"));
+        }
+    }
+    result
+}
+
+/// Runs `postmortem user create ... --token` and returns the token it prints.
+fn account_token(mut create: Command) -> Result<String, String> {
+    let mut child = create
+        .args(["--name", "Schemathesis", "--password-stdin", "--token"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run postmortem user create: {e}"))?;
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(b"a throwaway passphrase for fuzzing\n")
+        .map_err(|e| format!("postmortem user create: {e}"))?;
+    let created = child
+        .wait_with_output()
+        .map_err(|e| format!("postmortem user create: {e}"))?;
+    let token = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    if !created.status.success() || token.is_empty() {
+        return Err(format!(
+            "postmortem user create failed ({})",
+            created.status
+        ));
+    }
+    Ok(token)
+}
+
+/// Schemathesis is run through the same `python3` that pip installs it for, so a script
+/// directory missing from `PATH` does not matter.
+fn python_schemathesis() -> Command {
+    let mut command = Command::new("python3");
+    command.args([
+        "-c",
+        "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())",
+    ]);
+    command
+}
+
+/// Installs the pinned schemathesis from PyPI when it is missing or another version.
+fn ensure_schemathesis() -> Result<(), String> {
+    let installed = Command::new("python3")
+        .args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('schemathesis'))",
+        ])
+        .output()
+        .map_err(|e| format!("python3 is needed for schemathesis: {e}"))?;
+    if installed.status.success()
+        && String::from_utf8_lossy(&installed.stdout).trim() == SCHEMATHESIS_VERSION
+    {
+        return Ok(());
+    }
+    run(
+        &format!("python3 -m pip install schemathesis=={SCHEMATHESIS_VERSION}"),
+        Command::new("python3").args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+        ]),
+    )
+    .map_err(|e| format!("{e}; install it by hand with that command, then run again"))
+}
+
+/// Where cargo puts build output, honouring `CARGO_TARGET_DIR` and cargo's configuration.
+fn target_dir() -> Result<PathBuf, String> {
+    let output = cargo()
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .map_err(|e| format!("cargo metadata: {e}"))?;
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("cargo metadata printed something unreadable: {e}"))?;
+    metadata["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| "cargo metadata names no target directory".into())
+}
+
+/// A `postmortem serve` child, killed when dropped so a failed run leaves no server behind.
+struct Server {
+    child: Child,
+    base_url: String,
+}
+
+impl Server {
+    /// Starts the server with its output in `log_path`, and waits for the address it bound.
+    fn start(mut command: Command, log_path: &Path) -> Result<Self, String> {
+        let log = File::create(log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+        let log_too = log
+            .try_clone()
+            .map_err(|e| format!("{}: {e}", log_path.display()))?;
+        let child = command
+            .stdout(log)
+            .stderr(log_too)
+            .spawn()
+            .map_err(|e| format!("cannot start postmortem serve: {e}"))?;
+        let mut server = Self {
+            child,
+            base_url: String::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let text = std::fs::read_to_string(log_path).unwrap_or_default();
+            if let Some(address) = text
+                .lines()
+                .find_map(|line| line.split("listening on ").nth(1))
+            {
+                server.base_url = address.trim().to_owned();
+                return Ok(server);
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("postmortem serve stopped ({status}):\n{text}"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err("postmortem serve did not say where it listens within 60 s".into())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn bench(extra: &[String]) -> Result<(), String> {

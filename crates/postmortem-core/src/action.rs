@@ -86,6 +86,7 @@ pub struct ActionItem {
     pub title: Title,
     pub owner: Option<UserId>,
     pub team: Option<Name>,
+    #[serde(serialize_with = "crate::serialize_date_option")]
     pub due_on: Option<Date>,
     pub priority: Priority,
     pub kind: ActionKind,

@@ -36,6 +36,6 @@ pub use postmortem::{
 pub use text::{Markdown, Name, Title, WebLink};
 pub use timeline::{
     Marker, MarkerTimes, NewTimelineEntry, Perspective, Source, TimelineEntry, format_date,
-    format_instant, parse_date, parse_instant,
+    format_instant, parse_date, parse_instant, serialize_date_option,
 };
 pub use user::{DisplayName, Handle, Role, User};

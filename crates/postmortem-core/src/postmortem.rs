@@ -227,6 +227,7 @@ pub struct Postmortem {
     pub incident_id: IncidentId,
     pub template: TemplateName,
     pub status: PostmortemStatus,
+    #[serde(serialize_with = "crate::serialize_date_option")]
     pub due_on: Option<Date>,
     pub sections: BTreeMap<SectionName, Section>,
     /// Bumped by every change to the document; the basis of its ETag.

@@ -68,6 +68,18 @@ pub fn format_date(date: time::Date) -> String {
     date.format(format).expect("a calendar date always formats")
 }
 
+/// Serialises an optional date as `YYYY-MM-DD` (or null): serde's default for `time::Date`
+/// is a `[year, ordinal day]` pair, which no reader of the API expects.
+pub fn serialize_date_option<S: serde::Serializer>(
+    date: &Option<time::Date>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match date {
+        Some(date) => serializer.serialize_str(&format_date(*date)),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Formats an instant as RFC 3339 in its own offset.
 pub fn format_instant(at: OffsetDateTime) -> String {
     at.format(&Rfc3339)
@@ -181,6 +193,24 @@ mod tests {
             format_date(parse_date("due_on", "2025-02-28").unwrap()),
             "2025-02-28"
         );
+    }
+
+    #[test]
+    fn a_due_date_serialises_as_year_month_day() {
+        #[derive(serde::Serialize)]
+        struct Due {
+            #[serde(serialize_with = "serialize_date_option")]
+            due_on: Option<time::Date>,
+        }
+        let due = Due {
+            due_on: Some(time::macros::date!(2025 - 11 - 03)),
+        };
+        assert_eq!(
+            serde_json::to_string(&due).unwrap(),
+            r#"{"due_on":"2025-11-03"}"#
+        );
+        let none = Due { due_on: None };
+        assert_eq!(serde_json::to_string(&none).unwrap(), r#"{"due_on":null}"#);
     }
 
     fn entry(at: OffsetDateTime, marker: Option<Marker>) -> TimelineEntry {

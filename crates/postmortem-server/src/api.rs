@@ -11,8 +11,8 @@ pub(crate) mod writing;
 
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
-use axum::extract::FromRequest;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -43,6 +43,23 @@ impl From<JsonRejection> for ApiError {
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         ApiError::new(status, "invalid_json", rejection.body_text())
+    }
+}
+
+/// Path parameters whose rejections speak the API's error shape. A segment that is not an
+/// id (`/incidents/abc`, or a number too large for one) names nothing, so it is a 404 like
+/// an id that does not exist.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub(crate) struct ApiPath<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{}; ids are whole numbers", rejection.body_text()),
+        )
     }
 }
 

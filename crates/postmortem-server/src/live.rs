@@ -4,10 +4,11 @@
 //! Following the feed (rather than announcing writes made by this process) means several
 //! server nodes sharing one PostgreSQL all see every write, whichever node took it.
 
+use crate::api::ApiPath;
 use crate::auth::ApiUser;
 use crate::service::Service;
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use postmortem_core::IncidentId;
 use postmortem_store::{Change, Store};
@@ -122,7 +123,7 @@ fn incident_events(
 /// Streams an incident's changes as they happen.
 #[utoipa::path(
     get, path = "/api/v1/incidents/{id}/events", tag = "incidents",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     responses(
         (status = 200, description = "A `text/event-stream` of changes: event name is the entity that changed, data `{seq, entity, op}`", content_type = "text/event-stream", body = String),
         (status = 401, description = "Not signed in", body = crate::api::schema::ErrorBody),
@@ -133,7 +134,7 @@ fn incident_events(
 pub(crate) async fn api_events(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let id = IncidentId::new(id);
     // Permission is checked when subscribing: a restricted incident is a 404 here as well.

@@ -45,6 +45,7 @@ fn double_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String
 /// The body of `POST /api/v1/incidents` and of the new-incident form.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Checkout returned 502s", "kind": "outage", "severity": "SEV2", "started_at": "2026-03-01T14:00:00+01:00", "services": ["checkout"], "teams": ["payments"], "impact": {"user_visible": true, "customer_minutes": 47}}))]
 pub(crate) struct IncidentInput {
     /// One line, at most 200 characters.
     pub title: String,
@@ -120,6 +121,7 @@ impl IncidentInput {
 /// A new timeline entry.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"at": "2026-03-01T14:05:00+01:00", "text": "Error rate alert fired for checkout", "marker": "detected", "source": "alert"}))]
 pub(crate) struct TimelineInput {
     /// When it happened: RFC 3339 with an offset; a local time without one is refused.
     pub at: String,
@@ -167,6 +169,7 @@ impl TimelineInput {
 /// A new contributing factor.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"category": "risky_default", "description": "The pool size default was sized for the old traffic", "is_trigger": false}))]
 pub(crate) struct FactorInput {
     /// One of the taxonomy: `unclear_ownership`, `awkward_tooling`, `alerting`, `overload`,
     /// `confusing_interface`, `risky_default`, `hidden_dependency`, `outdated_docs`,
@@ -181,6 +184,7 @@ pub(crate) struct FactorInput {
 /// A new action item.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Raise the pool default", "due_on": "2026-04-01", "priority": "p2", "kind": "prevent"}))]
 pub(crate) struct ActionInput {
     pub title: String,
     /// The owner's handle.
@@ -206,6 +210,7 @@ pub(crate) struct ActionInput {
 /// A change to an action item; absent fields stay as they are, `null` clears owner or due date.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "in_progress", "due_on": "2026-04-15"}))]
 pub(crate) struct ActionPatch {
     pub status: Option<String>,
     pub wont_do_reason: Option<String>,
@@ -223,6 +228,7 @@ pub(crate) struct ActionPatch {
 /// A move of the post-mortem through its lifecycle.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "draft"}))]
 pub(crate) struct TransitionInput {
     /// The status to move to: `draft`, `in_review`, `changes_requested`, `approved`,
     /// `published`, `not_required` or `owed`.
@@ -239,6 +245,7 @@ pub(crate) struct TransitionInput {
 /// A review comment anchored to a section.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"section": "summary", "body": "Say what customers saw first."}))]
 pub(crate) struct CommentInput {
     /// A section of the incident's template, such as `summary`.
     pub section: String,

@@ -3,7 +3,7 @@
 use postmortem_core::{
     ActionItem, ActionStatus, ContributingFactor, DisplayName, Handle, Incident, IncidentId,
     IncidentKind, Name, Postmortem, PostmortemStatus, Review, ReviewComment, Role, SectionName,
-    Severity, TimelineEntry, UserId,
+    Severity, TimelineEntry, UserId, serialize_date_option,
 };
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
@@ -101,16 +101,6 @@ pub struct IncidentSummary {
     pub template: postmortem_core::TemplateName,
     #[serde(serialize_with = "serialize_date_option")]
     pub due_on: Option<Date>,
-}
-
-pub(crate) fn serialize_date_option<S: serde::Serializer>(
-    date: &Option<Date>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match date {
-        Some(date) => serializer.serialize_str(&postmortem_core::format_date(*date)),
-        None => serializer.serialize_none(),
-    }
 }
 
 /// How the incident list is ordered.

@@ -1,9 +1,9 @@
 //! Administration through the API: outgoing webhooks and their delivery log. Admins only.
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
@@ -31,6 +31,7 @@ pub(crate) fn require_admin(user: &User) -> Result<(), ApiError> {
 /// The body of `POST /api/v1/webhooks`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://chat.example.com/hooks/postmortem", "secret": "a-long-signing-secret", "events": ["*"]}))]
 pub(crate) struct WebhookInput {
     /// Where deliveries are POSTed: an http or https URL.
     pub url: String,
@@ -51,7 +52,7 @@ pub(crate) struct WebhookPatch {
 #[utoipa::path(
     get, path = "/api/v1/webhooks", tag = "admin",
     responses(
-        (status = 200, description = "`{items}`: webhooks with `id`, `url`, `events`, `active`, `created_at`", body = Object),
+        (status = 200, description = "`{items}`: webhooks with `id`, `url`, `events`, `active`, `created_at`", body = super::schema::WebhookListView),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
     ),
@@ -71,7 +72,7 @@ pub(crate) async fn list(
     post, path = "/api/v1/webhooks", tag = "admin",
     request_body = WebhookInput,
     responses(
-        (status = 201, description = "`{id}` of the new webhook", body = Object),
+        (status = 201, description = "`{id}` of the new webhook", body = super::schema::WebhookCreated),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
         (status = 422, description = "A field is not valid", body = super::schema::ErrorBody),
@@ -102,7 +103,7 @@ pub(crate) async fn create(
     params(("id" = i64, Path, description = "The webhook")),
     request_body = WebhookPatch,
     responses(
-        (status = 200, description = "`{id, active}`", body = Object),
+        (status = 200, description = "`{id, active}`", body = super::schema::WebhookState),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
         (status = 404, description = "No such webhook", body = super::schema::ErrorBody),
@@ -112,7 +113,7 @@ pub(crate) async fn create(
 pub(crate) async fn update(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<WebhookPatch>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&user)?;
@@ -127,7 +128,7 @@ pub(crate) async fn update(
 #[utoipa::path(
     get, path = "/api/v1/webhooks/deliveries", tag = "admin",
     responses(
-        (status = 200, description = "`{items}`: deliveries with `event`, `status`, `attempts`, `response_code`, `error`, `next_attempt_at`, `delivered_at`", body = Object),
+        (status = 200, description = "`{items}`: deliveries with `event`, `status`, `attempts`, `response_code`, `error`, `next_attempt_at`, `delivered_at`", body = super::schema::DeliveryListView),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
     ),

@@ -42,7 +42,9 @@ pub(crate) struct ActionParams {
     pub overdue: Option<bool>,
     /// `due` (default: soonest due first) or `completed` (most recently completed first).
     pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -123,7 +125,8 @@ fn bad_query(rejection: QueryRejection) -> ApiError {
     get, path = "/api/v1/actions", tag = "follow-through",
     params(ActionParams),
     responses(
-        (status = 200, description = "`{items, total}`: action items with `incident_title`, `owner_handle` and `overdue`", body = Object),
+        (status = 200, description = "`{items, total}`: action items with `incident_title`, `owner_handle` and `overdue`", body = super::schema::ActionPageView),
+        (status = 400, description = "A malformed query, such as `overdue` that is not true or false", body = super::schema::ErrorBody),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 422, description = "A parameter is not valid; each is named", body = super::schema::ErrorBody),
     ),
@@ -143,7 +146,7 @@ pub(crate) async fn actions(
 #[utoipa::path(
     get, path = "/api/v1/postmortems/owed", tag = "follow-through",
     responses(
-        (status = 200, description = "`{items, total, overdue}`: incidents whose post-mortem is owed, with `postmortem.status`, `postmortem.due_on` and `overdue`", body = Object),
+        (status = 200, description = "`{items, total, overdue}`: incidents whose post-mortem is owed, with `postmortem.status`, `postmortem.due_on` and `overdue`", body = super::schema::OwedView),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
     ),
     security(("bearer" = []))
@@ -176,7 +179,7 @@ pub(crate) async fn owed(
 #[utoipa::path(
     get, path = "/api/v1/figures", tag = "follow-through",
     responses(
-        (status = 200, description = "`{overall, teams}`: actions done on time, median age of open actions, share closed as won't do, median days from resolved to published", body = Object),
+        (status = 200, description = "`{overall, teams}`: actions done on time, median age of open actions, share closed as won't do, median days from resolved to published", body = super::schema::FiguresReportView),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
     ),
     security(("bearer" = []))

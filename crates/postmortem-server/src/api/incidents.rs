@@ -1,11 +1,11 @@
 //! Incidents through the API: list with filters and cursor, create, read whole with an ETag.
 
 use super::schema::{ErrorBody, IncidentPageView, IncidentView};
-use super::{ApiJson, visibility};
+use super::{ApiJson, ApiPath, visibility};
 use crate::auth::ApiUser;
 use crate::service::{IncidentInput, Service};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -58,7 +58,7 @@ pub(crate) async fn create(
 /// The whole incident, with an `ETag` to send back as `If-Match` when saving sections.
 #[utoipa::path(
     get, path = "/api/v1/incidents/{id}", tag = "incidents",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     responses(
         (status = 200, description = "The whole incident", body = IncidentView,
          headers(("ETag" = String, description = "\"v{version}\""))),
@@ -70,7 +70,7 @@ pub(crate) async fn create(
 pub(crate) async fn read(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let record = Service::new(&state, &user)
         .incident(IncidentId::new(id))
@@ -176,6 +176,7 @@ pub(crate) struct ListParams {
     pub q: Option<String>,
     /// `newest` (default), `oldest` or `severity`.
     pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

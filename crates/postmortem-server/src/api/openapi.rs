@@ -8,7 +8,9 @@ use crate::service::{
     TransitionInput,
 };
 use axum::Json;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -48,10 +50,14 @@ use utoipa::{Modify, OpenApi};
         schema::IncidentPageView, schema::IncidentSummaryView, schema::PostmortemSummaryView,
         schema::PostmortemView, schema::TimelineEntryView, schema::FactorView, schema::ActionView,
         schema::ReviewView, schema::CommentView, schema::PostmortemSaved, schema::Transition,
-        schema::Resolved,
+        schema::Resolved, schema::ActionPageView, schema::ActionListItemView, schema::OwedView,
+        schema::OwedIncidentView, schema::SearchResultsView, schema::SearchHitView,
+        schema::FacetsView, schema::FacetCountView, schema::WebhookListView, schema::WebhookView,
+        schema::WebhookCreated, schema::WebhookState, schema::DeliveryListView, schema::DeliveryView,
+        schema::FiguresReportView, schema::FiguresView, schema::TeamFiguresView,
         lint::LintInput, lint::LintResult, lint::FindingView, lint::ByteRange,
     )),
-    modifiers(&BearerScheme),
+    modifiers(&BearerScheme, &JsonBodyRefusals),
     security(("bearer" = [])),
 )]
 pub(crate) struct ApiDoc;
@@ -73,6 +79,59 @@ impl Modify for BearerScheme {
                     .build(),
             ),
         );
+    }
+}
+
+/// Documents the refusals every JSON body can meet before its handler runs (`ApiJson`): a
+/// body that is not JSON, one sent without `Content-Type: application/json`, and one whose
+/// JSON does not have the documented shape. Added here once, so no operation that takes a
+/// body can forget them.
+struct JsonBodyRefusals;
+
+impl Modify for JsonBodyRefusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        const REFUSALS: [(&str, &str); 3] = [
+            ("400", "The body is not valid JSON"),
+            (
+                "415",
+                "The body was not sent as `Content-Type: application/json`",
+            ),
+            (
+                "422",
+                "The JSON does not have the documented shape; the message says where",
+            ),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.post, &mut item.put, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let Operation {
+                    request_body: Some(_),
+                    responses,
+                    ..
+                } = operation
+                else {
+                    continue;
+                };
+                for (status, description) in REFUSALS {
+                    responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| {
+                            RefOr::T(
+                                ResponseBuilder::new()
+                                    .description(description)
+                                    .content(
+                                        "application/json",
+                                        ContentBuilder::new()
+                                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                            .build(),
+                                    )
+                                    .build(),
+                            )
+                        });
+                }
+            }
+        }
     }
 }
 

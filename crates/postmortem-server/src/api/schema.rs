@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
@@ -21,8 +22,8 @@ pub(crate) struct ErrorDetail {
     pub message: String,
     /// For `invalid_input` a list of `{field, rule}`; for `incomplete` a list of
     /// `{code, message}`; for `edit_conflict` a list of
-    /// `{section, current_text, current_version, updated_by}`.
-    #[schema(value_type = Object, nullable)]
+    /// `{section, current_text, current_version, updated_by}`; otherwise null.
+    #[schema(value_type = Option<Vec<Object>>)]
     pub details: Option<serde_json::Value>,
 }
 
@@ -38,7 +39,7 @@ pub(crate) struct UserView {
 }
 
 /// An incident's facts, as in the list and at the top of the whole incident.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct IncidentSummaryView {
     pub id: i64,
     pub title: String,
@@ -57,7 +58,7 @@ pub(crate) struct IncidentSummaryView {
     pub postmortem: PostmortemSummaryView,
 }
 
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct PostmortemSummaryView {
     pub status: String,
     pub template: String,
@@ -146,7 +147,7 @@ pub(crate) struct FactorView {
     pub is_trigger: bool,
 }
 
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ActionView {
     pub id: i64,
     pub incident_id: i64,
@@ -207,4 +208,160 @@ pub(crate) struct Transition {
 pub(crate) struct Resolved {
     pub id: i64,
     pub resolved: bool,
+}
+
+/// A page of action items across incidents.
+#[derive(Debug, ToSchema)]
+pub(crate) struct ActionPageView {
+    pub items: Vec<ActionListItemView>,
+    /// How many items match in all.
+    pub total: i64,
+}
+
+/// An action item with what the list shows beside it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ActionListItemView {
+    #[serde(flatten)]
+    pub action: ActionView,
+    pub incident_title: String,
+    pub owner_handle: Option<String>,
+    /// Still open past its due date, by the organisation's calendar.
+    pub overdue: bool,
+}
+
+/// Post-mortems still owed.
+#[derive(Debug, ToSchema)]
+pub(crate) struct OwedView {
+    pub items: Vec<OwedIncidentView>,
+    pub total: i64,
+    /// How many of them are overdue.
+    pub overdue: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OwedIncidentView {
+    #[serde(flatten)]
+    pub incident: IncidentSummaryView,
+    pub overdue: bool,
+}
+
+/// Search results for the reader.
+#[derive(Debug, ToSchema)]
+pub(crate) struct SearchResultsView {
+    /// How many incidents match in all (not just this page).
+    pub total: i64,
+    pub items: Vec<SearchHitView>,
+    pub facets: FacetsView,
+}
+
+#[derive(Debug, ToSchema)]
+pub(crate) struct SearchHitView {
+    pub incident_id: i64,
+    pub title: String,
+    /// HTML, already escaped, with matches in `<mark>`.
+    pub snippet: String,
+    pub score: f64,
+}
+
+/// Counts of the matching incidents by value, largest first.
+#[derive(Debug, ToSchema)]
+pub(crate) struct FacetsView {
+    pub service: Vec<FacetCountView>,
+    pub team: Vec<FacetCountView>,
+    pub severity: Vec<FacetCountView>,
+    pub kind: Vec<FacetCountView>,
+    pub factor: Vec<FacetCountView>,
+    pub year: Vec<FacetCountView>,
+}
+
+#[derive(Debug, ToSchema)]
+pub(crate) struct FacetCountView {
+    pub value: String,
+    pub count: i64,
+}
+
+/// The outgoing webhooks, without their secrets.
+#[derive(Debug, ToSchema)]
+pub(crate) struct WebhookListView {
+    pub items: Vec<WebhookView>,
+}
+
+#[derive(Debug, ToSchema)]
+pub(crate) struct WebhookView {
+    pub id: i64,
+    pub url: String,
+    /// The events it receives; `*` stands for every event.
+    pub events: Vec<String>,
+    pub active: bool,
+    pub created_at: String,
+}
+
+/// A new webhook.
+#[derive(Debug, ToSchema)]
+pub(crate) struct WebhookCreated {
+    pub id: i64,
+}
+
+/// A webhook switched on or off.
+#[derive(Debug, ToSchema)]
+pub(crate) struct WebhookState {
+    pub id: i64,
+    pub active: bool,
+}
+
+/// The delivery log, newest first.
+#[derive(Debug, ToSchema)]
+pub(crate) struct DeliveryListView {
+    pub items: Vec<DeliveryView>,
+}
+
+#[derive(Debug, ToSchema)]
+pub(crate) struct DeliveryView {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub url: String,
+    pub event: String,
+    /// The JSON body that was or will be sent.
+    pub payload: String,
+    pub attempts: i64,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    /// The HTTP status of the last answer, if the receiver answered.
+    pub response_code: Option<i64>,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+    pub created_at: String,
+    pub next_attempt_at: Option<String>,
+    pub delivered_at: Option<String>,
+}
+
+/// Follow-through figures, overall and per team.
+#[derive(Debug, ToSchema)]
+pub(crate) struct FiguresReportView {
+    /// The organisation's calendar day the figures are for.
+    pub as_of: String,
+    pub overall: FiguresView,
+    pub teams: Vec<TeamFiguresView>,
+}
+
+/// The figures of one team, or of everyone; shares are 0 to 1, null when nothing counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FiguresView {
+    pub n_actions: i64,
+    pub n_open: i64,
+    pub n_overdue: i64,
+    pub n_done: i64,
+    pub n_wont_do: i64,
+    pub done_on_time_share: Option<f64>,
+    pub median_open_age_days: Option<f64>,
+    pub wont_do_share: Option<f64>,
+    pub median_days_resolved_to_published: Option<f64>,
+    pub n_published: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TeamFiguresView {
+    pub team: String,
+    #[serde(flatten)]
+    pub figures: FiguresView,
 }

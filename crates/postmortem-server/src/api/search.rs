@@ -78,7 +78,7 @@ pub(crate) async fn run(
     get, path = "/api/v1/search", tag = "search",
     params(SearchParams),
     responses(
-        (status = 200, description = "`{total, items: [{incident_id, title, snippet, score}], facets}`", body = Object),
+        (status = 200, description = "`{total, items: [{incident_id, title, snippet, score}], facets}`", body = super::schema::SearchResultsView),
         (status = 400, description = "The query cannot be read; the message says why", body = super::schema::ErrorBody),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 503, description = "Search is not running on this server", body = super::schema::ErrorBody),

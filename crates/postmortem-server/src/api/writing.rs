@@ -2,19 +2,19 @@
 //! contributing factors, action items, lifecycle transitions and review comments. Every
 //! handler here only translates HTTP to a [`Service`] call and back.
 
-use super::ApiJson;
 use super::incidents::etag;
 use super::schema::{
     ActionView, CommentView, ErrorBody, FactorView, PostmortemSaved, Resolved, TimelineEntryView,
     Transition,
 };
+use super::{ApiJson, ApiPath};
 use crate::auth::ApiUser;
 use crate::service::{
     ActionInput, ActionPatch, CommentInput, FactorInput, SaveResult, Service, TimelineInput,
     TransitionInput,
 };
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -44,6 +44,7 @@ pub(crate) fn routes() -> Router<AppState> {
 /// The body of `PATCH /api/v1/incidents/{id}/postmortem`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"sections": {"summary": "Checkout returned 502s for 47 minutes."}}))]
 pub(crate) struct SectionsInput {
     /// Section name to its whole new Markdown text; sections not named stay as they are.
     pub sections: BTreeMap<String, String>,
@@ -82,7 +83,7 @@ fn with_etag(mut response: Response, version: i64) -> Response {
 /// Saves post-mortem sections against the version in `If-Match`.
 #[utoipa::path(
     patch, path = "/api/v1/incidents/{id}/postmortem", tag = "post-mortem",
-    params(("id" = i64, Path, description = "The incident"),
+    params(("id" = i64, Path, description = "The incident", example = 1),
            ("If-Match" = String, Header, description = "The ETag the writer started from, such as \"v12\"")),
     request_body = SectionsInput,
     responses(
@@ -100,7 +101,7 @@ fn with_etag(mut response: Response, version: i64) -> Response {
 pub(crate) async fn save_sections(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SectionsInput>,
 ) -> Result<Response, ApiError> {
@@ -158,7 +159,7 @@ pub(crate) async fn save_sections(
 /// Moves the post-mortem through its lifecycle.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/postmortem/transitions", tag = "post-mortem",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     request_body = TransitionInput,
     responses(
         (status = 200, description = "The new status", body = Transition),
@@ -172,7 +173,7 @@ pub(crate) async fn save_sections(
 pub(crate) async fn transition(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<TransitionInput>,
 ) -> Result<Response, ApiError> {
     let moved = Service::new(&state, &user)
@@ -187,7 +188,7 @@ pub(crate) async fn transition(
 /// Adds a timeline entry.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/timeline", tag = "timeline",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     request_body = TimelineInput,
     responses(
         (status = 201, description = "The new entry", body = TimelineEntryView),
@@ -201,7 +202,7 @@ pub(crate) async fn transition(
 pub(crate) async fn add_timeline_entry(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<TimelineInput>,
 ) -> Result<Response, ApiError> {
     let entry = Service::new(&state, &user)
@@ -213,7 +214,7 @@ pub(crate) async fn add_timeline_entry(
 /// Adds a contributing factor.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/factors", tag = "factors",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     request_body = FactorInput,
     responses(
         (status = 201, description = "The new factor", body = FactorView),
@@ -227,7 +228,7 @@ pub(crate) async fn add_timeline_entry(
 pub(crate) async fn add_factor(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<FactorInput>,
 ) -> Result<Response, ApiError> {
     let factor = Service::new(&state, &user)
@@ -239,7 +240,7 @@ pub(crate) async fn add_factor(
 /// Adds an action item.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/actions", tag = "actions",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     request_body = ActionInput,
     responses(
         (status = 201, description = "The new action item", body = ActionView),
@@ -253,7 +254,7 @@ pub(crate) async fn add_factor(
 pub(crate) async fn add_action(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ActionInput>,
 ) -> Result<Response, ApiError> {
     let action = Service::new(&state, &user)
@@ -265,7 +266,7 @@ pub(crate) async fn add_action(
 /// Changes an action item's status, owner, due date or verification note.
 #[utoipa::path(
     patch, path = "/api/v1/actions/{id}", tag = "actions",
-    params(("id" = i64, Path, description = "The action item")),
+    params(("id" = i64, Path, description = "The action item", example = 1)),
     request_body = ActionPatch,
     responses(
         (status = 200, description = "The action item as it now is", body = ActionView),
@@ -279,7 +280,7 @@ pub(crate) async fn add_action(
 pub(crate) async fn update_action(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ActionPatch>,
 ) -> Result<Json<postmortem_core::ActionItem>, ApiError> {
     let action = Service::new(&state, &user)
@@ -291,7 +292,7 @@ pub(crate) async fn update_action(
 /// A reviewer comments on a section.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/comments", tag = "review",
-    params(("id" = i64, Path, description = "The incident")),
+    params(("id" = i64, Path, description = "The incident", example = 1)),
     request_body = CommentInput,
     responses(
         (status = 201, description = "The new comment", body = CommentView),
@@ -305,7 +306,7 @@ pub(crate) async fn update_action(
 pub(crate) async fn add_comment(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<CommentInput>,
 ) -> Result<Response, ApiError> {
     let comment = Service::new(&state, &user)
@@ -317,7 +318,7 @@ pub(crate) async fn add_comment(
 /// An author marks a review comment resolved.
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/comments/{comment_id}/resolve", tag = "review",
-    params(("id" = i64, Path, description = "The incident"),
+    params(("id" = i64, Path, description = "The incident", example = 1),
            ("comment_id" = i64, Path, description = "The comment")),
     responses(
         (status = 200, description = "Resolved", body = Resolved),
@@ -330,7 +331,7 @@ pub(crate) async fn add_comment(
 pub(crate) async fn resolve_comment(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path((id, comment_id)): Path<(i64, i64)>,
+    ApiPath((id, comment_id)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
     Service::new(&state, &user)
         .resolve_comment(IncidentId::new(id), CommentId::new(comment_id))

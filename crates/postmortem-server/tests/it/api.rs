@@ -293,3 +293,78 @@ async fn the_api_works_the_same_on_postgres() {
         .json();
     assert_eq!(listed["total"], 1);
 }
+
+// Found by `cargo xtask schemathesis`: an action item's due date was serialised as serde's
+// `[year, ordinal day]` pair instead of the documented `YYYY-MM-DD`.
+#[tokio::test]
+async fn an_action_items_due_date_reads_as_year_month_day_wherever_it_is_shown() {
+    let app = TestApp::new().await;
+    let token = app.person("dana", "contributor").await;
+    let id = app.incident(&token).await;
+    let created = app
+        .post_json(
+            &format!("/api/v1/incidents/{id}/actions"),
+            &token,
+            json!({"title": "Raise the pool default", "due_on": "2026-04-01", "kind": "prevent"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.json()["due_on"], "2026-04-01");
+    let action_id = created.json()["id"].as_i64().unwrap();
+
+    let incident = app
+        .get(&format!("/api/v1/incidents/{id}"), Some(&token))
+        .await
+        .json();
+    assert_eq!(incident["actions"][0]["due_on"], "2026-04-01");
+    let listed = app.get("/api/v1/actions", Some(&token)).await.json();
+    assert_eq!(listed["items"][0]["due_on"], "2026-04-01");
+    let moved = app
+        .patch_json(
+            &format!("/api/v1/actions/{action_id}"),
+            &token,
+            None,
+            json!({"due_on": "2026-05-02"}),
+        )
+        .await;
+    assert_eq!(moved.json()["due_on"], "2026-05-02", "{}", moved.body);
+}
+
+// Found by `cargo xtask schemathesis`: a path id that was not a whole number was answered
+// with a plain-text 400 outside the API's error shape.
+#[tokio::test]
+async fn an_id_that_is_not_a_whole_number_is_a_404_in_the_api_error_shape() {
+    let app = TestApp::new().await;
+    let token = app.person("dana", "contributor").await;
+    for path in [
+        "/api/v1/incidents/abc",
+        "/api/v1/incidents/9223372036854775808",
+        "/api/v1/incidents/1.5/events",
+    ] {
+        let reply = app.get(path, Some(&token)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{path}: {}",
+            reply.body
+        );
+        assert_eq!(reply.headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(reply.json()["error"]["code"], "not_found", "{path}");
+    }
+    let reply = app
+        .post_json(
+            "/api/v1/incidents/1/comments/true/resolve",
+            &token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    let message = reply.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("`true`"),
+        "names the bad segment: {message}"
+    );
+}

@@ -100,6 +100,16 @@ async fn every_operation_declares_bearer_security_and_its_refusals() {
                 "{method} {path}"
             );
         }
+        // A JSON body can be refused before the handler runs: not JSON, not sent as JSON,
+        // or not of the documented shape.
+        if operation.get("requestBody").is_some() {
+            for status in ["400", "415", "422"] {
+                assert!(
+                    operation["responses"].get(status).is_some(),
+                    "{method} {path} {status}"
+                );
+            }
+        }
     }
     let save = &doc["paths"]["/api/v1/incidents/{id}/postmortem"]["patch"]["responses"];
     for status in ["200", "412", "422", "428"] {
