@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document at `/api/v1/openapi.json`, generated from the handlers' annotations
 //! and the input types, with bearer tokens as the security scheme.
 
-use super::{admin, follow_through, incidents, lint, schema, search, writing};
+use super::{admin, audit, follow_through, incidents, lint, schema, search, writing};
 use crate::live;
 use crate::service::{
     ActionInput, ActionPatch, CommentInput, FactorInput, IncidentInput, TimelineInput,
@@ -38,6 +38,8 @@ use utoipa::{Modify, OpenApi};
         admin::create,
         admin::update,
         admin::deliveries,
+        audit::log,
+        audit::history,
         search::search,
         lint::lint,
     ),
@@ -49,6 +51,7 @@ use utoipa::{Modify, OpenApi};
         schema::PostmortemView, schema::TimelineEntryView, schema::FactorView, schema::ActionView,
         schema::ReviewView, schema::CommentView, schema::PostmortemSaved, schema::Transition,
         schema::Resolved,
+        audit::AuditEventView, audit::AuditPageView,
         lint::LintInput, lint::LintResult, lint::FindingView, lint::ByteRange,
     )),
     modifiers(&BearerScheme),

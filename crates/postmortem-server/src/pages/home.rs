@@ -133,7 +133,7 @@ impl Echo {
     }
 }
 
-fn encode(raw: &str) -> String {
+pub(super) fn encode(raw: &str) -> String {
     raw.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
