@@ -1,0 +1,454 @@
+//! `/admin/audit` (the whole audit log, for admins) and `/incidents/{id}/history` (one
+//! incident's history, for its members): who changed what and when, with what it was before
+//! and after, section text as a word diff. Filters are a plain GET form and pages are links,
+//! so there is nothing to protect with a CSRF token and no script.
+
+use super::home::encode;
+use super::incident::not_found;
+use super::layout;
+use crate::audit::{AuditParams, HistoryParams};
+use crate::auth::PageUser;
+use crate::{ApiError, AppState};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use postmortem_core::{IncidentId, User, UserId};
+use postmortem_store::{AuditEvent, AuditPage};
+use serde_json::Value;
+use similar::{ChangeTag, TextDiff};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// The kinds of change to filter by, with what the filter calls them.
+const KINDS: &[(&str, &str)] = &[
+    ("incident", "Incidents recorded or imported"),
+    ("section", "Sections"),
+    ("postmortem", "Post-mortem status"),
+    ("timeline", "Timeline"),
+    ("factor", "Contributing factors"),
+    ("action", "Action items"),
+    ("review", "Reviews"),
+    ("comment", "Comments"),
+    ("policy", "Policy decisions"),
+    ("user", "Accounts"),
+    ("token", "API tokens"),
+    ("session", "Sign-ins"),
+    ("webhook", "Webhooks"),
+    ("reminder", "Reminders"),
+];
+
+/// Fields of `details` that hold a person's id, shown as the person's name.
+const PERSON_FIELDS: &[&str] = &["owner", "reviewer", "user_id", "author", "created_by"];
+
+/// Text longer than this, or on more than one line, is shown as a word diff.
+const LONG_TEXT: usize = 80;
+
+pub(crate) async fn admin_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    params: Result<Query<AuditParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let title = "Audit log";
+    if !user.role.is_admin() {
+        let body = html! { h1 { (title) } p.error role="alert" { "The audit log is for admins. An incident's members can read its history from the incident's page." } };
+        return Ok((StatusCode::FORBIDDEN, layout(title, Some(&user), body)).into_response());
+    }
+    let people = people(&state).await?;
+    let (echo, page) = match params {
+        Ok(Query(params)) => {
+            let echo = Echo::of(&params);
+            (echo, crate::audit::log(&state, &user, params).await)
+        }
+        Err(rejection) => (Echo::default(), Err(bad_query(&rejection))),
+    };
+    let (status, page, error) = shown(page)?;
+    let body = html! {
+        h1 { (title) }
+        p { "Every change, newest first: who made it, when, and what it was before and after. Passwords, tokens, sessions and webhook secrets are never recorded." }
+        (filters("/admin/audit", &echo, &people, true))
+        @if let Some(error) = &error { p.error role="alert" { (error.message) } }
+        (entries(&page, &people, true))
+        (pager("/admin/audit", &echo, &page))
+    };
+    Ok((status, layout(title, Some(&user), body)).into_response())
+}
+
+pub(crate) async fn history_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    params: Result<Query<HistoryParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let (echo, result) = match params {
+        Ok(Query(params)) => {
+            let echo = Echo::of(&AuditParams {
+                actor: params.actor.clone(),
+                action: params.action.clone(),
+                after: params.after.clone(),
+                before: params.before.clone(),
+                ..AuditParams::default()
+            });
+            let result =
+                crate::audit::history(&state, &user, IncidentId::new(id), params).await;
+            (echo, result)
+        }
+        Err(rejection) => (Echo::default(), Err(bad_query(&rejection))),
+    };
+    let incident_title = match &result {
+        Ok((record, _)) => record.incident.title.as_str().to_owned(),
+        Err(error) if error.status == StatusCode::NOT_FOUND => return Ok(not_found(&user, id)),
+        Err(error) if error.status == StatusCode::FORBIDDEN => {
+            let body = html! {
+                h1 { "History of incident " (id) }
+                p.error role="alert" { (error.message) }
+                p { a href={ "/incidents/" (id) } { "Back to the incident" } }
+            };
+            return Ok((StatusCode::FORBIDDEN, layout("History", Some(&user), body)).into_response());
+        }
+        Err(_) => format!("Incident {id}"),
+    };
+    let people = people(&state).await?;
+    let (status, page, error) = shown(result.map(|(_, page)| page))?;
+    let base = format!("/incidents/{id}/history");
+    let title = format!("History: {incident_title}");
+    let body = html! {
+        h1 { "History of " a href={ "/incidents/" (id) } { (incident_title) } }
+        p { "Every change to this incident, newest first: who made it, when, and what it was before and after." }
+        (filters(&base, &echo, &people, false))
+        @if let Some(error) = &error { p.error role="alert" { (error.message) } }
+        (entries(&page, &people, false))
+        (pager(&base, &echo, &page))
+    };
+    Ok((status, layout(&title, Some(&user), body)).into_response())
+}
+
+fn bad_query(rejection: &QueryRejection) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        rejection.body_text(),
+    )
+}
+
+/// Refused filters are shown above an empty list with their status; anything else is an
+/// error page.
+fn shown(
+    page: Result<AuditPage, ApiError>,
+) -> Result<(StatusCode, AuditPage, Option<ApiError>), ApiError> {
+    match page {
+        Ok(page) => Ok((StatusCode::OK, page, None)),
+        Err(error)
+            if matches!(
+                error.status,
+                StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
+            ) =>
+        {
+            let empty = AuditPage {
+                items: Vec::new(),
+                next_cursor: None,
+            };
+            Ok((error.status, empty, Some(error)))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn people(state: &AppState) -> Result<BTreeMap<UserId, User>, ApiError> {
+    Ok(state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect())
+}
+
+/// The filters as given, to fill the form and carry into the pager's links.
+#[derive(Debug, Default)]
+struct Echo {
+    pairs: Vec<(&'static str, String)>,
+}
+
+impl Echo {
+    fn of(params: &AuditParams) -> Self {
+        let pairs = [
+            ("actor", &params.actor),
+            ("incident", &params.incident),
+            ("action", &params.action),
+            ("after", &params.after),
+            ("before", &params.before),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let value = value.as_deref()?.trim();
+            (!value.is_empty()).then(|| (name, value.to_owned()))
+        })
+        .collect();
+        Echo { pairs }
+    }
+
+    fn get(&self, name: &str) -> &str {
+        self.pairs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn link(&self, base: &str, cursor: Option<&str>) -> String {
+        let mut query: Vec<String> = self
+            .pairs
+            .iter()
+            .map(|(name, value)| format!("{name}={}", encode(value)))
+            .collect();
+        if let Some(cursor) = cursor {
+            query.push(format!("cursor={}", encode(cursor)));
+        }
+        format!("{base}?{}", query.join("&"))
+    }
+}
+
+fn filters(
+    base: &str,
+    echo: &Echo,
+    people: &BTreeMap<UserId, User>,
+    with_incident: bool,
+) -> Markup {
+    let actor = echo.get("actor");
+    let action = echo.get("action");
+    let known_kind = KINDS.iter().any(|(kind, _)| *kind == action);
+    html! {
+        form.filters method="get" action=(base) role="search" aria-label="Filter the changes" {
+            p {
+                label for="actor" { "Who" }
+                select #actor name="actor" {
+                    option value="" { "Anyone" }
+                    @for person in people.values() {
+                        option value=(person.handle) selected[person.handle.as_str() == actor] { (person.display_name) " (" (person.handle) ")" }
+                    }
+                }
+            }
+            @if with_incident {
+                p { label for="incident" { "Incident number" } input #incident name="incident" type="number" min="1" size="6" value=(echo.get("incident")); }
+            }
+            p {
+                label for="action" { "What" }
+                select #action name="action" {
+                    option value="" { "Any change" }
+                    @if !action.is_empty() && !known_kind { option value=(action) selected { (action) } }
+                    @for (kind, label) in KINDS { option value=(kind) selected[*kind == action] { (label) } }
+                }
+            }
+            p { label for="after" { "From" } input #after name="after" type="date" value=(echo.get("after")); }
+            p { label for="before" { "Before" } input #before name="before" type="date" value=(echo.get("before")); }
+            p { button type="submit" { "Apply filters" } }
+        }
+    }
+}
+
+fn pager(base: &str, echo: &Echo, page: &AuditPage) -> Markup {
+    html! {
+        nav.pager aria-label="Pages of changes" {
+            a href=(echo.link(base, None)) { "Newest changes" }
+            @if let Some(cursor) = &page.next_cursor { a href=(echo.link(base, Some(cursor))) rel="next" { "Older changes" } }
+        }
+    }
+}
+
+fn entries(page: &AuditPage, people: &BTreeMap<UserId, User>, with_incident: bool) -> Markup {
+    html! {
+        @if page.items.is_empty() { p { "No changes match." } }
+        ol.audit {
+            @for event in &page.items { li.audit-entry { (entry(event, people, with_incident)) } }
+        }
+    }
+}
+
+fn entry(event: &AuditEvent, people: &BTreeMap<UserId, User>, with_incident: bool) -> Markup {
+    html! {
+        p.byline {
+            strong { (person(event.actor, people)) } " " (describe(&event.action))
+            @if with_incident { @if let Some(id) = event.incident_id { " in " a href={ "/incidents/" (id) } { "incident " (id) } } }
+            " · " time datetime=(postmortem_core::format_instant(event.at)) { (when(event.at)) }
+            " " code.muted { (event.action) }
+        }
+        (context(&event.details, people))
+        (changes(&event.details, people))
+    }
+}
+
+fn person(id: Option<UserId>, people: &BTreeMap<UserId, User>) -> String {
+    match id {
+        None => "The system".to_owned(),
+        Some(id) => people
+            .get(&id)
+            .map_or_else(|| format!("Person {id}"), |p| p.display_name.to_string()),
+    }
+}
+
+fn when(at: OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC)
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+        ))
+        .unwrap_or_else(|_| postmortem_core::format_instant(at))
+}
+
+/// What an action did, as a phrase after the person's name.
+fn describe(action: &str) -> &str {
+    match action {
+        "incident.create" => "recorded the incident",
+        "incident.import" => "imported the incident",
+        "section.save" => "saved sections",
+        "postmortem.transition" => "moved the post-mortem",
+        "timeline.add" => "added a timeline entry",
+        "factor.add" => "added a contributing factor",
+        "action.add" => "added an action item",
+        "action.update" => "updated an action item",
+        "review.set" => "set a review",
+        "comment.add" => "commented",
+        "comment.resolve" => "resolved a comment",
+        "policy.decide" => "recorded the policy's decision",
+        "user.create" => "created an account",
+        "user.password" => "changed a password",
+        "token.create" => "created an API token",
+        "session.create" => "signed in",
+        "session.delete" => "signed out",
+        "webhook.create" => "added a webhook",
+        "webhook.update" => "switched a webhook",
+        "webhook.enqueue" => "queued webhook deliveries",
+        "webhook.deliver" => "delivered a webhook",
+        "webhook.fail" => "failed to deliver a webhook",
+        "reminder.claim" => "claimed a reminder",
+        "reminder.release" => "released a reminder",
+        other => other,
+    }
+}
+
+/// What the event says beside its before and after: which thing, and any note.
+fn context(details: &Value, people: &BTreeMap<UserId, User>) -> Markup {
+    let Some(object) = details.as_object() else {
+        return html! {};
+    };
+    let extra: Vec<(&String, &Value)> = object
+        .iter()
+        .filter(|(key, value)| !matches!(key.as_str(), "before" | "after") && !value.is_null())
+        .collect();
+    html! {
+        @if !extra.is_empty() {
+            dl.facts {
+                @for (key, value) in extra { dt { (label(key)) } dd { (shown_value(key, value, people)) } }
+            }
+        }
+    }
+}
+
+/// The fields that changed, each with its value before and after; long text as a word diff.
+fn changes(details: &Value, people: &BTreeMap<UserId, User>) -> Markup {
+    let none = Value::Null;
+    let before = details.get("before").unwrap_or(&none);
+    let after = details.get("after").unwrap_or(&none);
+    let rows: Vec<(String, &Value, &Value)> = match (before, after) {
+        (Value::Null, Value::Null) => Vec::new(),
+        (Value::Object(_) | Value::Null, Value::Object(_) | Value::Null) => {
+            fn field<'v>(value: &'v Value, key: &str) -> &'v Value {
+                value.get(key).unwrap_or(&Value::Null)
+            }
+            let mut keys: Vec<&String> = after.as_object().into_iter().flat_map(|o| o.keys()).collect();
+            for key in before.as_object().into_iter().flat_map(|o| o.keys()) {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+            keys.into_iter()
+                .map(|key| (key.clone(), field(before, key), field(after, key)))
+                .filter(|(_, old, new)| old != new)
+                .collect()
+        }
+        // Events written before every event had objects on both sides.
+        (old, new) => vec![("value".to_owned(), old, new)],
+    };
+    html! {
+        @if !rows.is_empty() {
+            table.diff {
+                caption.visually-hidden { "What changed" }
+                thead { tr { th scope="col" { "Field" } th scope="col" { "Before" } th scope="col" { "After" } } }
+                tbody {
+                    @for (key, old, new) in &rows {
+                        @if let Some((old_text, new_text)) = long_texts(old, new) {
+                            tr { th scope="row" { (label(key)) } td colspan="2" { (text_diff(old_text, new_text)) } }
+                        } @else {
+                            tr { th scope="row" { (label(key)) } td { (shown_value(key, old, people)) } td { (shown_value(key, new, people)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Both sides as text when either is long or spans lines (a side that did not exist is
+/// empty text), so the change reads as a diff rather than two walls of text.
+fn long_texts<'v>(old: &'v Value, new: &'v Value) -> Option<(&'v str, &'v str)> {
+    let text = |value: &'v Value| match value {
+        Value::String(s) => Some(s.as_str()),
+        Value::Null => Some(""),
+        _ => None,
+    };
+    let (old, new) = (text(old)?, text(new)?);
+    let long = |s: &str| s.len() > LONG_TEXT || s.contains('\n');
+    (long(old) || long(new)).then_some((old, new))
+}
+
+/// A word diff: removed words struck through, added ones underlined, each run of changes
+/// announced as "removed" or "added" to screen readers.
+fn text_diff(old: &str, new: &str) -> Markup {
+    let diff = TextDiff::configure()
+        .timeout(std::time::Duration::from_millis(200))
+        .diff_words(old, new);
+    // Adjacent words with the same fate read as one run.
+    let mut runs: Vec<(ChangeTag, String)> = Vec::new();
+    for change in diff.iter_all_changes() {
+        match runs.last_mut() {
+            Some((tag, text)) if *tag == change.tag() => text.push_str(change.value()),
+            _ => runs.push((change.tag(), change.value().to_owned())),
+        }
+    }
+    html! {
+        div.text-diff {
+            @for (tag, text) in &runs {
+                @match tag {
+                    ChangeTag::Equal => (text),
+                    ChangeTag::Delete => del { span.visually-hidden { "[removed: " } (text) span.visually-hidden { "]" } },
+                    ChangeTag::Insert => ins { span.visually-hidden { "[added: " } (text) span.visually-hidden { "]" } },
+                }
+            }
+        }
+    }
+}
+
+/// A field's name as people read it: `wont_do_reason` as "wont do reason".
+fn label(key: &str) -> String {
+    key.replace('_', " ")
+}
+
+fn shown_value(key: &str, value: &Value, people: &BTreeMap<UserId, User>) -> Markup {
+    html! {
+        @match value {
+            Value::Null => span.muted { "none" },
+            Value::Bool(true) => "yes",
+            Value::Bool(false) => "no",
+            Value::Number(n) if PERSON_FIELDS.contains(&key) => (n.as_i64().map_or_else(|| n.to_string(), |id| person(Some(UserId::new(id)), people))),
+            Value::String(s) => (s),
+            Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+                @if items.is_empty() { span.muted { "none" } }
+                @for (n, item) in items.iter().enumerate() {
+                    @if n > 0 { ", " }
+                    @match item { Value::String(s) => (s), other => (other.to_string()) }
+                }
+            },
+            other => code { (other.to_string()) },
+        }
+    }
+}
