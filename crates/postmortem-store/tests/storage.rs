@@ -668,9 +668,15 @@ mod audit {
     }
 
     /// What and which incident, for each event a query finds.
-    async fn by(db: &TestDb, query: AuditQuery) -> Vec<(String, Option<postmortem_core::IncidentId>)> {
+    async fn by(
+        db: &TestDb,
+        query: AuditQuery,
+    ) -> Vec<(String, Option<postmortem_core::IncidentId>)> {
         let page = db.store.audit_log(&query).await.unwrap();
-        page.items.into_iter().map(|e| (e.action, e.incident_id)).collect()
+        page.items
+            .into_iter()
+            .map(|e| (e.action, e.incident_id))
+            .collect()
     }
 
     postmortem_store::backend_tests! {

@@ -90,8 +90,7 @@ pub(crate) async fn history_page(
                 before: params.before.clone(),
                 ..AuditParams::default()
             });
-            let result =
-                crate::audit::history(&state, &user, IncidentId::new(id), params).await;
+            let result = crate::audit::history(&state, &user, IncidentId::new(id), params).await;
             (echo, result)
         }
         Err(rejection) => (Echo::default(), Err(bad_query(&rejection))),
@@ -105,7 +104,9 @@ pub(crate) async fn history_page(
                 p.error role="alert" { (error.message) }
                 p { a href={ "/incidents/" (id) } { "Back to the incident" } }
             };
-            return Ok((StatusCode::FORBIDDEN, layout("History", Some(&user), body)).into_response());
+            return Ok(
+                (StatusCode::FORBIDDEN, layout("History", Some(&user), body)).into_response(),
+            );
         }
         Err(_) => format!("Incident {id}"),
     };
@@ -355,7 +356,11 @@ fn changes(details: &Value, people: &BTreeMap<UserId, User>) -> Markup {
             fn field<'v>(value: &'v Value, key: &str) -> &'v Value {
                 value.get(key).unwrap_or(&Value::Null)
             }
-            let mut keys: Vec<&String> = after.as_object().into_iter().flat_map(|o| o.keys()).collect();
+            let mut keys: Vec<&String> = after
+                .as_object()
+                .into_iter()
+                .flat_map(|o| o.keys())
+                .collect();
             for key in before.as_object().into_iter().flat_map(|o| o.keys()) {
                 if !keys.contains(&key) {
                     keys.push(key);

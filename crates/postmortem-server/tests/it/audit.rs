@@ -136,7 +136,13 @@ async fn the_log_filters_by_actor_incident_kind_and_time_and_pages_by_cursor() {
     let mut path = "/api/v1/audit?action=section&limit=1".to_owned();
     loop {
         let page = app.get(&path, Some(&ada)).await.json();
-        seen.extend(page["items"].as_array().unwrap().iter().map(|e| e["id"].clone()));
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].clone()),
+        );
         match page["next_cursor"].as_str() {
             Some(cursor) => path = format!("/api/v1/audit?action=section&limit=1&cursor={cursor}"),
             None => break,
@@ -155,7 +161,12 @@ async fn bad_filters_are_refused_with_every_field_that_was_wrong() {
             Some(&ada),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
     let errors = reply.json()["error"]["details"].clone();
     let fields: Vec<&str> = errors
         .as_array()
@@ -164,7 +175,9 @@ async fn bad_filters_are_refused_with_every_field_that_was_wrong() {
         .map(|d| d["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["actor", "incident", "after", "limit"]);
-    let kind = app.get("/api/v1/audit?action=DROP%20TABLE", Some(&ada)).await;
+    let kind = app
+        .get("/api/v1/audit?action=DROP%20TABLE", Some(&ada))
+        .await;
     assert_eq!(kind.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(kind.body.contains("section.save"), "{}", kind.body);
     let cursor = app.get("/api/v1/audit?cursor=abc", Some(&ada)).await;
@@ -196,10 +209,12 @@ async fn an_incidents_history_is_for_its_members_and_admins() {
     for outsider in [&sam, &vic] {
         let refused = app.get(&path, Some(outsider)).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
-        assert!(refused.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("wrote in it"));
+        assert!(
+            refused.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("wrote in it")
+        );
     }
 
     // Writing in the incident makes Sam one of its members.
@@ -254,9 +269,7 @@ async fn restricted_history_is_not_found_for_people_who_cannot_see_it(app: TestA
     assert_eq!(api.status, StatusCode::NOT_FOUND);
     assert_eq!(api.json()["error"]["code"], "not_found");
     let cookie = app.sign_in("sam").await;
-    let page = app
-        .page(&format!("/incidents/{id}/history"), &cookie)
-        .await;
+    let page = app.page(&format!("/incidents/{id}/history"), &cookie).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(!page.body.contains("Signing key"));
     assert!(!page.body.contains("rotated"));
@@ -311,23 +324,34 @@ async fn the_admin_audit_page_shows_who_what_when_and_a_word_diff() {
     )
     .await;
     let cookie = app.sign_in("ada").await;
-    let page = app.page("/admin/audit?actor=dana&action=section", &cookie).await;
+    let page = app
+        .page("/admin/audit?actor=dana&action=section", &cookie)
+        .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let body = &page.body;
-    assert!(body.contains(r#"href="/admin/audit""#), "the nav links the log");
+    assert!(
+        body.contains(r#"href="/admin/audit""#),
+        "the nav links the log"
+    );
     assert!(body.contains("dana Example"));
     assert!(body.contains("saved sections"));
     assert!(body.contains(&format!(r#"href="/incidents/{id}""#)));
     assert!(body.contains(r#"<time datetime=""#));
     assert!(body.contains("[removed: </span>errors"), "{body}");
     assert!(body.contains("[added: </span>502s"), "{body}");
-    assert!(body.contains(r#"<option value="dana" selected>"#), "the filters are kept");
+    assert!(
+        body.contains(r#"<option value="dana" selected>"#),
+        "the filters are kept"
+    );
     assert!(!body.contains("<script"), "no inline script");
     assert!(
         body.contains(r#"<form class="filters" method="get" action="/admin/audit""#),
         "filtering is a plain GET, with nothing to forge"
     );
-    assert!(!body.contains("incident.create"), "filtered to section saves");
+    assert!(
+        !body.contains("incident.create"),
+        "filtered to section saves"
+    );
 }
 
 #[tokio::test]
@@ -338,12 +362,18 @@ async fn the_admin_audit_page_refuses_others_and_explains_bad_filters() {
     let dana = app.sign_in("dana").await;
     let refused = app.page("/admin/audit", &dana).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert!(!refused.body.contains(r#"href="/admin/audit""#), "no nav link for non-admins");
+    assert!(
+        !refused.body.contains(r#"href="/admin/audit""#),
+        "no nav link for non-admins"
+    );
     let ada = app.sign_in("ada").await;
     let bad = app.page("/admin/audit?after=someday", &ada).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("must be a date"), "{}", bad.body);
-    assert!(bad.body.contains(r#"value="someday""#), "the filter is kept to correct");
+    assert!(
+        bad.body.contains(r#"value="someday""#),
+        "the filter is kept to correct"
+    );
 }
 
 #[tokio::test]
@@ -371,15 +401,25 @@ async fn the_incident_page_links_its_history_for_members_who_page_through_it() {
         .split(r#"rel="next""#)
         .next()
         .and_then(|before| before.rsplit("href=\"").next())
-        .map(|href| href.trim_end_matches("\" ").trim_end_matches('"').replace("&amp;", "&"))
+        .map(|href| {
+            href.trim_end_matches("\" ")
+                .trim_end_matches('"')
+                .replace("&amp;", "&")
+        })
         .unwrap();
-    assert!(next.contains("action=section") && next.contains("cursor="), "{next}");
+    assert!(
+        next.contains("action=section") && next.contains("cursor="),
+        "{next}"
+    );
     let second = app.page(&format!("{next}&limit=1"), &dana_cookie).await;
     assert!(second.body.contains("First."), "{}", second.body);
 
     let sam_cookie = app.sign_in("sam").await;
     let sams_view = app.page(&format!("/incidents/{id}"), &sam_cookie).await;
-    assert!(!sams_view.body.contains(&history), "no link to what Sam may not read");
+    assert!(
+        !sams_view.body.contains(&history),
+        "no link to what Sam may not read"
+    );
     let refused = app.page(&history, &sam_cookie).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
