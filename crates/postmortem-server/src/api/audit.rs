@@ -4,16 +4,16 @@
 use super::schema::ErrorBody;
 use crate::audit::{AuditParams, HistoryParams};
 use crate::auth::ApiUser;
+use crate::service::Service;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use postmortem_core::{IncidentId, User, UserId};
+use postmortem_core::{IncidentId, User};
 use postmortem_store::{AuditEvent, AuditPage};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -74,7 +74,7 @@ pub(crate) async fn log(
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(invalid_query)?;
     let page = crate::audit::log(&state, &user, params).await?;
-    Ok(Json(page_json(&state, &page).await?))
+    Ok(Json(page_json(&state, &user, &page).await?))
 }
 
 /// One incident's own history, newest first: for admins and the incident's members (who
@@ -101,10 +101,11 @@ pub(crate) async fn history(
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(invalid_query)?;
     let (_, page) = crate::audit::history(&state, &user, IncidentId::new(id), params).await?;
-    Ok(Json(page_json(&state, &page).await?))
+    Ok(Json(page_json(&state, &user, &page).await?))
 }
 
-fn invalid_query(rejection: QueryRejection) -> ApiError {
+/// A query string that does not fit the parameters at all (an unknown name, a wrong type).
+pub(crate) fn invalid_query(rejection: QueryRejection) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "invalid_query",
@@ -113,14 +114,8 @@ fn invalid_query(rejection: QueryRejection) -> ApiError {
 }
 
 /// The page as the API answers it, with each actor's handle beside their id.
-async fn page_json(state: &AppState, page: &AuditPage) -> Result<Value, ApiError> {
-    let people: BTreeMap<UserId, User> = state
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+async fn page_json(state: &AppState, user: &User, page: &AuditPage) -> Result<Value, ApiError> {
+    let people = Service::new(state, user).people().await?;
     let items: Vec<Value> = page
         .items
         .iter()

@@ -3,11 +3,13 @@
 //! and after, section text as a word diff. Filters are a plain GET form and pages are links,
 //! so there is nothing to protect with a CSRF token and no script.
 
-use super::home::encode;
+use super::home::Echo;
 use super::incident::not_found;
 use super::layout;
+use crate::api::audit::invalid_query;
 use crate::audit::{AuditParams, HistoryParams};
 use crate::auth::PageUser;
+use crate::service::Service;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -55,13 +57,13 @@ pub(crate) async fn admin_page(
         let body = html! { h1 { (title) } p.error role="alert" { "The audit log is for admins. An incident's members can read its history from the incident's page." } };
         return Ok((StatusCode::FORBIDDEN, layout(title, Some(&user), body)).into_response());
     }
-    let people = people(&state).await?;
+    let people = Service::new(&state, &user).people().await?;
     let (echo, page) = match params {
         Ok(Query(params)) => {
-            let echo = Echo::of(&params);
+            let echo = echo(&params);
             (echo, crate::audit::log(&state, &user, params).await)
         }
-        Err(rejection) => (Echo::default(), Err(bad_query(&rejection))),
+        Err(rejection) => (Echo::default(), Err(invalid_query(rejection))),
     };
     let (status, page, error) = shown(page)?;
     let body = html! {
@@ -83,7 +85,7 @@ pub(crate) async fn history_page(
 ) -> Result<Response, ApiError> {
     let (echo, result) = match params {
         Ok(Query(params)) => {
-            let echo = Echo::of(&AuditParams {
+            let echo = echo(&AuditParams {
                 actor: params.actor.clone(),
                 action: params.action.clone(),
                 after: params.after.clone(),
@@ -93,7 +95,7 @@ pub(crate) async fn history_page(
             let result = crate::audit::history(&state, &user, IncidentId::new(id), params).await;
             (echo, result)
         }
-        Err(rejection) => (Echo::default(), Err(bad_query(&rejection))),
+        Err(rejection) => (Echo::default(), Err(invalid_query(rejection))),
     };
     let incident_title = match &result {
         Ok((record, _)) => record.incident.title.as_str().to_owned(),
@@ -110,7 +112,7 @@ pub(crate) async fn history_page(
         }
         Err(_) => format!("Incident {id}"),
     };
-    let people = people(&state).await?;
+    let people = Service::new(&state, &user).people().await?;
     let (status, page, error) = shown(result.map(|(_, page)| page))?;
     let base = format!("/incidents/{id}/history");
     let title = format!("History: {incident_title}");
@@ -123,14 +125,6 @@ pub(crate) async fn history_page(
         (pager(&base, &echo, &page))
     };
     Ok((status, layout(&title, Some(&user), body)).into_response())
-}
-
-fn bad_query(rejection: &QueryRejection) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_query",
-        rejection.body_text(),
-    )
 }
 
 /// Refused filters are shown above an empty list with their status; anything else is an
@@ -156,58 +150,16 @@ fn shown(
     }
 }
 
-async fn people(state: &AppState) -> Result<BTreeMap<UserId, User>, ApiError> {
-    Ok(state
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect())
-}
-
 /// The filters as given, to fill the form and carry into the pager's links.
-#[derive(Debug, Default)]
-struct Echo {
-    pairs: Vec<(&'static str, String)>,
-}
-
-impl Echo {
-    fn of(params: &AuditParams) -> Self {
-        let pairs = [
-            ("actor", &params.actor),
-            ("incident", &params.incident),
-            ("action", &params.action),
-            ("after", &params.after),
-            ("before", &params.before),
-        ]
-        .into_iter()
-        .filter_map(|(name, value)| {
-            let value = value.as_deref()?.trim();
-            (!value.is_empty()).then(|| (name, value.to_owned()))
-        })
-        .collect();
-        Echo { pairs }
-    }
-
-    fn get(&self, name: &str) -> &str {
-        self.pairs
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-
-    fn link(&self, base: &str, cursor: Option<&str>) -> String {
-        let mut query: Vec<String> = self
-            .pairs
-            .iter()
-            .map(|(name, value)| format!("{name}={}", encode(value)))
-            .collect();
-        if let Some(cursor) = cursor {
-            query.push(format!("cursor={}", encode(cursor)));
-        }
-        format!("{base}?{}", query.join("&"))
-    }
+fn echo(params: &AuditParams) -> Echo {
+    let fields = [
+        ("actor", &params.actor),
+        ("incident", &params.incident),
+        ("action", &params.action),
+        ("after", &params.after),
+        ("before", &params.before),
+    ];
+    Echo::of_fields(&fields, None)
 }
 
 fn filters(
@@ -251,8 +203,8 @@ fn filters(
 fn pager(base: &str, echo: &Echo, page: &AuditPage) -> Markup {
     html! {
         nav.pager aria-label="Pages of changes" {
-            a href=(echo.link(base, None)) { "Newest changes" }
-            @if let Some(cursor) = &page.next_cursor { a href=(echo.link(base, Some(cursor))) rel="next" { "Older changes" } }
+            a href=(echo.link_at(base, None)) { "Newest changes" }
+            @if let Some(cursor) = &page.next_cursor { a href=(echo.link_at(base, Some(cursor))) rel="next" { "Older changes" } }
         }
     }
 }
