@@ -297,52 +297,100 @@ fn context(details: &Value, people: &BTreeMap<UserId, User>) -> Markup {
     }
 }
 
-/// The fields that changed, each with its value before and after; long text as a word diff.
+/// What changed. An update lists only the fields whose value changed, before and after,
+/// long text as a word diff; a creation (or a removal) lists what there was after (before).
 fn changes(details: &Value, people: &BTreeMap<UserId, User>) -> Markup {
-    let none = Value::Null;
-    let before = details.get("before").unwrap_or(&none);
-    let after = details.get("after").unwrap_or(&none);
-    let rows: Vec<(String, &Value, &Value)> = match (before, after) {
-        (Value::Null, Value::Null) => Vec::new(),
-        (Value::Object(_) | Value::Null, Value::Object(_) | Value::Null) => {
-            fn field<'v>(value: &'v Value, key: &str) -> &'v Value {
-                value.get(key).unwrap_or(&Value::Null)
-            }
-            let mut keys: Vec<&String> = after
-                .as_object()
+    let before = fields(details.get("before").unwrap_or(&Value::Null));
+    let after = fields(details.get("after").unwrap_or(&Value::Null));
+    match (before.is_empty(), after.is_empty()) {
+        (true, true) => html! {},
+        (true, false) => one_side("After", &after, people),
+        (false, true) => one_side("Before", &before, people),
+        (false, false) => {
+            let value_in = |side: &[(String, Value)], key: &str| {
+                side.iter()
+                    .find(|(k, _)| k == key)
+                    .map_or(Value::Null, |(_, v)| v.clone())
+            };
+            let mut keys: Vec<&String> = after.iter().map(|(k, _)| k).collect();
+            keys.extend(
+                before
+                    .iter()
+                    .map(|(k, _)| k)
+                    .filter(|k| !after.iter().any(|(a, _)| a == *k)),
+            );
+            let rows: Vec<(&String, Value, Value)> = keys
                 .into_iter()
-                .flat_map(|o| o.keys())
-                .collect();
-            for key in before.as_object().into_iter().flat_map(|o| o.keys()) {
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-            keys.into_iter()
-                .map(|key| (key.clone(), field(before, key), field(after, key)))
+                .map(|key| (key, value_in(&before, key), value_in(&after, key)))
                 .filter(|(_, old, new)| old != new)
-                .collect()
-        }
-        // Events written before every event had objects on both sides.
-        (old, new) => vec![("value".to_owned(), old, new)],
-    };
-    html! {
-        @if !rows.is_empty() {
-            table.diff {
-                caption.visually-hidden { "What changed" }
-                thead { tr { th scope="col" { "Field" } th scope="col" { "Before" } th scope="col" { "After" } } }
-                tbody {
-                    @for (key, old, new) in &rows {
-                        @if let Some((old_text, new_text)) = long_texts(old, new) {
-                            tr { th scope="row" { (label(key)) } td colspan="2" { (text_diff(old_text, new_text)) } }
-                        } @else {
-                            tr { th scope="row" { (label(key)) } td { (shown_value(key, old, people)) } td { (shown_value(key, new, people)) } }
+                .collect();
+            html! {
+                @if !rows.is_empty() {
+                    table.diff {
+                        caption.visually-hidden { "What changed" }
+                        thead { tr { th scope="col" { "Field" } th scope="col" { "Before" } th scope="col" { "After" } } }
+                        tbody {
+                            @for (key, old, new) in &rows {
+                                @if let Some((old_text, new_text)) = long_texts(old, new) {
+                                    tr { th scope="row" { (label(key)) } td colspan="2" { (text_diff(old_text, new_text)) } }
+                                } @else {
+                                    tr { th scope="row" { (label(key)) } td { (shown_value(key, old, people)) } td { (shown_value(key, new, people)) } }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// The fields of a thing as it was (or became), for a creation or a removal.
+fn one_side(heading: &str, side: &[(String, Value)], people: &BTreeMap<UserId, User>) -> Markup {
+    html! {
+        table.diff {
+            caption.visually-hidden { (heading) }
+            thead { tr { th scope="col" { "Field" } th scope="col" { (heading) } } }
+            tbody {
+                @for (key, value) in side {
+                    tr {
+                        th scope="row" { (label(key)) }
+                        @match value {
+                            Value::String(text) if text.contains('\n') => td { div.text-diff { (text) } },
+                            other => td { (shown_value(key, other, people)) },
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One side of a change as (field, value) pairs in the order the event lists them, nested
+/// objects flattened (`impact` → `impact customer_minutes`), so each row is one value.
+/// Events from before every side was an object hold a bare value, named `value`.
+fn fields(side: &Value) -> Vec<(String, Value)> {
+    fn walk(name: &str, value: &Value, out: &mut Vec<(String, Value)>) {
+        match value {
+            Value::Object(object) => {
+                for (key, inner) in object {
+                    let inner_name = if name.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{name} {key}")
+                    };
+                    walk(&inner_name, inner, out);
+                }
+            }
+            other if name.is_empty() => out.push(("value".to_owned(), other.clone())),
+            other => out.push((name.to_owned(), other.clone())),
+        }
+    }
+    let mut out = Vec::new();
+    if !side.is_null() {
+        walk("", side, &mut out);
+    }
+    out
 }
 
 /// Both sides as text when either is long or spans lines (a side that did not exist is
@@ -396,7 +444,8 @@ fn shown_value(key: &str, value: &Value, people: &BTreeMap<UserId, User>) -> Mar
             Value::Null => span.muted { "none" },
             Value::Bool(true) => "yes",
             Value::Bool(false) => "no",
-            Value::Number(n) if PERSON_FIELDS.contains(&key) => (n.as_i64().map_or_else(|| n.to_string(), |id| person(Some(UserId::new(id)), people))),
+            Value::Number(n) if PERSON_FIELDS.contains(&key.rsplit(' ').next().unwrap_or(key)) => (n.as_i64().map_or_else(|| n.to_string(), |id| person(Some(UserId::new(id)), people))),
+            Value::Number(n) => (n),
             Value::String(s) => (s),
             Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
                 @if items.is_empty() { span.muted { "none" } }
@@ -407,5 +456,79 @@ fn shown_value(key: &str, value: &Value, people: &BTreeMap<UserId, User>) -> Mar
             },
             other => code { (other.to_string()) },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use postmortem_core::{DisplayName, Handle, Role};
+    use serde_json::json;
+
+    fn people() -> BTreeMap<UserId, User> {
+        let sam = User {
+            id: UserId::new(7),
+            handle: Handle::parse("sam").unwrap(),
+            display_name: DisplayName::parse("Sam Rivera").unwrap(),
+            role: Role::Contributor,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        BTreeMap::from([(sam.id, sam)])
+    }
+
+    #[test]
+    fn a_word_diff_marks_each_run_of_removed_and_added_words() {
+        let html =
+            text_diff("The pool was too small.", "The pool was far too small.").into_string();
+        assert_eq!(
+            html,
+            r#"<div class="text-diff">The pool was <ins><span class="visually-hidden">[added: </span>far <span class="visually-hidden">]</span></ins>too small.</div>"#
+        );
+        let html = text_diff("Restart the old primary", "Restart the new primary").into_string();
+        assert!(
+            html.contains("<del><span class=\"visually-hidden\">[removed: </span>old<span"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<ins><span class=\"visually-hidden\">[added: </span>new<span"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn an_update_shows_only_the_fields_that_changed_with_people_by_name() {
+        let details = json!({
+            "action_id": 3,
+            "before": {"title": "Add a canary", "owner": null, "due_on": null},
+            "after": {"title": "Add a canary", "owner": 7, "due_on": "2026-04-01"},
+        });
+        let html = changes(&details, &people()).into_string();
+        assert!(
+            !html.contains("Add a canary"),
+            "the unchanged title is left out: {html}"
+        );
+        assert!(html.contains(r#"<th scope="row">owner</th><td><span class="muted">none</span></td><td>Sam Rivera</td>"#), "{html}");
+        assert!(html.contains(r#"<th scope="row">due on</th>"#), "{html}");
+    }
+
+    #[test]
+    fn a_creation_lists_what_there_was_with_nested_fields_flattened() {
+        let details = json!({"before": null, "after": {"title": "Checkout down", "impact": {"customer_minutes": 47}}});
+        let html = changes(&details, &people()).into_string();
+        assert!(!html.contains("Before"), "{html}");
+        assert!(
+            html.contains(r#"<th scope="row">impact customer minutes</th><td>47</td>"#),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn an_event_with_bare_values_on_each_side_still_reads() {
+        let html =
+            changes(&json!({"before": "draft", "after": "in_review"}), &people()).into_string();
+        assert!(
+            html.contains(r#"<th scope="row">value</th><td>draft</td><td>in_review</td>"#),
+            "{html}"
+        );
     }
 }
