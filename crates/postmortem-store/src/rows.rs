@@ -27,8 +27,11 @@ pub(crate) fn offset_seconds(at: OffsetDateTime) -> i64 {
 }
 
 /// An instant as RFC 3339 text with its offset, as the API shows instants; for audit details.
+/// Cut to the millisecond, as the database keeps instants, so the log says what was stored.
 pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
+    let stored = at.replace_millisecond(at.millisecond()).unwrap_or(at);
+    stored
+        .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| at.to_string())
 }
 

@@ -860,9 +860,12 @@ mod audit {
             let token = newest(&db).await;
             assert_eq!((token.action.as_str(), token.details["token_id"].clone()), ("token.create", json!(token_id)));
             assert_eq!(token.details["after"]["label"], "ci");
-            assert!(token.details["after"]["expires_at"].is_string());
-            db.store.create_session(NewSession { user_id: dana, session_hash: "session-hash-0123456789".into(), expires_at }).await.unwrap();
-            assert_eq!(newest(&db).await.action, "session.create");
+            assert_eq!(token.details["after"]["expires_at"], "2026-04-01T09:00:00Z");
+            let in_between = expires_at + time::Duration::nanoseconds(1_234_567);
+            db.store.create_session(NewSession { user_id: dana, session_hash: "session-hash-0123456789".into(), expires_at: in_between }).await.unwrap();
+            let signed_in = newest(&db).await;
+            assert_eq!(signed_in.action, "session.create");
+            assert_eq!(signed_in.details["after"], json!({"user_id": dana.get(), "expires_at": "2026-04-01T09:00:00.001Z"}), "to the millisecond, as stored");
             db.store.delete_session("session-hash-0123456789").await.unwrap();
             let signed_out = newest(&db).await;
             assert_eq!((signed_out.action.as_str(), signed_out.actor), ("session.delete", Some(dana)));
