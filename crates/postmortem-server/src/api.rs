@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub(crate) mod admin;
+pub(crate) mod audit;
 pub(crate) mod follow_through;
 pub(crate) mod incidents;
 pub(crate) mod lint;
@@ -26,6 +27,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(writing::routes())
         .merge(follow_through::routes())
         .merge(admin::routes())
+        .merge(audit::routes())
         .merge(search::routes())
         .merge(lint::routes())
 }

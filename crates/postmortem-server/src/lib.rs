@@ -6,6 +6,7 @@
 
 pub mod accounts;
 mod api;
+mod audit;
 mod auth;
 mod error;
 mod health;

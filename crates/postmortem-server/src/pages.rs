@@ -2,6 +2,7 @@
 //! accessible labels, and one stylesheet.
 
 mod admin;
+mod audit;
 mod editor;
 mod follow_through;
 mod forms;
@@ -38,6 +39,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/figures", get(follow_through::figures))
         .route("/search", get(search::page))
         .route("/admin/webhooks", get(admin::page).post(admin::create))
+        .route("/admin/audit", get(audit::admin_page))
+        .route("/incidents/{id}/history", get(audit::history_page))
         .merge(submit::routes())
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
@@ -87,7 +90,7 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                             a href="/follow-through" { "Follow-through" }
                             " "
                             a href="/figures" { "Figures" }
-                            @if user.role.is_admin() { " " a href="/admin/webhooks" { "Webhooks" } }
+                            @if user.role.is_admin() { " " a href="/admin/webhooks" { "Webhooks" } " " a href="/admin/audit" { "Audit log" } }
                         }
                         form.quicksearch method="get" action="/search" role="search" {
                             label for="quick-q" class="visually-hidden" { "Search incidents" }

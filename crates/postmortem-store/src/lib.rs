@@ -250,12 +250,25 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The sequence number of the newest change-feed row, 0 when there is none. A follower
     /// that rebuilds from a snapshot reads this first and then follows from it.
     async fn latest_change_seq(&self) -> Result<i64>;
-    /// Audit events, newest first, optionally for one incident.
+    /// A page of the audit log, newest first, filtered by who acted, the incident, the kind
+    /// of change and a time range. Keyset-paged on the event id, so pages neither skip nor
+    /// repeat events while new ones are written. Never visibility-filtered: callers decide
+    /// who may read which events (admins everything, members their incident's history).
+    async fn audit_log(&self, query: &AuditQuery) -> Result<AuditPage>;
+
+    /// The newest `limit` audit events, optionally for one incident.
     async fn audit_events(
         &self,
         incident: Option<IncidentId>,
         limit: i64,
-    ) -> Result<Vec<AuditEvent>>;
+    ) -> Result<Vec<AuditEvent>> {
+        let query = AuditQuery {
+            incident,
+            limit,
+            ..AuditQuery::default()
+        };
+        Ok(self.audit_log(&query).await?.items)
+    }
 }
 
 /// How long [`Store::due_deliveries`] keeps a delivery from other senders. Longer than a

@@ -26,6 +26,15 @@ pub(crate) fn offset_seconds(at: OffsetDateTime) -> i64 {
     i64::from(at.offset().whole_seconds())
 }
 
+/// An instant as RFC 3339 text with its offset, as the API shows instants; for audit details.
+/// Cut to the millisecond, as the database keeps instants, so the log says what was stored.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
+    let stored = at.replace_millisecond(at.millisecond()).unwrap_or(at);
+    stored
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
 pub(crate) fn date_text(date: Option<Date>) -> Option<String> {
     date.map(postmortem_core::format_date)
 }

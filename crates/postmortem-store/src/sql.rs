@@ -10,8 +10,8 @@
 macro_rules! impl_store {
     ($store:ident, $db:ty, $backend:expr) => {
         use crate::rows::{
-            date_text, from_ms, from_ms_offset, offset_seconds, parse_date, severity, stored,
-            to_ms,
+            date_text, from_ms, from_ms_offset, offset_seconds, parse_date, rfc3339, severity,
+            stored, to_ms,
         };
         use crate::*;
         use postmortem_core::{
@@ -166,6 +166,17 @@ macro_rules! impl_store {
             })
         }
 
+        /// The fields of an action item people change, as the audit log keeps them before and
+        /// after a change: dates as `YYYY-MM-DD`, instants as RFC 3339.
+        fn action_state(item: &ActionItem) -> serde_json::Value {
+            serde_json::json!({
+                "title": item.title.as_str(), "owner": item.owner, "team": item.team, "due_on": date_text(item.due_on),
+                "priority": item.priority, "kind": item.kind, "status": item.status, "wont_do_reason": item.wont_do_reason,
+                "external_url": item.external_url, "factor_ids": item.factor_ids, "verification": item.verification,
+                "completed_at": item.completed_at.map(rfc3339),
+            })
+        }
+
         const DELIVERY_COLUMNS: &str = "d.id, d.webhook_id, w.url, d.event, d.payload, d.attempts, \
             d.status, d.response_code, d.error, d.created_at, d.next_attempt_at, d.delivered_at";
 
@@ -249,6 +260,21 @@ macro_rules! impl_store {
             }
         }
 
+        /// Checks an audit action filter: `kind` or `kind.verb`, lowercase letters and `_`.
+        fn parse_audit_action(raw: &str) -> Result<&str> {
+            let raw = raw.trim();
+            let word = |w: &str| !w.is_empty() && w.len() <= 32 && w.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            let valid = match raw.split_once('.') {
+                Some((kind, verb)) => word(kind) && word(verb),
+                None => word(raw),
+            };
+            if valid {
+                Ok(raw)
+            } else {
+                Err(postmortem_core::ValidationError::new("action", format!("`{raw}` is not an action; give a kind such as `section` or an action such as `section.save`")).into())
+            }
+        }
+
         /// A batch insert with as many rows per statement as the bind limits allow.
         async fn insert_rows<T>(
             tx: &mut Tx,
@@ -326,8 +352,11 @@ macro_rules! impl_store {
                     }
                 }
                 let details = serde_json::json!({
+                    "before": null,
                     "after": {"title": new.title.as_str(), "kind": new.kind.as_str(), "severity": new.severity.to_string(),
-                              "restricted": new.restricted, "status": postmortem.status.as_str(),
+                              "started_at": new.started_at.map(rfc3339), "services": new.services, "teams": new.teams,
+                              "impact": new.impact, "restricted": new.restricted, "template": new.template.as_str(),
+                              "status": postmortem.status.as_str(), "due_on": date_text(postmortem.due_on),
                               "decision": decision.as_ref().map(|(d, _)| d.as_str()), "reasons": decision.as_ref().map(|(_, r)| r)}
                 });
                 let incident_id = IncidentId::new(id);
@@ -557,7 +586,7 @@ macro_rules! impl_store {
                 }
                 let count = i64::try_from(wanted.len()).unwrap_or(i64::MAX);
                 if count > 0 {
-                    let details = serde_json::json!({"event": event, "webhook_ids": wanted});
+                    let details = serde_json::json!({"before": null, "after": {"event": event, "webhook_ids": wanted}});
                     Self::record(tx, now, Actor::SYSTEM, "webhook.enqueue", None, "delivery", "create", details).await?;
                 }
                 Ok(count)
@@ -573,7 +602,7 @@ macro_rules! impl_store {
                 if inserted.rows_affected() == 0 {
                     return Ok(false);
                 }
-                Self::record(tx, now, Actor::SYSTEM, "reminder.claim", None, "reminder", "create", serde_json::json!({"key": key})).await?;
+                Self::record(tx, now, Actor::SYSTEM, "reminder.claim", None, "reminder", "create", serde_json::json!({"before": null, "after": {"key": key}})).await?;
                 Ok(true)
             }
 
@@ -618,7 +647,11 @@ macro_rules! impl_store {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(|e| StoreError::or_duplicate(e, || format!("the handle `{}` is taken", user.handle)))?;
-                let details = serde_json::json!({"user_id": id, "handle": user.handle.as_str(), "role": user.role.as_str()});
+                // Whether a password was set, never the hash.
+                let details = serde_json::json!({"user_id": id, "before": null, "after": {
+                    "handle": user.handle.as_str(), "display_name": user.display_name.as_str(), "role": user.role.as_str(),
+                    "password_set": user.password_hash.is_some(),
+                }});
                 Self::record(&mut tx, now, actor, "user.create", None, "user", "create", details).await?;
                 tx.commit().await?;
                 Ok(User { id: UserId::new(id), handle: user.handle, display_name: user.display_name, role: user.role, created_at: from_ms(to_ms(now))? })
@@ -668,15 +701,19 @@ macro_rules! impl_store {
             async fn set_password_hash(&self, actor: Actor, user: UserId, hash: &str) -> Result<()> {
                 let now = self.clock.now();
                 let mut tx = self.writer().begin().await?;
-                let updated = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                let had_password: bool = sqlx::query_scalar("SELECT password_hash IS NOT NULL FROM users WHERE id = $1")
+                    .bind(user.get())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("user"))?;
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
                     .bind(user.get())
                     .bind(hash)
                     .execute(&mut *tx)
                     .await?;
-                if updated.rows_affected() == 0 {
-                    return Err(StoreError::NotFound("user"));
-                }
-                Self::record(&mut tx, now, actor, "user.password", None, "user", "update", serde_json::json!({"user_id": user.get()})).await?;
+                // That the password changed, never either hash.
+                let details = serde_json::json!({"user_id": user.get(), "before": {"password_set": had_password}, "after": {"password_set": true, "password_changed": true}});
+                Self::record(&mut tx, now, actor, "user.password", None, "user", "update", details).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -692,7 +729,10 @@ macro_rules! impl_store {
                     .bind(token.expires_at.map(to_ms))
                     .fetch_one(&mut *tx)
                     .await?;
-                let details = serde_json::json!({"token_id": id, "user_id": token.user_id.get(), "label": token.label});
+                // What the token is for and until when, never its hash.
+                let details = serde_json::json!({"token_id": id, "before": null, "after": {
+                    "user_id": token.user_id.get(), "label": token.label, "expires_at": token.expires_at.map(rfc3339),
+                }});
                 Self::record(&mut tx, now, actor, "token.create", None, "token", "create", details).await?;
                 tx.commit().await?;
                 Ok(id)
@@ -717,7 +757,9 @@ macro_rules! impl_store {
                     .bind(to_ms(session.expires_at))
                     .execute(&mut *tx)
                     .await?;
-                Self::record(&mut tx, now, Actor::user(session.user_id), "session.create", None, "session", "create", serde_json::json!({})).await?;
+                // Who signed in and until when, never the session id or its hash.
+                let details = serde_json::json!({"before": null, "after": {"user_id": session.user_id.get(), "expires_at": rfc3339(session.expires_at)}});
+                Self::record(&mut tx, now, Actor::user(session.user_id), "session.create", None, "session", "create", details).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -731,7 +773,17 @@ macro_rules! impl_store {
             }
 
             async fn delete_session(&self, session_hash: &str) -> Result<()> {
-                sqlx::query("DELETE FROM sessions WHERE session_hash = $1").bind(session_hash).execute(self.writer()).await?;
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                let signed_out: Option<i64> = sqlx::query_scalar("DELETE FROM sessions WHERE session_hash = $1 RETURNING user_id")
+                    .bind(session_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(user_id) = signed_out {
+                    let details = serde_json::json!({"before": {"user_id": user_id}, "after": null});
+                    Self::record(&mut tx, now, Actor::user(UserId::new(user_id)), "session.delete", None, "session", "delete", details).await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -900,12 +952,15 @@ macro_rules! impl_store {
                 insert_rows(&mut tx, "INSERT INTO change_feed (seq, at, incident_id, entity, op) ", 5, &feed, |mut b, r| {
                     b.push_bind(r.0).push_bind(now_ms).push_bind(r.1).push_bind("incident").push_bind("import");
                 }).await?;
-                let details = serde_json::json!({"count": ids.len(), "first_id": ids.first().map(|i| i.get()), "last_id": ids.last().map(|i| i.get())});
-                sqlx::query("INSERT INTO audit_events (at, actor_id, action, incident_id, details) VALUES ($1, NULL, 'incident.import', NULL, $2)")
-                    .bind(now_ms)
-                    .bind(details.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                // One audit event per imported incident, so each one's history starts with how
+                // it arrived; what it held is in the incident itself, unchanged since.
+                let audit: Vec<(i64, String)> = incidents
+                    .iter()
+                    .map(|r| (r.0, serde_json::json!({"before": null, "after": {"title": r.1, "kind": r.2, "severity": format!("SEV{}", r.3), "restricted": r.12, "status": r.16}}).to_string()))
+                    .collect();
+                insert_rows(&mut tx, "INSERT INTO audit_events (at, actor_id, action, incident_id, details) ", 5, &audit, |mut b, r| {
+                    b.push_bind(now_ms).push_bind(None::<i64>).push_bind("incident.import").push_bind(r.0).push_bind(r.1.clone());
+                }).await?;
                 Self::after_import(&mut tx).await?;
                 tx.commit().await?;
                 Ok(ids)
@@ -1047,7 +1102,8 @@ macro_rules! impl_store {
                     return Ok(SaveOutcome::Conflict { current_version, sections: conflicts });
                 }
                 let version = Self::bump(&mut tx, id, now).await?;
-                let mut changed = Vec::new();
+                let mut before_texts = serde_json::Map::new();
+                let mut after_texts = serde_json::Map::new();
                 for (name, body) in &updates {
                     let before = stored_sections.get(name.as_str()).map(|s| s.0.as_str());
                     if before == Some(body.as_str()) {
@@ -1063,9 +1119,13 @@ macro_rules! impl_store {
                         .bind(to_ms(now))
                         .execute(&mut *tx)
                         .await?;
-                    changed.push(serde_json::json!({"section": name.as_str(), "before": before, "after": body.as_str()}));
+                    before_texts.insert(name.as_str().to_owned(), before.into());
+                    after_texts.insert(name.as_str().to_owned(), body.as_str().into());
                 }
-                Self::record(&mut tx, now, actor, "section.save", Some(id), "section", "update", serde_json::json!({"sections": changed})).await?;
+                // Each changed section by name, its whole text before (`null` when it was
+                // never written) and after, so readers can show exactly what changed.
+                let details = serde_json::json!({"before": before_texts, "after": after_texts});
+                Self::record(&mut tx, now, actor, "section.save", Some(id), "section", "update", details).await?;
                 tx.commit().await?;
                 Ok(SaveOutcome::Saved { version })
             }
@@ -1089,7 +1149,7 @@ macro_rules! impl_store {
                     .bind(to.is_published().then(|| to_ms(now)))
                     .execute(&mut *tx)
                     .await?;
-                let details = serde_json::json!({"before": from.as_str(), "after": to.as_str(), "note": note});
+                let details = serde_json::json!({"before": {"status": from.as_str()}, "after": {"status": to.as_str()}, "note": note});
                 Self::record(&mut tx, now, actor, "postmortem.transition", Some(id), "postmortem", "update", details).await?;
                 tx.commit().await?;
                 Ok(version)
@@ -1114,10 +1174,7 @@ macro_rules! impl_store {
                     .bind(to_ms(now))
                     .fetch_one(&mut *tx)
                     .await?;
-                let details = serde_json::json!({"after": {"entry_id": entry_id, "text": entry.text.as_str(), "marker": entry.marker.map(Marker::as_str)}});
-                Self::record(&mut tx, now, actor, "timeline.add", Some(id), "timeline", "create", details).await?;
-                tx.commit().await?;
-                Ok(TimelineEntry {
+                let added = TimelineEntry {
                     id: TimelineEntryId::new(entry_id),
                     incident_id: id,
                     at: from_ms_offset(to_ms(entry.at), offset_seconds(entry.at))?,
@@ -1129,7 +1186,11 @@ macro_rules! impl_store {
                     source: entry.source,
                     source_url: entry.source_url,
                     created_at: from_ms(to_ms(now))?,
-                })
+                };
+                let details = serde_json::json!({"entry_id": entry_id, "before": null, "after": added});
+                Self::record(&mut tx, now, actor, "timeline.add", Some(id), "timeline", "create", details).await?;
+                tx.commit().await?;
+                Ok(added)
             }
 
             async fn add_factor(&self, actor: Actor, id: IncidentId, factor: NewFactor) -> Result<ContributingFactor> {
@@ -1143,10 +1204,11 @@ macro_rules! impl_store {
                     .bind(factor.is_trigger)
                     .fetch_one(&mut *tx)
                     .await?;
-                let details = serde_json::json!({"after": {"factor_id": factor_id, "category": factor.category.as_str(), "is_trigger": factor.is_trigger}});
+                let added = ContributingFactor { id: FactorId::new(factor_id), incident_id: id, category: factor.category, description: factor.description, is_trigger: factor.is_trigger };
+                let details = serde_json::json!({"factor_id": factor_id, "before": null, "after": added});
                 Self::record(&mut tx, now, actor, "factor.add", Some(id), "factor", "create", details).await?;
                 tx.commit().await?;
-                Ok(ContributingFactor { id: FactorId::new(factor_id), incident_id: id, category: factor.category, description: factor.description, is_trigger: factor.is_trigger })
+                Ok(added)
             }
 
             async fn add_action(&self, actor: Actor, id: IncidentId, action: NewActionItem) -> Result<ActionItem> {
@@ -1194,9 +1256,9 @@ macro_rules! impl_store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                let details = serde_json::json!({"after": {"action_id": action_id, "title": action.title.as_str(), "status": action.status.as_str()}});
-                Self::record(&mut tx, now, actor, "action.add", Some(id), "action", "create", details).await?;
                 let item = Self::action_in_tx(&mut tx, ActionId::new(action_id)).await?;
+                let details = serde_json::json!({"action_id": action_id, "before": null, "after": action_state(&item)});
+                Self::record(&mut tx, now, actor, "action.add", Some(id), "action", "create", details).await?;
                 tx.commit().await?;
                 Ok(item)
             }
@@ -1237,7 +1299,7 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?;
                 let after = Self::action_in_tx(&mut tx, action_id).await?;
-                let details = serde_json::json!({"action_id": action_id.get(), "before": before, "after": after});
+                let details = serde_json::json!({"action_id": action_id.get(), "before": action_state(&before), "after": action_state(&after)});
                 Self::record(&mut tx, now, actor, "action.update", Some(before.incident_id), "action", "update", details).await?;
                 tx.commit().await?;
                 Ok(after)
@@ -1247,6 +1309,13 @@ macro_rules! impl_store {
                 let now = self.clock.now();
                 let mut tx = self.writer().begin().await?;
                 Self::bump(&mut tx, id, now).await?;
+                let before = sqlx::query("SELECT decision, comment FROM reviews WHERE incident_id = $1 AND reviewer_id = $2")
+                    .bind(id.get())
+                    .bind(reviewer.get())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|row| Ok::<_, sqlx::Error>(serde_json::json!({"decision": row.try_get::<String, _>("decision")?, "comment": row.try_get::<Option<String>, _>("comment")?})))
+                    .transpose()?;
                 sqlx::query("INSERT INTO reviews (incident_id, reviewer_id, decision, comment, updated_at) VALUES ($1, $2, $3, $4, $5) \
                              ON CONFLICT (incident_id, reviewer_id) DO UPDATE SET decision = excluded.decision, comment = excluded.comment, updated_at = excluded.updated_at")
                     .bind(id.get())
@@ -1256,7 +1325,7 @@ macro_rules! impl_store {
                     .bind(to_ms(now))
                     .execute(&mut *tx)
                     .await?;
-                let details = serde_json::json!({"after": {"reviewer": reviewer.get(), "decision": decision.as_str(), "comment": comment}});
+                let details = serde_json::json!({"reviewer": reviewer.get(), "before": before, "after": {"decision": decision.as_str(), "comment": comment}});
                 Self::record(&mut tx, now, actor, "review.set", Some(id), "review", "update", details).await?;
                 tx.commit().await?;
                 Ok(())
@@ -1276,7 +1345,7 @@ macro_rules! impl_store {
                     .bind(to_ms(now))
                     .fetch_one(&mut *tx)
                     .await?;
-                let details = serde_json::json!({"after": {"comment_id": comment_id, "section": section.as_str(), "body": body.as_str()}});
+                let details = serde_json::json!({"comment_id": comment_id, "before": null, "after": {"section": section.as_str(), "body": body.as_str()}});
                 Self::record(&mut tx, now, actor, "comment.add", Some(id), "comment", "create", details).await?;
                 tx.commit().await?;
                 Ok(ReviewComment { id: CommentId::new(comment_id), incident_id: id, section, author, body, resolved: false, created_at: from_ms(to_ms(now))? })
@@ -1493,7 +1562,7 @@ macro_rules! impl_store {
                     .fetch_one(&mut *tx)
                     .await?;
                 // The secret stays out of the audit log, which more people read than admins.
-                let details = serde_json::json!({"after": {"webhook_id": id, "url": url.as_str(), "events": events, "active": true}});
+                let details = serde_json::json!({"webhook_id": id, "before": null, "after": {"url": url.as_str(), "events": events, "active": true}});
                 Self::record(&mut tx, now, actor, "webhook.create", None, "webhook", "create", details).await?;
                 tx.commit().await?;
                 Ok(id)
@@ -1598,7 +1667,7 @@ macro_rules! impl_store {
             async fn record_delivery_attempt(&self, id: i64, outcome: DeliveryOutcome) -> Result<WebhookDelivery> {
                 let now = self.clock.now();
                 let mut tx = self.writer().begin().await?;
-                let row = sqlx::query("SELECT attempts, status FROM webhook_deliveries WHERE id = $1")
+                let row = sqlx::query("SELECT attempts, status, response_code, error FROM webhook_deliveries WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?
@@ -1607,6 +1676,7 @@ macro_rules! impl_store {
                 if status != DeliveryStatus::Pending.as_str() {
                     return Err(postmortem_core::ValidationError::new("delivery", format!("is already {status}; only a pending delivery is attempted")).into());
                 }
+                let before = serde_json::json!({"attempts": row.try_get::<i64, _>("attempts")?, "status": status, "response_code": row.try_get::<Option<i64>, _>("response_code")?, "error": row.try_get::<Option<String>, _>("error")?});
                 let attempts = row.try_get::<i64, _>("attempts")? + 1;
                 let (status, response_code, error, next_attempt_at, delivered_at) = match &outcome {
                     DeliveryOutcome::Delivered { response_code } => (DeliveryStatus::Delivered, Some(i64::from(*response_code)), None, None, Some(to_ms(now))),
@@ -1631,7 +1701,7 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?;
                 let action = if status == DeliveryStatus::Delivered { "webhook.deliver" } else { "webhook.fail" };
-                let details = serde_json::json!({"delivery_id": id, "after": {"attempts": attempts, "status": status.as_str(), "response_code": response_code, "error": error}});
+                let details = serde_json::json!({"delivery_id": id, "before": before, "after": {"attempts": attempts, "status": status.as_str(), "response_code": response_code, "error": error}});
                 Self::record(&mut tx, now, Actor::SYSTEM, action, None, "delivery", "update", details).await?;
                 let row = sqlx::query(&format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1"))
                     .bind(id)
@@ -1664,7 +1734,7 @@ macro_rules! impl_store {
                 let mut tx = self.writer().begin().await?;
                 let deleted = sqlx::query("DELETE FROM reminders_sent WHERE reminder_key = $1").bind(key).execute(&mut *tx).await?;
                 if deleted.rows_affected() > 0 {
-                    Self::record(&mut tx, now, Actor::SYSTEM, "reminder.release", None, "reminder", "delete", serde_json::json!({"key": key})).await?;
+                    Self::record(&mut tx, now, Actor::SYSTEM, "reminder.release", None, "reminder", "delete", serde_json::json!({"before": {"key": key}, "after": null})).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -1696,13 +1766,36 @@ macro_rules! impl_store {
                 Ok(seq.unwrap_or(0))
             }
 
-            async fn audit_events(&self, incident: Option<IncidentId>, limit: i64) -> Result<Vec<AuditEvent>> {
-                let mut qb = QueryBuilder::<'static, $db>::new("SELECT id, at, actor_id, action, incident_id, details FROM audit_events");
-                if let Some(incident) = incident {
-                    qb.push(" WHERE incident_id = ").push_bind(incident.get());
+            async fn audit_log(&self, query: &AuditQuery) -> Result<AuditPage> {
+                let limit = query.limit.clamp(1, 500);
+                let mut qb = QueryBuilder::<'static, $db>::new("SELECT id, at, actor_id, action, incident_id, details FROM audit_events WHERE 1 = 1");
+                if let Some(actor) = query.actor {
+                    qb.push(" AND actor_id = ").push_bind(actor.get());
                 }
-                qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit.clamp(1, 10_000));
-                qb.build()
+                if let Some(incident) = query.incident {
+                    qb.push(" AND incident_id = ").push_bind(incident.get());
+                }
+                if let Some(action) = &query.action {
+                    let action = parse_audit_action(action)?;
+                    if action.contains('.') {
+                        qb.push(" AND action = ").push_bind(action.to_owned());
+                    } else {
+                        // A kind matches its actions by prefix; kinds hold no LIKE wildcards.
+                        qb.push(" AND action LIKE ").push_bind(format!("{action}.%"));
+                    }
+                }
+                if let Some(after) = query.after {
+                    qb.push(" AND at >= ").push_bind(to_ms(after));
+                }
+                if let Some(before) = query.before {
+                    qb.push(" AND at < ").push_bind(to_ms(before));
+                }
+                if let Some(cursor) = &query.cursor {
+                    let below: i64 = cursor.parse().map_err(|_| StoreError::InvalidCursor(cursor.clone()))?;
+                    qb.push(" AND id < ").push_bind(below);
+                }
+                qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+                let mut items = qb.build()
                     .fetch_all(self.reader())
                     .await?
                     .iter()
@@ -1717,7 +1810,14 @@ macro_rules! impl_store {
                             details: serde_json::from_str(&details).map_err(StoreError::corrupt)?,
                         })
                     })
-                    .collect()
+                    .collect::<Result<Vec<_>>>()?;
+                let next_cursor = if items.len() as i64 > limit {
+                    items.truncate(limit as usize);
+                    items.last().map(|last| last.id.to_string())
+                } else {
+                    None
+                };
+                Ok(AuditPage { items, next_cursor })
             }
         }
     };

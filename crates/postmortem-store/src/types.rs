@@ -211,12 +211,55 @@ pub struct AuditEvent {
     pub id: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// Who acted; `None` for the system itself (imports, reminders, deliveries).
     pub actor: Option<UserId>,
-    /// What was done, such as `incident.create` or `section.save`.
+    /// What was done, `<kind>.<verb>`, such as `incident.create` or `section.save`.
     pub action: String,
     pub incident_id: Option<IncidentId>,
-    /// What changed, with before and after values where there are any.
+    /// What changed: always a `before` and an `after` (`null` when the thing did not exist
+    /// before or does not after), each an object of the fields that describe it, and beside
+    /// them whatever identifies the thing (`action_id`, `user_id`...) or explains the change
+    /// (`note`). Never a secret: no password, token or session hashes, no webhook secrets.
     pub details: serde_json::Value,
+}
+
+/// Which audit events to read, newest first; every filter given narrows the page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditQuery {
+    pub actor: Option<UserId>,
+    pub incident: Option<IncidentId>,
+    /// An exact action (`section.save`) or a kind (`section`), which matches all its actions.
+    pub action: Option<String>,
+    /// Only events at or after this instant.
+    pub after: Option<OffsetDateTime>,
+    /// Only events before this instant.
+    pub before: Option<OffsetDateTime>,
+    /// At most this many events (1 to 500).
+    pub limit: i64,
+    /// Where the previous page ended, as handed out in [`AuditPage::next_cursor`].
+    pub cursor: Option<String>,
+}
+
+impl Default for AuditQuery {
+    fn default() -> Self {
+        AuditQuery {
+            actor: None,
+            incident: None,
+            action: None,
+            after: None,
+            before: None,
+            limit: 50,
+            cursor: None,
+        }
+    }
+}
+
+/// One page of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditPage {
+    pub items: Vec<AuditEvent>,
+    /// Pass back as [`AuditQuery::cursor`] for the next (older) page; `None` on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// Which action items to list.

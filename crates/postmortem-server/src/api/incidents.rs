@@ -181,7 +181,7 @@ pub(crate) struct ListParams {
     pub cursor: Option<String>,
 }
 
-fn parse_bound(field: &str, raw: &str) -> Result<time::OffsetDateTime, ValidationError> {
+pub(crate) fn parse_bound(field: &str, raw: &str) -> Result<time::OffsetDateTime, ValidationError> {
     parse_instant(field, raw).or_else(|_| {
         parse_date(field, raw)
             .map(|date| date.midnight().assume_utc())

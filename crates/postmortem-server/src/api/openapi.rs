@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document at `/api/v1/openapi.json`, generated from the handlers' annotations
 //! and the input types, with bearer tokens as the security scheme.
 
-use super::{admin, follow_through, incidents, lint, schema, search, writing};
+use super::{admin, audit, follow_through, incidents, lint, schema, search, writing};
 use crate::live;
 use crate::service::{
     ActionInput, ActionPatch, CommentInput, FactorInput, IncidentInput, TimelineInput,
@@ -40,6 +40,8 @@ use utoipa::{Modify, OpenApi};
         admin::create,
         admin::update,
         admin::deliveries,
+        audit::log,
+        audit::history,
         search::search,
         lint::lint,
     ),
@@ -55,6 +57,7 @@ use utoipa::{Modify, OpenApi};
         schema::FacetsView, schema::FacetCountView, schema::WebhookListView, schema::WebhookView,
         schema::WebhookCreated, schema::WebhookState, schema::DeliveryListView, schema::DeliveryView,
         schema::FiguresReportView, schema::FiguresView, schema::TeamFiguresView,
+        audit::AuditEventView, audit::AuditPageView,
         lint::LintInput, lint::LintResult, lint::FindingView, lint::ByteRange,
     )),
     modifiers(&BearerScheme, &JsonBodyRefusals),

@@ -81,7 +81,7 @@ fn row(item: &IncidentSummary) -> Markup {
 
 /// The filter values as the reader typed them, to show them again and build page links.
 #[derive(Debug, Default)]
-struct Echo {
+pub(super) struct Echo {
     pairs: Vec<(&'static str, String)>,
     cursor: Option<String>,
 }
@@ -99,6 +99,14 @@ impl Echo {
             ("until", &params.until),
             ("sort", &params.sort),
         ];
+        Self::of_fields(&fields, params.cursor.clone())
+    }
+
+    /// The given (non-empty) values of a page's filters, by parameter name.
+    pub(super) fn of_fields(
+        fields: &[(&'static str, &Option<String>)],
+        cursor: Option<String>,
+    ) -> Self {
         Self {
             pairs: fields
                 .iter()
@@ -108,11 +116,11 @@ impl Echo {
                         .map(|v| (*k, v.clone()))
                 })
                 .collect(),
-            cursor: params.cursor.clone(),
+            cursor,
         }
     }
 
-    fn get(&self, key: &str) -> &str {
+    pub(super) fn get(&self, key: &str) -> &str {
         self.pairs
             .iter()
             .find(|(k, _)| *k == key)
@@ -121,6 +129,11 @@ impl Echo {
     }
 
     fn link(&self, cursor: Option<&str>) -> String {
+        self.link_at("/", cursor)
+    }
+
+    /// A link to the page at `base` with the same filters, at `cursor`.
+    pub(super) fn link_at(&self, base: &str, cursor: Option<&str>) -> String {
         let mut query: Vec<String> = self
             .pairs
             .iter()
@@ -129,7 +142,7 @@ impl Echo {
         if let Some(cursor) = cursor {
             query.push(format!("cursor={}", encode(cursor)));
         }
-        format!("/?{}", query.join("&"))
+        format!("{base}?{}", query.join("&"))
     }
 }
 

@@ -37,6 +37,8 @@ pub(crate) struct View<'a> {
     pub blame_findings: usize,
     /// The names the checker takes for people, for the live hints of the timeline form.
     pub lint_participants: Vec<String>,
+    /// Whether the reader may read the incident's history (admins and its members).
+    pub may_read_history: bool,
 }
 
 impl View<'_> {
@@ -108,6 +110,8 @@ pub(crate) async fn render(
         today: state.settings.policy.today(OffsetDateTime::now_utc()),
         blame_findings: count_blame_findings(state, &record),
         lint_participants: lint_participants(&record),
+        may_read_history: crate::audit::may_read_history(state.store.as_ref(), user, &record)
+            .await?,
     };
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
     let body = whole_page(&view, problem.as_ref());
@@ -156,6 +160,8 @@ pub(crate) async fn fragment(
         today: state.settings.policy.today(OffsetDateTime::now_utc()),
         blame_findings: count_blame_findings(&state, &record),
         lint_participants: lint_participants(&record),
+        // The history link sits outside every fragment.
+        may_read_history: false,
     };
     let markup = match part.as_str() {
         "facts" => facts(&view),
@@ -178,6 +184,7 @@ fn whole_page(view: &View, problem: Option<&Problem>) -> Markup {
             h1 { (incident.title) }
             @if incident.restricted { p { span.badge { "restricted" } " Only its members and admins can see this incident." } }
             (facts(view))
+            @if view.may_read_history { p { a href={ "/incidents/" (incident.id) "/history" } { "History of changes" } } }
             p.live-status role="status" aria-live="polite" #live-status {}
             section aria-labelledby="postmortem-heading" {
                 h2 #postmortem-heading { "Post-mortem" }

@@ -31,6 +31,8 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/webhooks"),
     ("patch", "/api/v1/webhooks/{id}"),
     ("get", "/api/v1/webhooks/deliveries"),
+    ("get", "/api/v1/audit"),
+    ("get", "/api/v1/incidents/{id}/history"),
     ("get", "/api/v1/search"),
     ("post", "/api/v1/lint"),
 ];

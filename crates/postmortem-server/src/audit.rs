@@ -1,0 +1,210 @@
+//! Reading the audit log: who may read which events, and the filters the API and the pages
+//! share.
+//!
+//! - The whole log (`/api/v1/audit`, `/admin/audit`) is for admins; everyone else gets 403.
+//! - An incident's history (`/api/v1/incidents/{id}/history`, `/incidents/{id}/history`) is
+//!   for admins and the incident's members: whoever recorded it, is named on it (a member,
+//!   an action item's owner, a reviewer), or wrote in it (sections, timeline, comments, or any
+//!   other change the log shows them making). A restricted incident answers 404 to anyone
+//!   who may not see it, as every route does. Someone who may see an open incident but is
+//!   not one of its members gets 403: the incident itself is no secret, but who changed what
+//!   in it is for the people working on it.
+
+use crate::api::incidents::parse_bound;
+use crate::service::Service;
+use crate::{ApiError, AppState};
+use postmortem_core::{Collector, Handle, IncidentId, User, UserId, ValidationError};
+use postmortem_store::{AuditPage, AuditQuery, IncidentRecord, Store};
+use serde::Deserialize;
+
+/// Query parameters of `GET /api/v1/audit` and of the `/admin/audit` page. Blank values,
+/// as empty form fields send them, mean "any".
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AuditParams {
+    /// The handle of the person who acted.
+    pub actor: Option<String>,
+    /// The id of the incident the events are about.
+    pub incident: Option<String>,
+    /// A kind of change (`section`) or one action (`section.save`).
+    pub action: Option<String>,
+    /// Only events at or after this date (`YYYY-MM-DD`, UTC midnight) or RFC 3339 instant.
+    pub after: Option<String>,
+    /// Only events before this date or instant.
+    pub before: Option<String>,
+    /// How many events per page, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Query parameters of `GET /api/v1/incidents/{id}/history` and of its page: the audit
+/// filters without `incident`, which the path names.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct HistoryParams {
+    /// The handle of the person who acted.
+    pub actor: Option<String>,
+    /// A kind of change (`section`) or one action (`section.save`).
+    pub action: Option<String>,
+    /// Only events at or after this date (`YYYY-MM-DD`, UTC midnight) or RFC 3339 instant.
+    pub after: Option<String>,
+    /// Only events before this date or instant.
+    pub before: Option<String>,
+    /// How many events per page, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl From<HistoryParams> for AuditParams {
+    fn from(params: HistoryParams) -> Self {
+        let HistoryParams {
+            actor,
+            action,
+            after,
+            before,
+            limit,
+            cursor,
+        } = params;
+        AuditParams {
+            actor,
+            incident: None,
+            action,
+            after,
+            before,
+            limit,
+            cursor,
+        }
+    }
+}
+
+/// A parameter with its surrounding blanks removed; `None` when absent or blank.
+fn given(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl AuditParams {
+    /// Parses every filter, collecting every error so one answer lists all that is wrong.
+    /// The actor's handle is looked up, so an unknown handle is an error rather than an
+    /// empty page that looks like "nobody did anything".
+    pub(crate) async fn into_query(self, store: &dyn Store) -> Result<AuditQuery, ApiError> {
+        let mut errors = Collector::default();
+        let mut query = AuditQuery::default();
+        if let Some(raw) = given(&self.actor)
+            && let Some(handle) = errors.ok(Handle::parse(raw))
+        {
+            match store.user_by_handle(&handle).await? {
+                Some(person) => query.actor = Some(person.id),
+                None => errors.push(ValidationError::new(
+                    "actor",
+                    format!("no one has the handle `{handle}`"),
+                )),
+            }
+        }
+        if let Some(raw) = given(&self.incident) {
+            match raw.parse::<i64>() {
+                Ok(id) if id > 0 => query.incident = Some(IncidentId::new(id)),
+                _ => errors.push(ValidationError::new(
+                    "incident",
+                    "must be an incident's number, such as 12",
+                )),
+            }
+        }
+        query.action = given(&self.action).map(str::to_owned);
+        query.after = given(&self.after).and_then(|raw| errors.ok(parse_bound("after", raw)));
+        query.before = given(&self.before).and_then(|raw| errors.ok(parse_bound("before", raw)));
+        match self.limit {
+            Some(limit) if !(1..=200).contains(&limit) => {
+                errors.push(ValidationError::new("limit", "must be between 1 and 200"));
+            }
+            Some(limit) => query.limit = limit,
+            None => {}
+        }
+        query.cursor = given(&self.cursor).map(str::to_owned);
+        if errors.is_empty() {
+            Ok(query)
+        } else {
+            Err(ApiError::invalid(errors.into_errors()))
+        }
+    }
+}
+
+/// The refusal for everyone but admins on the whole log.
+fn require_admin(user: &User) -> Result<(), ApiError> {
+    if user.role.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "read the audit log; it is for admins (an incident's members can read its history)",
+        ))
+    }
+}
+
+/// A page of the whole audit log, for admins.
+pub(crate) async fn log(
+    state: &AppState,
+    user: &User,
+    params: AuditParams,
+) -> Result<AuditPage, ApiError> {
+    require_admin(user)?;
+    let query = params.into_query(state.store.as_ref()).await?;
+    Ok(state.store.audit_log(&query).await?)
+}
+
+/// A page of one incident's history with the incident, for admins and its members.
+pub(crate) async fn history(
+    state: &AppState,
+    user: &User,
+    id: IncidentId,
+    params: HistoryParams,
+) -> Result<(IncidentRecord, AuditPage), ApiError> {
+    let record = Service::new(state, user).incident(id).await?;
+    if !may_read_history(state.store.as_ref(), user, &record).await? {
+        return Err(ApiError::forbidden(
+            "read this incident's history; it is for the people who recorded it, are named on it, wrote in it or review it, and admins",
+        ));
+    }
+    let mut query = AuditParams::from(params)
+        .into_query(state.store.as_ref())
+        .await?;
+    query.incident = Some(id);
+    Ok((record, state.store.audit_log(&query).await?))
+}
+
+/// Whether `user` may read the history of an incident they can see.
+pub(crate) async fn may_read_history(
+    store: &dyn Store,
+    user: &User,
+    record: &IncidentRecord,
+) -> Result<bool, ApiError> {
+    if user.role.is_admin() || is_named_on(record, user.id) {
+        return Ok(true);
+    }
+    // Someone whose text was overwritten since still wrote in it: the log itself says so.
+    let query = AuditQuery {
+        actor: Some(user.id),
+        incident: Some(record.incident.id),
+        limit: 1,
+        ..AuditQuery::default()
+    };
+    Ok(!store.audit_log(&query).await?.items.is_empty())
+}
+
+/// Whether the incident as it stands names `person`: who recorded it, its members, action
+/// owners, reviewers, and the authors of its timeline, comments and sections.
+fn is_named_on(record: &IncidentRecord, person: UserId) -> bool {
+    record.incident.created_by == person
+        || record.members.contains(&person)
+        || record.reviews.iter().any(|r| r.reviewer == person)
+        || record.actions.iter().any(|a| a.owner == Some(person))
+        || record.timeline.iter().any(|e| e.author == person)
+        || record.comments.iter().any(|c| c.author == person)
+        || record
+            .postmortem
+            .sections
+            .values()
+            .any(|s| s.updated_by == Some(person))
+}
