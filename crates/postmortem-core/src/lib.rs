@@ -32,8 +32,9 @@ pub use incident::{
 };
 pub use lifecycle::{PostmortemStatus, TransitionError};
 pub use postmortem::{
-    Missing, Postmortem, Review, ReviewComment, ReviewDecision, Section, SectionName, Template,
-    TemplateName, TemplateSection, missing_for_publication,
+    Missing, Postmortem, Review, ReviewComment, ReviewDecision, Section, SectionConfig,
+    SectionName, Template, TemplateConfig, TemplateName, TemplateSection, Templates,
+    missing_for_publication,
 };
 pub use text::{Markdown, Name, Title, WebLink};
 pub use timeline::{

@@ -3,6 +3,7 @@
 
 mod admin;
 mod editor;
+mod facts;
 mod follow_through;
 mod forms;
 mod home;
@@ -31,6 +32,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/incidents/{id}/edit",
             get(editor::page).post(editor::submit),
+        )
+        .route(
+            "/incidents/{id}/facts",
+            get(facts::page).post(facts::submit),
         )
         .route("/incidents/{id}/fragments/{part}", get(incident::fragment))
         .route("/incidents/{id}/events", get(crate::live::api_events))

@@ -99,8 +99,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Replaces an incident's facts if the incident is still at `base_version`, together with
     /// the policy's re-evaluation (decision, reasons and any move of the post-mortem), in one
-    /// transaction; audited as `incident.update`, plus `policy.decide` and
-    /// `postmortem.transition` when those change.
+    /// transaction; audited as `incident.update`, plus `policy.decide` when the decision
+    /// changes and `postmortem.reevaluate` when the post-mortem moves (a person's move is a
+    /// `postmortem.transition`, which tells a reviewer's waiver from the policy's).
     async fn update_facts(
         &self,
         actor: Actor,

@@ -388,9 +388,10 @@ macro_rules! impl_store {
                     .ok_or(StoreError::NotFound("incident"))
             }
 
-            /// Moves the post-mortem to `to` inside a write, checking the lifecycle; the
-            /// caller bumps the version.
-            async fn status_in_tx(tx: &mut Tx, now: OffsetDateTime, actor: Actor, id: IncidentId, to: PostmortemStatus, note: Option<String>) -> Result<()> {
+            /// Moves the post-mortem to `to` inside a write, checking the lifecycle, audited as
+            /// `action`; the caller bumps the version.
+            #[allow(clippy::too_many_arguments)]
+            async fn status_in_tx(tx: &mut Tx, now: OffsetDateTime, actor: Actor, id: IncidentId, to: PostmortemStatus, note: Option<String>, action: &str) -> Result<()> {
                 let from: String = sqlx::query_scalar("SELECT pm_status FROM incidents WHERE id = $1")
                     .bind(id.get())
                     .fetch_optional(&mut **tx)
@@ -407,7 +408,7 @@ macro_rules! impl_store {
                     .execute(&mut **tx)
                     .await?;
                 let details = serde_json::json!({"before": from.as_str(), "after": to.as_str(), "note": note});
-                Self::record(tx, now, actor, "postmortem.transition", Some(id), "postmortem", "update", details).await?;
+                Self::record(tx, now, actor, action, Some(id), "postmortem", "update", details).await?;
                 Ok(())
             }
 
@@ -1109,7 +1110,7 @@ macro_rules! impl_store {
                 let now = self.clock.now();
                 let mut tx = self.writer().begin().await?;
                 let version = Self::bump(&mut tx, id, now).await?;
-                Self::status_in_tx(&mut tx, now, actor, id, to, note).await?;
+                Self::status_in_tx(&mut tx, now, actor, id, to, note, "postmortem.transition").await?;
                 tx.commit().await?;
                 Ok(version)
             }
@@ -1168,7 +1169,7 @@ macro_rules! impl_store {
                 Self::decide_in_tx(&mut tx, now, actor, id, reevaluation.decision, &reevaluation.reasons).await?;
                 if let Some((start, template)) = reevaluation.postmortem {
                     let note = format!("the facts changed; the policy now says {}", reevaluation.decision);
-                    Self::status_in_tx(&mut tx, now, actor, id, start.status, Some(note)).await?;
+                    Self::status_in_tx(&mut tx, now, actor, id, start.status, Some(note), "postmortem.reevaluate").await?;
                     sqlx::query("UPDATE incidents SET pm_due_on = $2, pm_template = $3 WHERE id = $1")
                         .bind(id.get())
                         .bind(date_text(start.due_on))

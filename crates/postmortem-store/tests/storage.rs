@@ -538,7 +538,7 @@ postmortem_store::backend_tests! {
         let listed = db.store.list_incidents(&IncidentQuery { service: Some(Name::parse("profiles").unwrap()), ..IncidentQuery::new(Visibility::Everything) }).await.unwrap();
         assert_eq!(listed.items.len(), 1, "the new services are what lists filter on");
         let audit: Vec<String> = db.store.audit_events(Some(id), 10).await.unwrap().into_iter().map(|e| e.action).collect();
-        assert_eq!(audit[..3], ["postmortem.transition", "policy.decide", "incident.update"]);
+        assert_eq!(audit[..3], ["postmortem.reevaluate", "policy.decide", "incident.update"]);
         let update = &db.store.audit_events(Some(id), 10).await.unwrap()[2];
         assert_eq!(update.details["before"]["title"], "Slow search");
         assert_eq!(update.details["after"]["title"], "Search lost saved queries");

@@ -4,8 +4,8 @@
 use super::{admin, follow_through, incidents, lint, schema, search, writing};
 use crate::live;
 use crate::service::{
-    ActionInput, ActionPatch, CommentInput, FactorInput, IncidentInput, TimelineInput,
-    TransitionInput,
+    ActionInput, ActionPatch, CommentInput, FactorInput, FactsPatch, ImpactPatch, IncidentInput,
+    TimelineInput, TransitionInput,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         incidents::list,
         incidents::create,
         incidents::read,
+        incidents::update,
         writing::save_sections,
         writing::transition,
         writing::add_timeline_entry,
@@ -42,7 +43,7 @@ use utoipa::{Modify, OpenApi};
         lint::lint,
     ),
     components(schemas(
-        IncidentInput, TimelineInput, FactorInput, ActionInput, ActionPatch, TransitionInput,
+        IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TransitionInput,
         CommentInput, writing::SectionsInput, admin::WebhookInput, admin::WebhookPatch,
         schema::ErrorBody, schema::ErrorDetail, schema::UserView, schema::IncidentView,
         schema::IncidentPageView, schema::IncidentSummaryView, schema::PostmortemSummaryView,

@@ -51,7 +51,7 @@ pub(crate) struct SectionsInput {
 
 /// Reads the incident version a writer started from out of `If-Match: "v12"`; `None` when
 /// the header is absent, which the service refuses after checking who is asking.
-fn base_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+pub(crate) fn base_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     let Some(raw) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
@@ -71,7 +71,7 @@ fn base_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         })
 }
 
-fn with_etag(mut response: Response, version: i64) -> Response {
+pub(crate) fn with_etag(mut response: Response, version: i64) -> Response {
     response.headers_mut().insert(
         header::ETAG,
         etag(version).parse().expect("an ETag is a valid header"),
