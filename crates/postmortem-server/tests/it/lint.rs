@@ -10,8 +10,6 @@ use serde_json::{Value, json};
 const BLAMEFUL: &str = "Dana failed to notice the disk alert.";
 const CLEAN: &str = "The disk alert fired at 14:05 and was routed to a channel nobody watched.";
 
-/// The value of the first hidden `csrf` field of a page.
-
 /// Writes everything publishing asks for, with `summary` as the summary, and has `rae`
 /// approve it, so that only the checker stands between the post-mortem and publication.
 async fn approved_with_summary(app: &TestApp, summary: &str) -> (i64, String) {

@@ -7,8 +7,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::json;
 
-/// The value of the first hidden `csrf` field of a page.
-
 /// The value of one attribute in a tag's text.
 fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let marker = format!(" {name}=\"");
