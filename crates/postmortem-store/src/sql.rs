@@ -316,15 +316,7 @@ macro_rules! impl_store {
                 .bind(decision.as_ref().map(|(_, reasons)| serde_json::to_string(reasons).expect("strings serialise")))
                 .fetch_one(&mut *tx)
                 .await?;
-                for (table, names) in [("incident_services", &new.services), ("incident_teams", &new.teams)] {
-                    for name in names {
-                        sqlx::query(&format!("INSERT INTO {table} (incident_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
-                            .bind(id)
-                            .bind(name.as_str())
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
+                Self::replace_names(&mut tx, IncidentId::new(id), &new.services, &new.teams).await?;
                 let details = serde_json::json!({
                     "after": {"title": new.title.as_str(), "kind": new.kind.as_str(), "severity": new.severity.to_string(),
                               "restricted": new.restricted, "status": postmortem.status.as_str(),
@@ -445,6 +437,21 @@ macro_rules! impl_store {
                 });
                 Self::record(tx, now, actor, "policy.decide", Some(id), "postmortem", "update", details).await?;
                 Ok(true)
+            }
+
+            /// Sets an incident's services and teams inside a write.
+            async fn replace_names(tx: &mut Tx, id: IncidentId, services: &[Name], teams: &[Name]) -> Result<()> {
+                for (table, names) in [("incident_services", services), ("incident_teams", teams)] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE incident_id = $1")).bind(id.get()).execute(&mut **tx).await?;
+                    for name in names {
+                        sqlx::query(&format!("INSERT INTO {table} (incident_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
+                            .bind(id.get())
+                            .bind(name.as_str())
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                }
+                Ok(())
             }
 
             async fn names_of(
@@ -1154,16 +1161,7 @@ macro_rules! impl_store {
                     .bind(facts.restricted)
                     .execute(&mut *tx)
                     .await?;
-                for (table, names) in [("incident_services", &facts.services), ("incident_teams", &facts.teams)] {
-                    sqlx::query(&format!("DELETE FROM {table} WHERE incident_id = $1")).bind(id.get()).execute(&mut *tx).await?;
-                    for name in names {
-                        sqlx::query(&format!("INSERT INTO {table} (incident_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
-                            .bind(id.get())
-                            .bind(name.as_str())
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
+                Self::replace_names(&mut tx, id, &facts.services, &facts.teams).await?;
                 let details = serde_json::json!({"before": before.incident.facts(), "after": &facts});
                 Self::record(&mut tx, now, actor, "incident.update", Some(id), "incident", "update", details).await?;
                 Self::decide_in_tx(&mut tx, now, actor, id, reevaluation.decision, &reevaluation.reasons).await?;

@@ -1,7 +1,7 @@
 //! Incidents through the API: list with filters and cursor, create, read whole with an ETag.
 
 use super::schema::{ErrorBody, IncidentPageView, IncidentView};
-use super::writing::{base_version, with_etag};
+use super::writing::{if_match_version, with_etag};
 use super::{ApiJson, visibility};
 use crate::auth::ApiUser;
 use crate::service::{FactsPatch, FactsResult, IncidentInput, Service};
@@ -106,14 +106,7 @@ pub(crate) async fn update(
 ) -> Result<Response, ApiError> {
     let service = Service::new(&state, &user);
     let id = IncidentId::new(id);
-    // As for sections: a malformed `If-Match` is reported only to who may see the incident.
-    let base = match base_version(&headers) {
-        Ok(base) => base,
-        Err(error) => {
-            service.incident(id).await?;
-            return Err(error);
-        }
-    };
+    let base = if_match_version(&service, id, &headers).await?;
     match service.update_facts(id, base, body).await? {
         FactsResult::Updated(record) => Ok(incident_response(&state, &record)),
         FactsResult::Stale(current) => {

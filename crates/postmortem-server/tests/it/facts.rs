@@ -21,6 +21,12 @@ async fn near_miss(app: &TestApp, token: &str) -> i64 {
     created["id"].as_i64().unwrap()
 }
 
+/// The incident's version, as the facts form carries it.
+async fn version(app: &TestApp, id: i64, token: &str) -> String {
+    let etag = app.etag(id, token).await;
+    etag.trim_matches('"').trim_start_matches('v').to_owned()
+}
+
 async fn patch_facts(app: &TestApp, id: i64, token: &str, body: Value) -> crate::common::Reply {
     let etag = app.etag(id, token).await;
     app.patch_json(&format!("/api/v1/incidents/{id}"), token, Some(&etag), body)
@@ -244,12 +250,7 @@ async fn the_facts_page_shows_the_current_facts_and_saves_them() {
     );
     assert!(form.body.contains("value=\"orders-db\""));
     let csrf = csrf_of(&form.body);
-    let version = app
-        .etag(id, &dana)
-        .await
-        .trim_matches('"')
-        .trim_start_matches('v')
-        .to_owned();
+    let version = version(&app, id, &dana).await;
     let saved = app
         .post_form(
             &format!("/incidents/{id}/facts"),
@@ -305,12 +306,7 @@ async fn a_stale_save_on_the_page_keeps_what_was_typed_and_shows_what_changed() 
     let cookie = app.sign_in("dana").await;
     let form = app.page(&format!("/incidents/{id}/facts"), &cookie).await;
     let csrf = csrf_of(&form.body);
-    let opened_at = app
-        .etag(id, &dana)
-        .await
-        .trim_matches('"')
-        .trim_start_matches('v')
-        .to_owned();
+    let opened_at = version(&app, id, &dana).await;
     // Someone else raises the severity meanwhile.
     patch_facts(&app, id, &dana, json!({"severity": "SEV1"})).await;
     let fields = [
@@ -351,12 +347,7 @@ async fn a_stale_save_on_the_page_keeps_what_was_typed_and_shows_what_changed() 
         .json();
     assert_eq!(read["title"], "Disk nearly full on db-3");
     // Saving again from the refused form goes on top of the current version, on purpose.
-    let again_version = app
-        .etag(id, &dana)
-        .await
-        .trim_matches('"')
-        .trim_start_matches('v')
-        .to_owned();
+    let again_version = version(&app, id, &dana).await;
     assert!(
         stale
             .body
