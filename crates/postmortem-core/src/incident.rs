@@ -139,6 +139,38 @@ pub struct Incident {
     pub version: i64,
 }
 
+/// The facts of an incident that people may correct after recording it: everything but who
+/// recorded it and when. An edit replaces them as a whole (the caller merges a partial change
+/// into the current facts first), so the policy can be evaluated on the result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IncidentFacts {
+    pub title: Title,
+    pub kind: IncidentKind,
+    pub severity: Severity,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    pub services: Vec<Name>,
+    pub teams: Vec<Name>,
+    pub impact: Impact,
+    pub restricted: bool,
+}
+
+impl Incident {
+    /// The incident's current facts, as an edit starts from them.
+    pub fn facts(&self) -> IncidentFacts {
+        IncidentFacts {
+            title: self.title.clone(),
+            kind: self.kind,
+            severity: self.severity,
+            started_at: self.started_at,
+            services: self.services.clone(),
+            teams: self.teams.clone(),
+            impact: self.impact,
+            restricted: self.restricted,
+        }
+    }
+}
+
 /// Deduplicates names in their first-seen order; services and teams are sets.
 pub fn dedup_names(names: Vec<Name>) -> Vec<Name> {
     let mut seen = std::collections::HashSet::new();

@@ -27,11 +27,14 @@ pub use bundle::{BundleAction, BundleReview, BundleSection, BundleTimelineEntry,
 pub use error::{Collector, ValidationError};
 pub use factor::{ContributingFactor, FactorCategory, NewFactor};
 pub use ids::{ActionId, CommentId, FactorId, IncidentId, ReviewId, TimelineEntryId, UserId};
-pub use incident::{Impact, Incident, IncidentKind, NewIncident, Severity, dedup_names};
+pub use incident::{
+    Impact, Incident, IncidentFacts, IncidentKind, NewIncident, Severity, dedup_names,
+};
 pub use lifecycle::{PostmortemStatus, TransitionError};
 pub use postmortem::{
-    Missing, Postmortem, Review, ReviewComment, ReviewDecision, Section, SectionName, Template,
-    TemplateName, TemplateSection, missing_for_publication,
+    Missing, Postmortem, Review, ReviewComment, ReviewDecision, Section, SectionConfig,
+    SectionName, Template, TemplateConfig, TemplateName, TemplateSection, Templates,
+    missing_for_publication,
 };
 pub use text::{Markdown, Name, Title, WebLink};
 pub use timeline::{

@@ -409,6 +409,25 @@ impl Policy {
         })
     }
 
+    /// Checks that every rule names a template that exists.
+    pub fn check_templates(&self, templates: &crate::Templates) -> Result<(), ValidationError> {
+        for (n, rule) in self.rules.iter().enumerate() {
+            if let Some(template) = &rule.template
+                && templates.get(template).is_none()
+            {
+                return Err(ValidationError::new(
+                    format!("policy.rules[{n}].template"),
+                    format!(
+                        "rule `{}` asks for `{template}`, which is not a template; the templates are: {}",
+                        rule.name,
+                        templates.names()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The organisation's calendar day at `now`, on which due dates start and overdue is judged.
     pub fn today(&self, now: time::OffsetDateTime) -> Date {
         now.to_offset(self.utc_offset).date()
@@ -464,6 +483,30 @@ impl Policy {
             due_business_days,
             reasons,
         }
+    }
+}
+
+/// Where a post-mortem moves when the policy's decision is re-evaluated after the facts of
+/// its incident changed, or `None` to leave it where it is:
+///
+/// - `not_required` becomes `owed` when the decision is now `required`, unless a reviewer
+///   waived it (`waived`): a waiver with a written reason is a person's decision and stands;
+/// - `owed` goes back to `not_required` when the decision no longer requires it, but only
+///   while nothing is written, so no one's work is set aside by a corrected fact;
+/// - every other status (someone is writing, reviewing or has published) stays.
+pub fn status_after_reevaluation(
+    status: crate::PostmortemStatus,
+    decision: Requirement,
+    waived: bool,
+    anything_written: bool,
+) -> Option<crate::PostmortemStatus> {
+    use crate::PostmortemStatus::{NotRequired, Owed};
+    match (status, decision) {
+        (NotRequired, Requirement::Required) if !waived => Some(Owed),
+        (Owed, Requirement::Recommended | Requirement::NotRequired) if !anything_written => {
+            Some(NotRequired)
+        }
+        _ => None,
     }
 }
 
@@ -647,6 +690,52 @@ mod tests {
         assert!(
             serde_json::from_str::<PolicyConfig>(r#"{"utc_offset": "Europe/Berlin"}"#).is_err()
         );
+    }
+
+    #[test]
+    fn a_post_mortem_becomes_owed_when_new_facts_require_it_unless_a_reviewer_waived_it() {
+        use crate::PostmortemStatus::*;
+        let required = Requirement::Required;
+        assert_eq!(
+            status_after_reevaluation(NotRequired, required, false, false),
+            Some(Owed)
+        );
+        assert_eq!(
+            status_after_reevaluation(NotRequired, required, true, false),
+            None
+        );
+        assert_eq!(
+            status_after_reevaluation(Owed, required, false, false),
+            None
+        );
+        assert_eq!(
+            status_after_reevaluation(Draft, required, false, true),
+            None
+        );
+    }
+
+    #[test]
+    fn an_owed_post_mortem_is_released_only_while_nothing_is_written() {
+        use crate::PostmortemStatus::*;
+        for decision in [Requirement::Recommended, Requirement::NotRequired] {
+            assert_eq!(
+                status_after_reevaluation(Owed, decision, false, false),
+                Some(NotRequired)
+            );
+            assert_eq!(status_after_reevaluation(Owed, decision, false, true), None);
+            assert_eq!(
+                status_after_reevaluation(Draft, decision, false, true),
+                None
+            );
+            assert_eq!(
+                status_after_reevaluation(Published, decision, false, true),
+                None
+            );
+            assert_eq!(
+                status_after_reevaluation(NotRequired, decision, false, false),
+                None
+            );
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::{
     ActionItem, CommentId, ContributingFactor, IncidentId, Markdown, Marker, PostmortemStatus,
     ReviewId, TimelineEntry, UserId, ValidationError,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::{Date, OffsetDateTime};
 
@@ -209,6 +209,126 @@ impl Template {
     }
 }
 
+/// One `[[templates.sections]]` entry of `postmortem.toml`, before it is checked.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectionConfig {
+    /// Lowercase letters, digits and `_`, such as `what_we_believed`.
+    pub name: String,
+    pub title: String,
+    /// The guiding question shown while writing the section.
+    pub question: String,
+}
+
+/// One `[[templates]]` entry of `postmortem.toml`, before it is checked.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateConfig {
+    /// Lowercase letters, digits, `_` and `-`; not `full` or `lightweight`.
+    pub name: String,
+    pub title: String,
+    pub sections: Vec<SectionConfig>,
+}
+
+/// The templates in force: the built-in `full` and `lightweight`, then the configured ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Templates {
+    all: Vec<Template>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self {
+            all: vec![Template::full(), Template::lightweight()],
+        }
+    }
+}
+
+impl Templates {
+    /// Checks configured templates: valid and unique template names (the built-in ones are
+    /// taken), valid and unique section names, and a title and question for every section.
+    /// The error names the entry, such as `templates[1].sections[0].name`.
+    pub fn from_config(configs: Vec<TemplateConfig>) -> Result<Self, ValidationError> {
+        let mut templates = Self::default();
+        for (n, config) in configs.into_iter().enumerate() {
+            let at = |field: &str| format!("templates[{n}].{field}");
+            let name = TemplateName::parse(&config.name)
+                .map_err(|e| ValidationError::new(at("name"), e.rule()))?;
+            if templates.get(&name).is_some() {
+                let why = if matches!(name.as_str(), "full" | "lightweight") {
+                    format!("`{name}` is a built-in template; give yours another name")
+                } else {
+                    format!("`{name}` is declared twice; template names must be unique")
+                };
+                return Err(ValidationError::new(at("name"), why));
+            }
+            if config.title.trim().is_empty() {
+                return Err(ValidationError::new(at("title"), "must not be empty"));
+            }
+            if config.sections.is_empty() {
+                return Err(ValidationError::new(
+                    at("sections"),
+                    "a template needs at least one section, such as [[templates.sections]] name = \"summary\"",
+                ));
+            }
+            let mut sections: Vec<TemplateSection> = Vec::new();
+            for (k, section) in config.sections.into_iter().enumerate() {
+                let at = |field: &str| at(&format!("sections[{k}].{field}"));
+                let name = SectionName::parse(&section.name)
+                    .map_err(|e| ValidationError::new(at("name"), e.rule()))?;
+                if sections.iter().any(|s| s.name == name) {
+                    return Err(ValidationError::new(
+                        at("name"),
+                        format!("section `{name}` appears twice in this template"),
+                    ));
+                }
+                for (field, value) in [("title", &section.title), ("question", &section.question)] {
+                    if value.trim().is_empty() {
+                        return Err(ValidationError::new(
+                            at(field),
+                            "must not be empty; the question is what writers see while writing",
+                        ));
+                    }
+                }
+                sections.push(TemplateSection {
+                    name,
+                    title: section.title.trim().to_owned(),
+                    question: section.question.trim().to_owned(),
+                });
+            }
+            templates
+                .all
+                .push(Template::new(name, config.title.trim(), sections)?);
+        }
+        Ok(templates)
+    }
+
+    /// The template of this name, if there is one.
+    pub fn get(&self, name: &TemplateName) -> Option<&Template> {
+        self.all.iter().find(|t| &t.name == name)
+    }
+
+    /// The template a stored post-mortem follows. A name no longer configured falls back to
+    /// `full`, so the post-mortem stays readable after its template was removed.
+    pub fn resolve(&self, name: &TemplateName) -> &Template {
+        self.get(name).unwrap_or(&self.all[0])
+    }
+
+    /// Every template, built-in ones first.
+    pub fn all(&self) -> &[Template] {
+        &self.all
+    }
+
+    /// The names of every template, for messages that list them.
+    pub fn names(&self) -> String {
+        self.all
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// One written section of a post-mortem, versioned on its own so that two people editing
 /// different sections never conflict, and two editing the same one never overwrite silently.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -279,8 +399,11 @@ pub struct Missing {
 
 /// The completeness check run before publishing: summary and impact written, `detected` and
 /// `resolved` on the timeline, a contributing factor besides the trigger, and every action
-/// item with an owner and a due date. An empty list means complete.
+/// item with an owner and a due date. A custom template without a `summary` or an `impact`
+/// section is not asked for it; when it has one, it must be written. An empty list means
+/// complete.
 pub fn missing_for_publication(
+    template: &Template,
     postmortem: &Postmortem,
     timeline: &[TimelineEntry],
     factors: &[ContributingFactor],
@@ -288,6 +411,9 @@ pub fn missing_for_publication(
 ) -> Vec<Missing> {
     let mut missing = Vec::new();
     for name in ["summary", "impact"] {
+        if !template.sections.iter().any(|s| s.name.as_str() == name) {
+            continue;
+        }
         let written = postmortem
             .sections
             .get(&SectionName::known(name))
@@ -376,6 +502,105 @@ mod tests {
         assert!(error.to_string().contains("appears twice"));
     }
 
+    const CONFIGURED: &str = r#"[
+        {"name": "security", "title": "Security review", "sections": [
+            {"name": "summary", "title": "Summary", "question": "What happened?"},
+            {"name": "what_we_believed", "title": "What we believed",
+             "question": "What did we believe at the time, and why did it make sense?"}
+        ]}
+    ]"#;
+
+    #[test]
+    fn configured_templates_join_the_built_in_ones_with_their_questions() {
+        let configs: Vec<TemplateConfig> = serde_json::from_str(CONFIGURED).unwrap();
+        let templates = Templates::from_config(configs).unwrap();
+        assert_eq!(templates.names(), "full, lightweight, security");
+        let security = templates
+            .get(&TemplateName::parse("security").unwrap())
+            .unwrap();
+        assert_eq!(security.title, "Security review");
+        assert_eq!(
+            security.sections[1].question,
+            "What did we believe at the time, and why did it make sense?"
+        );
+        let gone = TemplateName::parse("retired").unwrap();
+        assert_eq!(templates.resolve(&gone).name, TemplateName::full());
+    }
+
+    fn refusal(json: &str) -> String {
+        let configs: Vec<TemplateConfig> = serde_json::from_str(json).unwrap();
+        Templates::from_config(configs).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn template_mistakes_are_refused_naming_the_entry() {
+        let section = r#"{"name": "summary", "title": "Summary", "question": "What?"}"#;
+        assert_eq!(
+            refusal(&format!(
+                r#"[{{"name": "full", "title": "Mine", "sections": [{section}]}}]"#
+            )),
+            "templates[0].name: `full` is a built-in template; give yours another name"
+        );
+        assert_eq!(
+            refusal(&format!(
+                r#"[{{"name": "a", "title": "A", "sections": [{section}]}}, {{"name": "A", "title": "B", "sections": [{section}]}}]"#
+            )),
+            "templates[1].name: `a` is declared twice; template names must be unique"
+        );
+        assert!(
+            refusal(&format!(r#"[{{"name": "a", "title": "A", "sections": [{section}, {{"name": "What we believed", "title": "T", "question": "Q"}}]}}]"#))
+                .starts_with("templates[0].sections[1].name: `What we believed` is not a valid name")
+        );
+        assert_eq!(
+            refusal(&format!(
+                r#"[{{"name": "a", "title": "A", "sections": [{section}, {section}]}}]"#
+            )),
+            "templates[0].sections[1].name: section `summary` appears twice in this template"
+        );
+        assert!(
+            refusal(r#"[{"name": "a", "title": "A", "sections": [{"name": "summary", "title": "Summary", "question": " "}]}]"#)
+                .starts_with("templates[0].sections[0].question: must not be empty")
+        );
+        assert!(
+            refusal(r#"[{"name": "a", "title": "A", "sections": []}]"#)
+                .starts_with("templates[0].sections:")
+        );
+        assert!(
+            serde_json::from_str::<Vec<TemplateConfig>>(
+                r#"[{"name": "a", "title": "A", "sections": [], "colour": "red"}]"#
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_custom_template_without_summary_or_impact_is_not_asked_for_them() {
+        let configs: Vec<TemplateConfig> = serde_json::from_str(
+            r#"[{"name": "short", "title": "Short", "sections": [
+                {"name": "impact", "title": "Impact", "question": "Who?"},
+                {"name": "lessons", "title": "Lessons", "question": "What now?"}]}]"#,
+        )
+        .unwrap();
+        let templates = Templates::from_config(configs).unwrap();
+        let short = templates
+            .get(&TemplateName::parse("short").unwrap())
+            .unwrap();
+        let postmortem = Postmortem {
+            incident_id: IncidentId::new(1),
+            template: short.name.clone(),
+            status: PostmortemStatus::Approved,
+            due_on: None,
+            sections: BTreeMap::new(),
+            version: 1,
+        };
+        let messages: Vec<_> = missing_for_publication(short, &postmortem, &[], &[], &[])
+            .into_iter()
+            .filter(|m| m.code == "section_empty")
+            .map(|m| m.message)
+            .collect();
+        assert_eq!(messages, ["the `impact` section is not written yet"]);
+    }
+
     #[test]
     fn section_names_are_identifiers() {
         assert!(SectionName::parse("what_we_believed").is_ok());
@@ -393,7 +618,7 @@ mod tests {
             sections: BTreeMap::new(),
             version: 1,
         };
-        let codes: Vec<_> = missing_for_publication(&postmortem, &[], &[], &[])
+        let codes: Vec<_> = missing_for_publication(&Template::full(), &postmortem, &[], &[], &[])
             .iter()
             .map(|m| m.code)
             .collect();

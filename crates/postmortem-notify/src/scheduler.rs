@@ -20,6 +20,9 @@ use time::{Date, OffsetDateTime, Time, UtcOffset, Weekday};
 pub const TICK: std::time::Duration = std::time::Duration::from_secs(30);
 /// How long to wait before trying a digest email again after the SMTP server refused it.
 pub const EMAIL_RETRY: time::Duration = time::Duration::minutes(5);
+/// How often a node deletes old deliveries from the log; more often would only spread the
+/// same deletions over more transactions.
+pub const PRUNE_EVERY: time::Duration = time::Duration::hours(1);
 
 /// The `[notify]` table of `postmortem.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -40,6 +43,14 @@ pub struct NotifyConfig {
     /// Email for the digest; without it the digest goes to webhooks only.
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
+    /// How many days delivered and given-up webhook deliveries stay in the log (at least 1);
+    /// pending ones stay until they are settled.
+    #[serde(default = "default_keep_deliveries_days")]
+    pub keep_deliveries_days: u32,
+}
+
+fn default_keep_deliveries_days() -> u32 {
+    30
 }
 
 fn default_weekday() -> Weekday {
@@ -105,6 +116,7 @@ impl NotifyConfig {
             digest_hour: default_hour(),
             utc_offset: default_offset(),
             smtp: None,
+            keep_deliveries_days: default_keep_deliveries_days(),
         }
     }
 
@@ -114,6 +126,14 @@ impl NotifyConfig {
             return Err(NotifyError::Config {
                 field: "digest_hour",
                 problem: format!("{} is not an hour; use 0 to 23", self.digest_hour),
+            });
+        }
+        if self.keep_deliveries_days == 0 {
+            return Err(NotifyError::Config {
+                field: "keep_deliveries_days",
+                problem:
+                    "0 would delete deliveries as soon as they are sent; keep them at least 1 day"
+                        .to_owned(),
             });
         }
         postmortem_core::WebLink::parse_field("base_url", self.base_url.as_str()).map_err(|e| {
@@ -170,6 +190,8 @@ pub struct TickReport {
     pub digest_queued: Option<String>,
     /// Whether this tick sent the digest email.
     pub digest_emailed: bool,
+    /// How many old deliveries this tick deleted from the log.
+    pub pruned: u64,
     /// What went wrong; one step failing does not stop the others.
     pub errors: Vec<NotifyError>,
 }
@@ -196,6 +218,8 @@ pub struct Notifier {
     deliverer: Deliverer,
     mailer: Option<Mailer>,
     digest: Mutex<DigestState>,
+    /// When this node last deleted old deliveries.
+    last_pruned: Mutex<Option<OffsetDateTime>>,
 }
 
 impl Notifier {
@@ -214,6 +238,7 @@ impl Notifier {
             config,
             mailer,
             digest: Mutex::new(DigestState::default()),
+            last_pruned: Mutex::new(None),
         })
     }
 
@@ -239,7 +264,33 @@ impl Notifier {
             }
             Err(error) => report.errors.push(error.into()),
         }
+        self.prune_step(now, &mut report).await;
         report
+    }
+
+    /// Deletes settled deliveries older than `keep_deliveries_days`, at most once per
+    /// [`PRUNE_EVERY`] on this node.
+    async fn prune_step(&self, now: OffsetDateTime, report: &mut TickReport) {
+        {
+            let last = self
+                .last_pruned
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if last.is_some_and(|at| now - at < PRUNE_EVERY) {
+                return;
+            }
+        }
+        let keep = time::Duration::days(i64::from(self.config.keep_deliveries_days));
+        match self.store.prune_deliveries(now - keep).await {
+            Ok(pruned) => {
+                report.pruned = pruned;
+                *self
+                    .last_pruned
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(now);
+            }
+            Err(error) => report.errors.push(error.into()),
+        }
     }
 
     async fn digest_step(&self, now: OffsetDateTime, today: Date, report: &mut TickReport) {

@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod editor;
+mod facts;
 mod follow_through;
 mod forms;
 mod home;
@@ -32,6 +33,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/incidents/{id}/edit",
             get(editor::page).post(editor::submit),
+        )
+        .route(
+            "/incidents/{id}/facts",
+            get(facts::page).post(facts::submit),
         )
         .route("/incidents/{id}/fragments/{part}", get(incident::fragment))
         .route("/incidents/{id}/events", get(crate::live::api_events))

@@ -6,30 +6,32 @@
 //! person may not see, so that its existence never leaks through a 403.
 
 use crate::api::visibility;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Settings};
 use axum::http::StatusCode;
-use postmortem_core::policy::{Facts, Requirement, add_business_days};
+use postmortem_core::policy::{Facts, Requirement, add_business_days, status_after_reevaluation};
 use postmortem_core::{
     ActionId, ActionItem, ActionKind, ActionStatus, Collector, CommentId, ContributingFactor,
-    FactorCategory, FactorId, Handle, Impact, IncidentId, IncidentKind, Markdown, Marker, Name,
-    NewActionItem, NewFactor, NewIncident, NewTimelineEntry, Perspective, PostmortemStatus,
-    Priority, ReviewComment, ReviewDecision, SectionName, Severity, Source, Template, TemplateName,
-    TimelineEntry, Title, User, UserId, ValidationError, WebLink, dedup_names,
-    missing_for_publication, parse_date, parse_instant,
+    FactorCategory, FactorId, Handle, Impact, IncidentFacts, IncidentId, IncidentKind, Markdown,
+    Marker, Name, NewActionItem, NewFactor, NewIncident, NewTimelineEntry, Perspective,
+    PostmortemStatus, Priority, ReviewComment, ReviewDecision, SectionName, Severity, Source,
+    TemplateName, Templates, TimelineEntry, Title, User, UserId, ValidationError, WebLink,
+    dedup_names, missing_for_publication, parse_date, parse_instant,
 };
-use postmortem_store::{ActionUpdate, Actor, IncidentRecord, PostmortemStart, SaveOutcome};
+use postmortem_store::{
+    ActionUpdate, Actor, FactsOutcome, IncidentRecord, PostmortemStart, Reevaluation, SaveOutcome,
+};
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// The template an incident's post-mortem follows. Custom templates are not configurable yet,
-/// so every stored name is one of the two built-in ones.
-pub(crate) fn template_named(name: &TemplateName) -> Template {
-    match name.as_str() {
-        "lightweight" => Template::lightweight(),
-        _ => Template::full(),
-    }
+/// The refusal of a write that needs the version the writer started from and came without.
+fn if_match_required() -> ApiError {
+    ApiError::new(
+        StatusCode::PRECONDITION_REQUIRED,
+        "if_match_required",
+        "send `If-Match` with the ETag of the incident you started from (from GET /api/v1/incidents/{id}), so nobody's edits are overwritten",
+    )
 }
 
 /// Optional text fields arrive from HTML forms as empty strings; both mean "not given".
@@ -62,40 +64,36 @@ pub(crate) struct IncidentInput {
     pub impact: Option<Impact>,
     /// Hidden from everyone but its members and admins; security incidents default to true.
     pub restricted: Option<bool>,
-    /// `full` or `lightweight`; the policy chooses when absent.
+    /// `full`, `lightweight` or a template of `[[templates]]` in `postmortem.toml`; the
+    /// policy chooses when absent.
     pub template: Option<String>,
 }
 
 impl IncidentInput {
     /// Parses every field, collecting every error so one answer lists all that is wrong.
-    pub(crate) fn parse(self, severity_levels: u8) -> Result<NewIncident, Vec<ValidationError>> {
+    pub(crate) fn parse(
+        self,
+        severity_levels: u8,
+        templates: &Templates,
+    ) -> Result<NewIncident, Vec<ValidationError>> {
         let mut errors = Collector::default();
         let title = errors.ok(Title::parse(self.title));
         let kind = errors.ok(IncidentKind::parse(&self.kind));
         let severity = errors.ok(Severity::parse_in_scale(&self.severity, severity_levels));
         let started_at =
             given(&self.started_at).map(|raw| errors.ok(parse_instant("started_at", raw)));
-        let services: Vec<_> = self
-            .services
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-            .filter_map(|(n, raw)| errors.ok(Name::parse_field(&format!("services[{n}]"), raw)))
-            .collect();
-        let teams: Vec<_> = self
-            .teams
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-            .filter_map(|(n, raw)| errors.ok(Name::parse_field(&format!("teams[{n}]"), raw)))
-            .collect();
+        let services = parse_names("services", self.services.unwrap_or_default(), &mut errors);
+        let teams = parse_names("teams", self.teams.unwrap_or_default(), &mut errors);
         let template = given(&self.template).map(|raw| errors.ok(TemplateName::parse(raw)));
         if let Some(Some(template)) = &template
-            && !matches!(template.as_str(), "full" | "lightweight")
+            && templates.get(template).is_none()
         {
             errors.push(ValidationError::new(
                 "template",
-                format!("`{template}` is not a template here; use full or lightweight"),
+                format!(
+                    "`{template}` is not a template here; use one of: {}",
+                    templates.names()
+                ),
             ));
         }
         match (title, kind, severity, errors.is_empty()) {
@@ -104,8 +102,8 @@ impl IncidentInput {
                 kind,
                 severity,
                 started_at: started_at.flatten(),
-                services: dedup_names(services),
-                teams: dedup_names(teams),
+                services,
+                teams,
                 impact: self.impact.unwrap_or_default(),
                 restricted: self
                     .restricted
@@ -116,6 +114,119 @@ impl IncidentInput {
             _ => Err(errors.into_errors()),
         }
     }
+}
+
+/// A change to an incident's impact; absent fields stay as they are.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImpactPatch {
+    pub user_visible: Option<bool>,
+    pub customer_minutes: Option<u32>,
+    pub customers_affected: Option<u64>,
+    pub data_loss: Option<bool>,
+    pub manual_intervention: Option<bool>,
+}
+
+/// The body of `PATCH /api/v1/incidents/{id}`: the facts to correct. Absent fields stay as
+/// they are; `started_at: null` removes the start.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FactsPatch {
+    pub title: Option<String>,
+    /// `outage`, `degradation`, `data_loss`, `security` or `near_miss`.
+    pub kind: Option<String>,
+    /// `SEV1` (worst) to `SEV4`.
+    pub severity: Option<String>,
+    /// RFC 3339 with an offset, or `null` to remove it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub started_at: Option<Option<String>>,
+    /// Replaces the services as a whole.
+    pub services: Option<Vec<String>>,
+    /// Replaces the teams as a whole.
+    pub teams: Option<Vec<String>>,
+    pub impact: Option<ImpactPatch>,
+    /// Only admins and the person who recorded the incident may change who can see it.
+    pub restricted: Option<bool>,
+}
+
+fn parse_names(field: &str, raw: Vec<String>, errors: &mut Collector) -> Vec<Name> {
+    let names = raw
+        .into_iter()
+        .enumerate()
+        .filter_map(|(n, raw)| errors.ok(Name::parse_field(&format!("{field}[{n}]"), raw)))
+        .collect();
+    dedup_names(names)
+}
+
+impl FactsPatch {
+    /// The facts after this change, or every error in it.
+    fn apply(
+        self,
+        current: IncidentFacts,
+        severity_levels: u8,
+    ) -> Result<IncidentFacts, Vec<ValidationError>> {
+        let mut errors = Collector::default();
+        let mut facts = current;
+        if let Some(title) = self.title.and_then(|raw| errors.ok(Title::parse(raw))) {
+            facts.title = title;
+        }
+        if let Some(kind) = self
+            .kind
+            .and_then(|raw| errors.ok(IncidentKind::parse(&raw)))
+        {
+            facts.kind = kind;
+        }
+        if let Some(severity) = self
+            .severity
+            .and_then(|raw| errors.ok(Severity::parse_in_scale(&raw, severity_levels)))
+        {
+            facts.severity = severity;
+        }
+        match self.started_at.as_ref().map(given) {
+            None => {}
+            Some(None) => facts.started_at = None,
+            Some(Some(raw)) => {
+                if let Some(at) = errors.ok(parse_instant("started_at", raw)) {
+                    facts.started_at = Some(at);
+                }
+            }
+        }
+        if let Some(raw) = self.services {
+            facts.services = parse_names("services", raw, &mut errors);
+        }
+        if let Some(raw) = self.teams {
+            facts.teams = parse_names("teams", raw, &mut errors);
+        }
+        if let Some(impact) = self.impact {
+            let now = &mut facts.impact;
+            now.user_visible = impact.user_visible.unwrap_or(now.user_visible);
+            now.customer_minutes = impact.customer_minutes.unwrap_or(now.customer_minutes);
+            now.customers_affected = impact.customers_affected.unwrap_or(now.customers_affected);
+            now.data_loss = impact.data_loss.unwrap_or(now.data_loss);
+            now.manual_intervention = impact
+                .manual_intervention
+                .unwrap_or(now.manual_intervention);
+        }
+        if let Some(restricted) = self.restricted {
+            facts.restricted = restricted;
+        }
+        if errors.is_empty() {
+            Ok(facts)
+        } else {
+            Err(errors.into_errors())
+        }
+    }
+}
+
+/// What became of a change to an incident's facts.
+#[derive(Debug, Clone)]
+pub(crate) enum FactsResult {
+    /// Changed, and the policy re-evaluated: the incident as it is now.
+    Updated(Box<IncidentRecord>),
+    /// Nothing was changed because the incident moved on since the writer's version: the
+    /// incident as it is now, to compare with.
+    Stale(Box<IncidentRecord>),
 }
 
 /// A new timeline entry.
@@ -278,15 +389,12 @@ pub(crate) fn lint_participants(record: &IncidentRecord) -> Vec<String> {
 
 /// The checker's findings at `warning` or above across the written sections, in template
 /// order. The review area counts them and publishing asks for confirmation while any remain.
-pub(crate) fn blame_findings(
-    config: &postmortem_lint::LintConfig,
-    record: &IncidentRecord,
-) -> Vec<SectionFinding> {
+pub(crate) fn blame_findings(settings: &Settings, record: &IncidentRecord) -> Vec<SectionFinding> {
     let options = postmortem_lint::LintOptions {
         participants: lint_participants(record),
-        config: config.clone(),
+        config: settings.lint.clone(),
     };
-    let template = template_named(&record.postmortem.template);
+    let template = settings.templates.resolve(&record.postmortem.template);
     let mut found = Vec::new();
     for section in &template.sections {
         let Some(written) = record.postmortem.sections.get(&section.name) else {
@@ -331,6 +439,27 @@ pub(crate) enum SaveResult {
 pub(crate) struct Transitioned {
     pub status: PostmortemStatus,
     pub version: i64,
+}
+
+/// Who may change an action item: admins always; otherwise a person with a writing role who
+/// owns the item, recorded the incident, last wrote one of its sections, added a timeline
+/// entry, or was asked to review it. Everyone else may read the item but not change it,
+/// whatever their role.
+pub(crate) fn may_edit_action(user: &User, record: &IncidentRecord, action: &ActionItem) -> bool {
+    if user.role.is_admin() {
+        return true;
+    }
+    let me = Some(user.id);
+    user.role.can_write()
+        && (action.owner == me
+            || record.incident.created_by == user.id
+            || record
+                .postmortem
+                .sections
+                .values()
+                .any(|s| s.updated_by == me)
+            || record.timeline.iter().any(|e| e.author == user.id)
+            || record.reviews.iter().any(|r| r.reviewer == user.id))
 }
 
 /// The service acting for one signed-in person.
@@ -382,7 +511,10 @@ impl<'a> Service<'a> {
         self.require_writer("record incidents")?;
         let named_template = given(&input.template).is_some();
         let mut new = input
-            .parse(self.state.settings.severity_levels)
+            .parse(
+                self.state.settings.severity_levels,
+                &self.state.settings.templates,
+            )
             .map_err(ApiError::invalid)?;
         let decision = self.state.settings.policy.decide(&Facts {
             kind: new.kind,
@@ -427,6 +559,101 @@ impl<'a> Service<'a> {
             .ok_or_else(|| ApiError::internal("a created incident could not be read back"))
     }
 
+    /// Corrects an incident's facts against the version the writer started from (required, as
+    /// for sections), then re-evaluates the policy on the new facts and stores its decision
+    /// and reasons with them, moving the post-mortem as
+    /// [`postmortem_core::policy::status_after_reevaluation`] says.
+    pub(crate) async fn update_facts(
+        &self,
+        id: IncidentId,
+        base_version: Option<i64>,
+        patch: FactsPatch,
+    ) -> Result<FactsResult, ApiError> {
+        let record = self.incident(id).await?;
+        self.require_writer("change an incident's facts")?;
+        let Some(base_version) = base_version else {
+            return Err(if_match_required());
+        };
+        if patch
+            .restricted
+            .is_some_and(|r| r != record.incident.restricted)
+            && !self.user.role.is_admin()
+            && record.incident.created_by != self.user.id
+        {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "only admins and the person who recorded the incident may change who can see it",
+            ));
+        }
+        let facts = patch
+            .apply(record.incident.facts(), self.state.settings.severity_levels)
+            .map_err(ApiError::invalid)?;
+        let decision = self.state.settings.policy.decide(&Facts {
+            kind: facts.kind,
+            severity: facts.severity,
+            impact: facts.impact,
+        });
+        let status = record.postmortem.status;
+        let waived = status == PostmortemStatus::NotRequired && self.waived(id).await?;
+        let written = record
+            .postmortem
+            .sections
+            .values()
+            .any(|s| !s.body.is_blank());
+        let moved = status_after_reevaluation(status, decision.decision, waived, written);
+        let postmortem = moved.map(|to| {
+            let today = self
+                .state
+                .settings
+                .policy
+                .today(time::OffsetDateTime::now_utc());
+            let start = PostmortemStart {
+                status: to,
+                due_on: (to == PostmortemStatus::Owed)
+                    .then(|| {
+                        decision
+                            .due_business_days
+                            .map(|d| add_business_days(today, d))
+                    })
+                    .flatten(),
+            };
+            // Nothing is written yet when a post-mortem becomes owed, so it may as well
+            // follow the template the policy now asks for.
+            let template = if to == PostmortemStatus::Owed {
+                decision.template.clone()
+            } else {
+                record.postmortem.template.clone()
+            };
+            (start, template)
+        });
+        let reevaluation = Reevaluation {
+            decision: decision.decision,
+            reasons: decision.reasons,
+            postmortem,
+        };
+        let outcome = self
+            .state
+            .store
+            .update_facts(self.actor(), id, base_version, facts, reevaluation)
+            .await?;
+        let now = self.incident(id).await?;
+        Ok(match outcome {
+            FactsOutcome::Updated { .. } => FactsResult::Updated(Box::new(now)),
+            FactsOutcome::Stale { .. } => FactsResult::Stale(Box::new(now)),
+        })
+    }
+
+    /// Whether the post-mortem is `not_required` because a reviewer said so: the last move
+    /// a person made was to `not_required` (the policy's own moves are audited apart).
+    async fn waived(&self, id: IncidentId) -> Result<bool, ApiError> {
+        let events = self.state.store.audit_events(Some(id), 10_000).await?;
+        Ok(events
+            .iter()
+            .find(|e| e.action == "postmortem.transition")
+            .is_some_and(|e| e.details["after"]["status"] == PostmortemStatus::NotRequired.as_str()))
+    }
+
     /// Saves sections against the incident version the writer started from, which is
     /// required: a save without one could silently overwrite someone. Sections
     /// someone else changed since are not overwritten: the whole save is refused and the
@@ -440,13 +667,13 @@ impl<'a> Service<'a> {
         let record = self.incident(id).await?;
         self.require_writer("write post-mortems")?;
         let Some(base_version) = base_version else {
-            return Err(ApiError::new(
-                StatusCode::PRECONDITION_REQUIRED,
-                "if_match_required",
-                "send `If-Match` with the ETag of the incident you started from (from GET /api/v1/incidents/{id}), so nobody's edits are overwritten",
-            ));
+            return Err(if_match_required());
         };
-        let template = template_named(&record.postmortem.template);
+        let template = self
+            .state
+            .settings
+            .templates
+            .resolve(&record.postmortem.template);
         let valid: Vec<&str> = template.sections.iter().map(|s| s.name.as_str()).collect();
         let mut errors = Collector::default();
         if sections.is_empty() {
@@ -650,10 +877,17 @@ impl<'a> Service<'a> {
             .await?
             .ok_or_else(|| ApiError::not_found("action item"))?;
         // An action item of an incident the person may not see does not exist for them.
-        self.incident(existing.incident_id)
+        let record = self
+            .incident(existing.incident_id)
             .await
             .map_err(|_| ApiError::not_found("action item"))?;
-        self.require_writer("change action items")?;
+        if !may_edit_action(self.user, &record, &existing) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "only the action item's owner, the incident's authors (who recorded it or wrote its sections or timeline) and its reviewers may change this action item, and admins",
+            ));
+        }
         let mut errors = Collector::default();
         let status = given(&patch.status).and_then(|raw| errors.ok(ActionStatus::parse(raw)));
         let owner = match &patch.owner {
@@ -768,6 +1002,10 @@ impl<'a> Service<'a> {
                     missing.push(json!({"code": "no_approval", "message": "no reviewer has approved this post-mortem yet"}));
                 }
                 let incomplete = missing_for_publication(
+                    self.state
+                        .settings
+                        .templates
+                        .resolve(&record.postmortem.template),
                     &record.postmortem,
                     &record.timeline,
                     &record.factors,
@@ -796,7 +1034,7 @@ impl<'a> Service<'a> {
                 }
                 // Blame in a published post-mortem is hard to take back, so publishing over
                 // the checker's warnings is a decision someone makes on purpose.
-                let findings = blame_findings(&self.state.settings.lint, &record);
+                let findings = blame_findings(&self.state.settings, &record);
                 if !findings.is_empty() && input.confirm_findings != Some(true) {
                     let details: Vec<serde_json::Value> = findings
                         .iter()
@@ -887,7 +1125,11 @@ impl<'a> Service<'a> {
     ) -> Result<ReviewComment, ApiError> {
         let record = self.incident(id).await?;
         self.require_reviewer("comment on a review")?;
-        let template = template_named(&record.postmortem.template);
+        let template = self
+            .state
+            .settings
+            .templates
+            .resolve(&record.postmortem.template);
         let mut errors = Collector::default();
         let section = SectionName::parse(&input.section)
             .ok()

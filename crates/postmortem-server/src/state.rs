@@ -18,6 +18,8 @@ pub struct Settings {
     /// How the blameless-language checker is tuned: `[lint]` of `postmortem.toml`. Used for
     /// live hints, the review count and the publish check alike, so they never disagree.
     pub lint: postmortem_lint::LintConfig,
+    /// The post-mortem templates: the built-in ones and `[[templates]]` of `postmortem.toml`.
+    pub templates: postmortem_core::Templates,
 }
 
 impl Default for Settings {
@@ -28,6 +30,7 @@ impl Default for Settings {
             severity_levels: postmortem_core::Severity::DEFAULT_LEVELS,
             policy: Policy::default(),
             lint: postmortem_lint::LintConfig::default(),
+            templates: postmortem_core::Templates::default(),
         }
     }
 }

@@ -27,9 +27,9 @@ pub use types::*;
 
 use async_trait::async_trait;
 use postmortem_core::{
-    ActionId, ActionItem, ContributingFactor, Handle, IncidentBundle, IncidentId, Markdown,
-    NewActionItem, NewFactor, NewIncident, NewTimelineEntry, PostmortemStatus, ReviewComment,
-    ReviewDecision, SectionName, TimelineEntry, User, UserId,
+    ActionId, ActionItem, ContributingFactor, Handle, IncidentBundle, IncidentFacts, IncidentId,
+    Markdown, NewActionItem, NewFactor, NewIncident, NewTimelineEntry, PostmortemStatus,
+    ReviewComment, ReviewDecision, SectionName, TimelineEntry, User, UserId,
 };
 use std::sync::Arc;
 
@@ -97,6 +97,20 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         after: Option<IncidentId>,
         limit: i64,
     ) -> Result<Vec<IncidentRecord>>;
+
+    /// Replaces an incident's facts if the incident is still at `base_version`, together with
+    /// the policy's re-evaluation (decision, reasons and any move of the post-mortem), in one
+    /// transaction; audited as `incident.update`, plus `policy.decide` when the decision
+    /// changes and `postmortem.reevaluate` when the post-mortem moves (a person's move is a
+    /// `postmortem.transition`, which tells a reviewer's waiver from the policy's).
+    async fn update_facts(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        base_version: i64,
+        facts: IncidentFacts,
+        reevaluation: Reevaluation,
+    ) -> Result<FactsOutcome>;
 
     /// Saves sections of the post-mortem, refusing the whole save if any of them changed
     /// after `base_version` (the incident version the writer started from).
@@ -236,6 +250,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<WebhookDelivery>;
     /// The delivery log, newest first.
     async fn webhook_deliveries(&self, limit: i64) -> Result<Vec<WebhookDelivery>>;
+    /// Deletes finished deliveries (delivered or given up) queued before `before`, so the log
+    /// does not grow for ever; pending ones are kept whatever their age. Returns how many
+    /// were deleted; a deletion is audited with the count.
+    async fn prune_deliveries(&self, before: time::OffsetDateTime) -> Result<u64>;
     /// Records that the reminder `key` was sent at `now`: true for the first caller only,
     /// whichever node it runs on.
     async fn claim_reminder(&self, key: &str, now: time::OffsetDateTime) -> Result<bool>;

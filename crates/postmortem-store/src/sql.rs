@@ -342,15 +342,7 @@ macro_rules! impl_store {
                 .bind(decision.as_ref().map(|(_, reasons)| serde_json::to_string(reasons).expect("strings serialise")))
                 .fetch_one(&mut *tx)
                 .await?;
-                for (table, names) in [("incident_services", &new.services), ("incident_teams", &new.teams)] {
-                    for name in names {
-                        sqlx::query(&format!("INSERT INTO {table} (incident_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
-                            .bind(id)
-                            .bind(name.as_str())
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
+                Self::replace_names(&mut tx, IncidentId::new(id), &new.services, &new.teams).await?;
                 let details = serde_json::json!({
                     "before": null,
                     "after": {"title": new.title.as_str(), "kind": new.kind.as_str(), "severity": new.severity.to_string(),
@@ -415,6 +407,80 @@ macro_rules! impl_store {
                     .fetch_optional(&mut **tx)
                     .await?
                     .ok_or(StoreError::NotFound("incident"))
+            }
+
+            /// Moves the post-mortem to `to` inside a write, checking the lifecycle, audited as
+            /// `action`; the caller bumps the version.
+            #[allow(clippy::too_many_arguments)]
+            async fn status_in_tx(tx: &mut Tx, now: OffsetDateTime, actor: Actor, id: IncidentId, to: PostmortemStatus, note: Option<String>, action: &str) -> Result<()> {
+                let from: String = sqlx::query_scalar("SELECT pm_status FROM incidents WHERE id = $1")
+                    .bind(id.get())
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("incident"))?;
+                let from = stored(PostmortemStatus::parse(&from))?;
+                from.transition(to)?;
+                // The first publication is when the organisation could first read it; a later
+                // amendment does not move it.
+                sqlx::query("UPDATE incidents SET pm_status = $2, pm_published_at = COALESCE(pm_published_at, $3) WHERE id = $1")
+                    .bind(id.get())
+                    .bind(to.as_str())
+                    .bind(to.is_published().then(|| to_ms(now)))
+                    .execute(&mut **tx)
+                    .await?;
+                let details = serde_json::json!({"before": {"status": from.as_str()}, "after": {"status": to.as_str()}, "note": note});
+                Self::record(tx, now, actor, action, Some(id), "postmortem", "update", details).await?;
+                Ok(())
+            }
+
+            /// Records the policy's decision inside a write, audited, and says whether it
+            /// changed; an unchanged decision writes nothing. The caller bumps the version.
+            async fn decide_in_tx(
+                tx: &mut Tx,
+                now: OffsetDateTime,
+                actor: Actor,
+                id: IncidentId,
+                decision: postmortem_core::policy::Requirement,
+                reasons: &[String],
+            ) -> Result<bool> {
+                let before: Option<(Option<String>, Option<String>)> = sqlx::query("SELECT pm_decision, pm_reasons FROM incidents WHERE id = $1")
+                    .bind(id.get())
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .map(|row| Ok::<_, sqlx::Error>((row.try_get("pm_decision")?, row.try_get("pm_reasons")?)))
+                    .transpose()?;
+                let (before_decision, before_reasons) = before.ok_or(StoreError::NotFound("incident"))?;
+                let reasons_json = serde_json::to_string(reasons).map_err(StoreError::corrupt)?;
+                if before_decision.as_deref() == Some(decision.as_str()) && before_reasons.as_deref() == Some(reasons_json.as_str()) {
+                    return Ok(false);
+                }
+                sqlx::query("UPDATE incidents SET pm_decision = $2, pm_reasons = $3 WHERE id = $1")
+                    .bind(id.get())
+                    .bind(decision.as_str())
+                    .bind(&reasons_json)
+                    .execute(&mut **tx)
+                    .await?;
+                let details = serde_json::json!({
+                    "before": {"decision": before_decision, "reasons": before_reasons.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok())},
+                    "after": {"decision": decision.as_str(), "reasons": reasons},
+                });
+                Self::record(tx, now, actor, "policy.decide", Some(id), "postmortem", "update", details).await?;
+                Ok(true)
+            }
+
+            /// Sets an incident's services and teams inside a write.
+            async fn replace_names(tx: &mut Tx, id: IncidentId, services: &[Name], teams: &[Name]) -> Result<()> {
+                for (table, names) in [("incident_services", services), ("incident_teams", teams)] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE incident_id = $1")).bind(id.get()).execute(&mut **tx).await?;
+                    for name in names {
+                        sqlx::query(&format!("INSERT INTO {table} (incident_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
+                            .bind(id.get())
+                            .bind(name.as_str())
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                }
+                Ok(())
             }
 
             async fn names_of(
@@ -1133,26 +1199,67 @@ macro_rules! impl_store {
             async fn set_status(&self, actor: Actor, id: IncidentId, to: PostmortemStatus, note: Option<String>) -> Result<i64> {
                 let now = self.clock.now();
                 let mut tx = self.writer().begin().await?;
-                let from: String = sqlx::query_scalar("SELECT pm_status FROM incidents WHERE id = $1")
+                let version = Self::bump(&mut tx, id, now).await?;
+                Self::status_in_tx(&mut tx, now, actor, id, to, note, "postmortem.transition").await?;
+                tx.commit().await?;
+                Ok(version)
+            }
+
+            async fn update_facts(&self, actor: Actor, id: IncidentId, base_version: i64, facts: IncidentFacts, reevaluation: Reevaluation) -> Result<FactsOutcome> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                let row = sqlx::query(&format!("SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE i.id = $1"))
                     .bind(id.get())
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or(StoreError::NotFound("incident"))?;
-                let from = stored(PostmortemStatus::parse(&from))?;
-                from.transition(to)?;
-                let version = Self::bump(&mut tx, id, now).await?;
-                // The first publication is when the organisation could first read it; a later
-                // amendment does not move it.
-                sqlx::query("UPDATE incidents SET pm_status = $2, pm_published_at = COALESCE(pm_published_at, $3) WHERE id = $1")
+                let mut before = incident_from_row(&row)?;
+                // Compare and bump in one statement: on PostgreSQL a concurrent writer that
+                // got there first has moved the version on, and this one finds no row.
+                let bumped: Option<i64> = sqlx::query_scalar("UPDATE incidents SET version = version + 1, updated_at = $3 WHERE id = $1 AND version = $2 RETURNING version")
                     .bind(id.get())
-                    .bind(to.as_str())
-                    .bind(to.is_published().then(|| to_ms(now)))
+                    .bind(base_version)
+                    .bind(to_ms(now))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(version) = bumped.filter(|_| before.incident.version == base_version) else {
+                    return Ok(FactsOutcome::Stale { current_version: before.incident.version });
+                };
+                for (table, names) in [("incident_services", &mut before.incident.services), ("incident_teams", &mut before.incident.teams)] {
+                    *names = Self::names_of(&mut tx, table, &[id.get()]).await?.remove(&id.get()).unwrap_or_default();
+                }
+                sqlx::query("UPDATE incidents SET title = $2, kind = $3, severity = $4, started_at = $5, started_offset = $6, sort_at = $7, user_visible = $8, customer_minutes = $9, customers_affected = $10, data_loss = $11, manual_intervention = $12, restricted = $13 WHERE id = $1")
+                    .bind(id.get())
+                    .bind(facts.title.as_str())
+                    .bind(facts.kind.as_str())
+                    .bind(i64::from(facts.severity.level()))
+                    .bind(facts.started_at.map(to_ms))
+                    .bind(facts.started_at.map(offset_seconds))
+                    .bind(to_ms(facts.started_at.unwrap_or(before.incident.created_at)))
+                    .bind(facts.impact.user_visible)
+                    .bind(i64::from(facts.impact.customer_minutes))
+                    .bind(i64::try_from(facts.impact.customers_affected).unwrap_or(i64::MAX))
+                    .bind(facts.impact.data_loss)
+                    .bind(facts.impact.manual_intervention)
+                    .bind(facts.restricted)
                     .execute(&mut *tx)
                     .await?;
-                let details = serde_json::json!({"before": {"status": from.as_str()}, "after": {"status": to.as_str()}, "note": note});
-                Self::record(&mut tx, now, actor, "postmortem.transition", Some(id), "postmortem", "update", details).await?;
+                Self::replace_names(&mut tx, id, &facts.services, &facts.teams).await?;
+                let details = serde_json::json!({"before": before.incident.facts(), "after": &facts});
+                Self::record(&mut tx, now, actor, "incident.update", Some(id), "incident", "update", details).await?;
+                Self::decide_in_tx(&mut tx, now, actor, id, reevaluation.decision, &reevaluation.reasons).await?;
+                if let Some((start, template)) = reevaluation.postmortem {
+                    let note = format!("the facts changed; the policy now says {}", reevaluation.decision);
+                    Self::status_in_tx(&mut tx, now, actor, id, start.status, Some(note), "postmortem.reevaluate").await?;
+                    sqlx::query("UPDATE incidents SET pm_due_on = $2, pm_template = $3 WHERE id = $1")
+                        .bind(id.get())
+                        .bind(date_text(start.due_on))
+                        .bind(template.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
-                Ok(version)
+                Ok(FactsOutcome::Updated { version })
             }
 
             async fn add_timeline_entry(&self, actor: Actor, id: IncidentId, entry: NewTimelineEntry) -> Result<TimelineEntry> {
@@ -1499,30 +1606,10 @@ macro_rules! impl_store {
             ) -> Result<()> {
                 let now = self.clock.now();
                 let mut tx = self.writer().begin().await?;
-                let before: Option<(Option<String>, Option<String>)> = sqlx::query("SELECT pm_decision, pm_reasons FROM incidents WHERE id = $1")
-                    .bind(id.get())
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|row| Ok::<_, sqlx::Error>((row.try_get("pm_decision")?, row.try_get("pm_reasons")?)))
-                    .transpose()?;
-                let (before_decision, before_reasons) = before.ok_or(StoreError::NotFound("incident"))?;
-                let reasons_json = serde_json::to_string(reasons).map_err(StoreError::corrupt)?;
-                if before_decision.as_deref() == Some(decision.as_str()) && before_reasons.as_deref() == Some(reasons_json.as_str()) {
-                    return Ok(());
+                if Self::decide_in_tx(&mut tx, now, actor, id, decision, reasons).await? {
+                    Self::bump(&mut tx, id, now).await?;
+                    tx.commit().await?;
                 }
-                Self::bump(&mut tx, id, now).await?;
-                sqlx::query("UPDATE incidents SET pm_decision = $2, pm_reasons = $3 WHERE id = $1")
-                    .bind(id.get())
-                    .bind(decision.as_str())
-                    .bind(&reasons_json)
-                    .execute(&mut *tx)
-                    .await?;
-                let details = serde_json::json!({
-                    "before": {"decision": before_decision, "reasons": before_reasons.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok())},
-                    "after": {"decision": decision.as_str(), "reasons": reasons},
-                });
-                Self::record(&mut tx, now, actor, "policy.decide", Some(id), "postmortem", "update", details).await?;
-                tx.commit().await?;
                 Ok(())
             }
 
@@ -1720,6 +1807,24 @@ macro_rules! impl_store {
                     .iter()
                     .map(delivery_from_row)
                     .collect()
+            }
+
+            async fn prune_deliveries(&self, before: OffsetDateTime) -> Result<u64> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                let deleted = sqlx::query("DELETE FROM webhook_deliveries WHERE status IN ($1, $2) AND created_at < $3")
+                    .bind(DeliveryStatus::Delivered.as_str())
+                    .bind(DeliveryStatus::Failed.as_str())
+                    .bind(to_ms(before))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if deleted > 0 {
+                    let details = serde_json::json!({"deleted": deleted, "queued_before": before.format(&time::format_description::well_known::Rfc3339).ok()});
+                    Self::record(&mut tx, now, Actor::SYSTEM, "webhook.prune", None, "delivery", "delete", details).await?;
+                }
+                tx.commit().await?;
+                Ok(deleted)
             }
 
             async fn claim_reminder(&self, key: &str, now: OffsetDateTime) -> Result<bool> {

@@ -68,6 +68,27 @@ pub struct PostmortemStart {
     pub due_on: Option<Date>,
 }
 
+/// What the policy says after an incident's facts changed, to store with the new facts in
+/// the same transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reevaluation {
+    pub decision: postmortem_core::policy::Requirement,
+    pub reasons: Vec<String>,
+    /// A move of the post-mortem the new decision calls for (to `owed` with a due date, or
+    /// back to `not_required`), with the template to follow from now on; `None` leaves the
+    /// post-mortem as it is.
+    pub postmortem: Option<(PostmortemStart, postmortem_core::TemplateName)>,
+}
+
+/// The result of changing an incident's facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactsOutcome {
+    /// Changed; the incident is now at `version`.
+    Updated { version: i64 },
+    /// Nothing was changed, because the incident changed after the writer's base version.
+    Stale { current_version: i64 },
+}
+
 /// An incident with everything in it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IncidentRecord {

@@ -536,6 +536,64 @@ postmortem_store::backend_tests! {
         assert_eq!(audit.iter().filter(|e| e.action == "policy.decide").count(), 1, "an unchanged decision is not written again");
     }
 
+    async fn new_facts_are_stored_with_the_policys_new_decision_in_one_audited_write(db: TestDb) {
+        use postmortem_core::policy::Requirement;
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let start = PostmortemStart { status: PostmortemStatus::NotRequired, due_on: None };
+        let mut new = incident("Slow search", "SEV4", &["search"]);
+        new.template = TemplateName::lightweight();
+        let id = db.store.create_incident_decided(Actor::user(dana), new, start, Requirement::NotRequired, vec!["no rule of the policy matched".into()]).await.unwrap();
+        let before = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        let mut facts = before.incident.facts();
+        facts.title = Title::parse("Search lost saved queries").unwrap();
+        facts.kind = IncidentKind::DataLoss;
+        facts.severity = Severity::parse("SEV2").unwrap();
+        facts.started_at = Some(parse_instant("started_at", "2026-02-27T08:30:00-05:00").unwrap());
+        facts.services = vec![Name::parse("profiles").unwrap(), Name::parse("search").unwrap()]; // stored sorted
+        facts.teams = vec![Name::parse("discovery").unwrap()];
+        facts.impact.data_loss = true;
+        let due = time::macros::date!(2026 - 03 - 09);
+        let reevaluation = Reevaluation {
+            decision: Requirement::Required,
+            reasons: vec!["data loss".into()],
+            postmortem: Some((PostmortemStart { status: PostmortemStatus::Owed, due_on: Some(due) }, TemplateName::full())),
+        };
+        let outcome = db.store.update_facts(Actor::user(dana), id, before.incident.version, facts.clone(), reevaluation).await.unwrap();
+        assert_eq!(outcome, FactsOutcome::Updated { version: before.incident.version + 1 }, "one write, one version");
+
+        let after = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(after.incident.facts(), facts);
+        assert_eq!(after.incident.created_by, dana);
+        assert_eq!((after.postmortem.status, after.postmortem.due_on, after.postmortem.template.as_str()), (PostmortemStatus::Owed, Some(due), "full"));
+        assert_eq!(after.decision, Some(PolicyDecision { decision: Requirement::Required, reasons: vec!["data loss".into()] }));
+        let listed = db.store.list_incidents(&IncidentQuery { service: Some(Name::parse("profiles").unwrap()), ..IncidentQuery::new(Visibility::Everything) }).await.unwrap();
+        assert_eq!(listed.items.len(), 1, "the new services are what lists filter on");
+        let audit: Vec<String> = db.store.audit_events(Some(id), 10).await.unwrap().into_iter().map(|e| e.action).collect();
+        assert_eq!(audit[..3], ["postmortem.reevaluate", "policy.decide", "incident.update"]);
+        let update = &db.store.audit_events(Some(id), 10).await.unwrap()[2];
+        assert_eq!(update.details["before"]["title"], "Slow search");
+        assert_eq!(update.details["after"]["title"], "Search lost saved queries");
+    }
+
+    async fn a_facts_edit_from_an_old_version_changes_nothing(db: TestDb) {
+        use postmortem_core::policy::Requirement;
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Outage", "SEV2", &["a"]), owed()).await.unwrap();
+        let before = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        db.store.save_sections(Actor::user(dana), id, before.incident.version, vec![(section("summary"), text("Down."))]).await.unwrap();
+        let mut facts = before.incident.facts();
+        facts.title = Title::parse("Renamed").unwrap();
+        let keep = Reevaluation { decision: Requirement::Required, reasons: vec!["x".into()], postmortem: None };
+        let outcome = db.store.update_facts(Actor::user(dana), id, before.incident.version, facts, keep).await.unwrap();
+        assert_eq!(outcome, FactsOutcome::Stale { current_version: before.incident.version + 1 });
+        let after = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(after.incident.title.as_str(), "Outage");
+        assert_eq!(after.decision, None);
+        assert!(db.store.audit_events(Some(id), 10).await.unwrap().iter().all(|e| e.action != "incident.update"));
+        let missing = db.store.update_facts(Actor::user(dana), postmortem_core::IncidentId::new(999), 1, before.incident.facts(), Reevaluation { decision: Requirement::Required, reasons: vec![], postmortem: None }).await;
+        assert!(matches!(missing, Err(StoreError::NotFound("incident"))));
+    }
+
     async fn deliveries_are_queued_for_each_active_webhook_that_wants_the_event(db: TestDb) {
         let admin = person(&db, "ada", Role::Admin).await;
         let events = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
@@ -621,6 +679,44 @@ postmortem_store::backend_tests! {
         db.store.set_webhook_active(Actor::SYSTEM, hook, true).await.unwrap();
         assert_eq!(db.store.due_deliveries(db.clock.now(), 10).await.unwrap().len(), 1);
         assert!(matches!(db.store.set_webhook_active(Actor::SYSTEM, hook + 100, true).await, Err(StoreError::NotFound("webhook"))));
+    }
+
+    async fn pruning_deletes_finished_deliveries_queued_before_the_cutoff_and_keeps_pending_ones(db: TestDb) {
+        db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
+        let queued_at = db.clock.now();
+        for event in ["delivered", "failed", "pending"] {
+            db.store.enqueue_deliveries(event, "{}").await.unwrap();
+        }
+        for due in db.store.due_deliveries(queued_at, 10).await.unwrap() {
+            let outcome = match due.event.as_str() {
+                "delivered" => DeliveryOutcome::Delivered { response_code: 200 },
+                "failed" => DeliveryOutcome::Failed { response_code: Some(500), error: "down".into() },
+                _ => continue,
+            };
+            if due.event == "failed" {
+                // Given up: every attempt but the last is recorded directly.
+                for _ in 1..DeliveryStatus::MAX_ATTEMPTS {
+                    db.store.record_delivery_attempt(due.id, outcome.clone()).await.unwrap();
+                }
+            }
+            db.store.record_delivery_attempt(due.id, outcome).await.unwrap();
+        }
+        db.clock.advance(time::Duration::days(2));
+        db.store.enqueue_deliveries("recent", "{}").await.unwrap();
+        let recent = db.store.due_deliveries(db.clock.now(), 10).await.unwrap();
+        let recent = recent.iter().find(|d| d.event == "recent").unwrap();
+        db.store.record_delivery_attempt(recent.id, DeliveryOutcome::Delivered { response_code: 200 }).await.unwrap();
+
+        assert_eq!(db.store.prune_deliveries(queued_at).await.unwrap(), 0, "nothing was queued before the cutoff");
+        let cutoff = queued_at + time::Duration::days(1);
+        assert_eq!(db.store.prune_deliveries(cutoff).await.unwrap(), 2);
+        let mut left: Vec<(String, DeliveryStatus)> = db.store.webhook_deliveries(10).await.unwrap().into_iter().map(|d| (d.event, d.status)).collect();
+        left.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(left, [("pending".to_owned(), DeliveryStatus::Pending), ("recent".to_owned(), DeliveryStatus::Delivered)]);
+        let audit = db.store.audit_events(None, 50).await.unwrap();
+        let pruned: Vec<_> = audit.iter().filter(|e| e.action == "webhook.prune").collect();
+        assert_eq!(pruned.len(), 1, "a prune that deletes nothing leaves no audit event");
+        assert_eq!(pruned[0].details["deleted"], 2);
     }
 
     async fn a_payload_that_is_not_json_is_refused(db: TestDb) {

@@ -28,6 +28,9 @@ pub struct Config {
     pub lint: postmortem_lint::LintConfig,
     /// Reminders, the weekly digest, webhooks and email; off when absent.
     pub notify: Option<postmortem_notify::NotifyConfig>,
+    /// Custom post-mortem templates beside `full` and `lightweight`.
+    #[serde(default)]
+    pub templates: Vec<postmortem_core::TemplateConfig>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -61,8 +64,21 @@ impl Config {
 
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         // toml's message names the line and column and the offending key; keep it on one line.
-        toml::from_str(text)
-            .map_err(|e| anyhow::anyhow!(e.to_string().replace('\n', " ").trim().to_owned()))
+        let config: Self = toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!(e.to_string().replace('\n', " ").trim().to_owned()))?;
+        // What types cannot say (unique names, templates the policy names) is checked here
+        // too, so every command refuses such a file at start, naming it.
+        let templates = config.templates()?;
+        postmortem_core::policy::Policy::from_config(config.policy.clone())?
+            .check_templates(&templates)?;
+        Ok(config)
+    }
+
+    /// The templates in force: the built-in ones and the `[[templates]]` of the file.
+    pub fn templates(&self) -> anyhow::Result<postmortem_core::Templates> {
+        Ok(postmortem_core::Templates::from_config(
+            self.templates.clone(),
+        )?)
     }
 
     /// The search index directory: the flag or environment, then the file, then
@@ -138,6 +154,32 @@ mod tests {
         let policy = postmortem_core::policy::Policy::from_config(config.policy).unwrap();
         assert_eq!(policy.rules.len(), 1);
         assert_eq!(policy.due_business_days, 3);
+    }
+
+    const TEMPLATE: &str = "[[templates]]\nname = \"security\"\ntitle = \"Security review\"\n[[templates.sections]]\nname = \"summary\"\ntitle = \"Summary\"\nquestion = \"What happened?\"\n[[templates.sections]]\nname = \"what_we_believed\"\ntitle = \"What we believed\"\nquestion = \"What did we believe at the time, and why did it make sense?\"\n";
+
+    #[test]
+    fn custom_templates_are_read_and_policy_rules_may_choose_them() {
+        let text = format!(
+            "{TEMPLATE}[policy]\n[[policy.rules]]\nname = \"security\"\ndecision = \"required\"\ntemplate = \"security\"\nwhen = {{ kind = \"security\" }}\n"
+        );
+        let config = Config::parse(&text).unwrap();
+        assert_eq!(
+            config.templates().unwrap().names(),
+            "full, lightweight, security"
+        );
+    }
+
+    #[test]
+    fn a_policy_rule_naming_an_unknown_template_is_refused() {
+        let text = "[policy]\n[[policy.rules]]\nname = \"sec\"\ndecision = \"required\"\ntemplate = \"security\"\nwhen = { kind = \"security\" }\n";
+        let error = Config::parse(text).unwrap_err().to_string();
+        assert!(
+            error.starts_with(
+                "policy.rules[0].template: rule `sec` asks for `security`, which is not a template"
+            ),
+            "{error}"
+        );
     }
 
     #[test]

@@ -194,6 +194,41 @@ fn a_config_file_with_an_unknown_key_stops_the_command_with_its_line() {
 }
 
 #[test]
+fn a_config_file_with_a_repeated_template_stops_the_command_with_the_file_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = "[[templates]]\nname = \"security\"\ntitle = \"Security review\"\n[[templates.sections]]\nname = \"summary\"\ntitle = \"Summary\"\nquestion = \"What happened?\"\n";
+    std::fs::write(
+        dir.path().join("postmortem.toml"),
+        format!("addr = \"127.0.0.1:0\"\n{template}{template}"),
+    )
+    .unwrap();
+    let output = postmortem(&["serve"], dir.path(), None);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: postmortem.toml is not valid: templates[1].name: `security` is declared twice; template names must be unique"
+    );
+}
+
+#[test]
+fn a_config_file_with_a_section_name_that_is_not_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("postmortem.toml"),
+        "[[templates]]\nname = \"short\"\ntitle = \"Short\"\n[[templates.sections]]\nname = \"What we believed\"\ntitle = \"Beliefs\"\nquestion = \"What did we believe?\"\n",
+    )
+    .unwrap();
+    let output = postmortem(&["policy", "explain"], dir.path(), None);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("error: postmortem.toml is not valid: templates[0].sections[0].name: `What we believed` is not a valid name"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn demo_fills_the_database_with_people_and_incidents() {
     let dir = tempfile::tempdir().unwrap();
     let output = postmortem(

@@ -5,7 +5,9 @@
 use crate::common::{
     BASE_URL, Receiver, SECRET, SmtpServer, action, closed_port, incident, person,
 };
-use postmortem_notify::scheduler::{EMAIL_RETRY, Notifier, NotifyConfig, parse_offset, run};
+use postmortem_notify::scheduler::{
+    EMAIL_RETRY, Notifier, NotifyConfig, PRUNE_EVERY, parse_offset, run,
+};
 use postmortem_store::testing::TestDb;
 use postmortem_store::{Actor, Clock};
 use std::sync::Arc;
@@ -70,6 +72,15 @@ fn mistakes_in_the_notify_table_are_refused_with_what_to_write() {
     assert_eq!(
         late.check().unwrap_err().to_string(),
         "notify.digest_hour: 24 is not an hour; use 0 to 23"
+    );
+    let mut forgetful = NotifyConfig::new("https://pm.example.com");
+    forgetful.keep_deliveries_days = 0;
+    assert!(
+        forgetful
+            .check()
+            .unwrap_err()
+            .to_string()
+            .starts_with("notify.keep_deliveries_days: 0 would delete deliveries")
     );
     let relative = NotifyConfig::new("pm.example.com");
     assert!(
@@ -188,6 +199,26 @@ postmortem_store::backend_tests! {
         assert_eq!(receiver.received()[0].event, "digest");
         stop.send(()).unwrap();
         tokio::time::timeout(std::time::Duration::from_secs(10), running).await.expect("run stops promptly").unwrap().unwrap();
+    }
+
+    async fn settled_deliveries_are_deleted_once_older_than_the_configured_days_at_most_hourly(db: TestDb) {
+        let receiver = Receiver::start(SECRET, &[]).await;
+        db.store.create_webhook(Actor::SYSTEM, &receiver.url, SECRET, &["action.overdue".to_owned()]).await.unwrap();
+        db.store.enqueue_deliveries("action.overdue", r#"{"event":"action.overdue","text":"overdue"}"#).await.unwrap();
+        let node = notifier(&db, config(None));
+        let sent = node.tick().await;
+        assert!(sent.errors.is_empty(), "{:?}", sent.errors);
+        assert_eq!((sent.delivered, sent.pruned), (1, 0));
+
+        db.clock.advance(time::Duration::days(30) - time::Duration::minutes(1));
+        assert_eq!(node.tick().await.pruned, 0, "29 days and 23:59 old: kept");
+        db.clock.advance(time::Duration::minutes(2));
+        assert_eq!(node.tick().await.pruned, 0, "old enough, but this node pruned less than an hour ago");
+        db.clock.advance(PRUNE_EVERY);
+        let pruned = node.tick().await;
+        assert!(pruned.errors.is_empty(), "{:?}", pruned.errors);
+        assert_eq!(pruned.pruned, 1);
+        assert!(db.store.webhook_deliveries(10).await.unwrap().is_empty());
     }
 
     async fn a_configuration_that_cannot_work_stops_run_before_it_starts(db: TestDb) {

@@ -1,13 +1,14 @@
 //! The audit log through the API: the whole log for admins, and an incident's own history
 //! for its members. Who may read what is decided in [`crate::audit`].
 
+use super::ApiPath;
 use super::schema::ErrorBody;
 use crate::audit::{AuditParams, HistoryParams};
 use crate::auth::ApiUser;
 use crate::service::Service;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -96,7 +97,7 @@ pub(crate) async fn log(
 pub(crate) async fn history(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     params: Result<Query<HistoryParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(invalid_query)?;

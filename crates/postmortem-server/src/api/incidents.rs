@@ -1,12 +1,13 @@
 //! Incidents through the API: list with filters and cursor, create, read whole with an ETag.
 
 use super::schema::{ErrorBody, IncidentPageView, IncidentView};
+use super::writing::{if_match_version, with_etag};
 use super::{ApiJson, ApiPath, visibility};
 use crate::auth::ApiUser;
-use crate::service::{IncidentInput, Service};
+use crate::service::{FactsPatch, FactsResult, IncidentInput, Service};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -22,7 +23,7 @@ use serde_json::{Value, json};
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/incidents", get(list).post(create))
-        .route("/incidents/{id}", get(read))
+        .route("/incidents/{id}", get(read).patch(update))
 }
 
 /// Records an incident; the policy decides whether a post-mortem is owed.
@@ -76,6 +77,53 @@ pub(crate) async fn read(
         .incident(IncidentId::new(id))
         .await?;
     Ok(incident_response(&state, &record))
+}
+
+/// Corrects an incident's facts; the policy is evaluated again on the new facts.
+#[utoipa::path(
+    patch, path = "/api/v1/incidents/{id}", tag = "incidents",
+    params(("id" = i64, Path, description = "The incident"),
+           ("If-Match" = String, Header, description = "The ETag the writer started from, such as \"v12\"")),
+    request_body = FactsPatch,
+    responses(
+        (status = 200, description = "The whole incident with its new facts, the policy's new decision and reasons, and the new ETag", body = IncidentView),
+        (status = 400, description = "`If-Match` is not an ETag of this server", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Viewers may not write; only admins and who recorded the incident may change `restricted`", body = ErrorBody),
+        (status = 404, description = "No such incident, or restricted", body = ErrorBody),
+        (status = 412, description = "The incident changed since the base version; nothing was changed, and `details` has `current_version` and the current `facts`", body = ErrorBody),
+        (status = 422, description = "Invalid input: every field that was wrong, with its rule", body = ErrorBody),
+        (status = 428, description = "`If-Match` is missing", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<FactsPatch>,
+) -> Result<Response, ApiError> {
+    let service = Service::new(&state, &user);
+    let id = IncidentId::new(id);
+    let base = if_match_version(&service, id, &headers).await?;
+    match service.update_facts(id, base, body).await? {
+        FactsResult::Updated(record) => Ok(incident_response(&state, &record)),
+        FactsResult::Stale(current) => {
+            let version = current.incident.version;
+            let error = ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "edit_conflict",
+                format!(
+                    "nothing was changed: the incident changed after version {}; compare with the current facts in `details` and send again with If-Match {}",
+                    base.unwrap_or_default(),
+                    etag(version)
+                ),
+            )
+            .with_details(json!({"current_version": version, "facts": current.incident.facts()}));
+            Ok(with_etag(error.into_response(), version))
+        }
+    }
 }
 
 /// The ETag of an incident: its version, which every change bumps.

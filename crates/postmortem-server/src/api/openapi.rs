@@ -4,8 +4,8 @@
 use super::{admin, audit, follow_through, incidents, lint, schema, search, writing};
 use crate::live;
 use crate::service::{
-    ActionInput, ActionPatch, CommentInput, FactorInput, IncidentInput, TimelineInput,
-    TransitionInput,
+    ActionInput, ActionPatch, CommentInput, FactorInput, FactsPatch, ImpactPatch, IncidentInput,
+    TimelineInput, TransitionInput,
 };
 use axum::Json;
 use utoipa::openapi::path::Operation;
@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         incidents::list,
         incidents::create,
         incidents::read,
+        incidents::update,
         writing::save_sections,
         writing::transition,
         writing::add_timeline_entry,
@@ -46,7 +47,7 @@ use utoipa::{Modify, OpenApi};
         lint::lint,
     ),
     components(schemas(
-        IncidentInput, TimelineInput, FactorInput, ActionInput, ActionPatch, TransitionInput,
+        IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TransitionInput,
         CommentInput, writing::SectionsInput, admin::WebhookInput, admin::WebhookPatch,
         schema::ErrorBody, schema::ErrorDetail, schema::UserView, schema::IncidentView,
         schema::IncidentPageView, schema::IncidentSummaryView, schema::PostmortemSummaryView,

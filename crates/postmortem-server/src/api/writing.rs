@@ -72,7 +72,24 @@ fn base_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         })
 }
 
-fn with_etag(mut response: Response, version: i64) -> Response {
+/// The version in `If-Match` for a write to incident `id`. A malformed `If-Match` is only
+/// reported to someone who may see the incident, so that a restricted incident is a 404
+/// whatever the headers say.
+pub(crate) async fn if_match_version(
+    service: &Service<'_>,
+    id: IncidentId,
+    headers: &HeaderMap,
+) -> Result<Option<i64>, ApiError> {
+    match base_version(headers) {
+        Ok(base) => Ok(base),
+        Err(error) => {
+            service.incident(id).await?;
+            Err(error)
+        }
+    }
+}
+
+pub(crate) fn with_etag(mut response: Response, version: i64) -> Response {
     response.headers_mut().insert(
         header::ETAG,
         etag(version).parse().expect("an ETag is a valid header"),
@@ -107,15 +124,7 @@ pub(crate) async fn save_sections(
 ) -> Result<Response, ApiError> {
     let service = Service::new(&state, &user);
     let id = IncidentId::new(id);
-    // A malformed `If-Match` is only reported to someone who may see the incident, so that
-    // a restricted incident is a 404 whatever the headers say.
-    let base = match base_version(&headers) {
-        Ok(base) => base,
-        Err(error) => {
-            service.incident(id).await?;
-            return Err(error);
-        }
-    };
+    let base = if_match_version(&service, id, &headers).await?;
     match service.save_sections(id, base, body.sections).await? {
         SaveResult::Saved { version } => Ok(with_etag(
             Json(json!({"version": version, "etag": etag(version)})).into_response(),

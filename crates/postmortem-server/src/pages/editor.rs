@@ -9,7 +9,7 @@ use super::forms::{Fields, check_origin_and_token, csrf_field, csrf_token};
 use super::incident::{instant, lint_attribute, lint_hints, not_found, refusal};
 use super::{layout, markdown};
 use crate::auth::PageUser;
-use crate::service::{Conflict, SaveResult, Service, lint_participants, template_named};
+use crate::service::{Conflict, SaveResult, Service, lint_participants};
 use crate::{ApiError, AppState};
 use axum::Form;
 use axum::extract::{Path, State};
@@ -76,7 +76,14 @@ pub(crate) async fn page(
         return Ok(not_found(&user, id));
     };
     let draft = Draft::from_record(&record);
-    editor(&user, &headers, &record, &draft, StatusCode::OK)
+    editor(
+        &state.settings.templates,
+        &user,
+        &headers,
+        &record,
+        &draft,
+        StatusCode::OK,
+    )
 }
 
 pub(crate) async fn submit(
@@ -106,7 +113,14 @@ pub(crate) async fn submit(
         }
     }
     if draft.preview {
-        return editor(&user, &headers, &record, &draft, StatusCode::OK);
+        return editor(
+            &state.settings.templates,
+            &user,
+            &headers,
+            &record,
+            &draft,
+            StatusCode::OK,
+        );
     }
     let changed: BTreeMap<String, String> = draft
         .texts
@@ -142,19 +156,34 @@ pub(crate) async fn submit(
                 fresh.texts.insert(name, text);
             }
             fresh.conflicts = conflicts;
-            editor(&user, &headers, &current, &fresh, StatusCode::CONFLICT)
+            editor(
+                &state.settings.templates,
+                &user,
+                &headers,
+                &current,
+                &fresh,
+                StatusCode::CONFLICT,
+            )
         }
         Err(error) if error.status == StatusCode::FORBIDDEN => Ok(refusal(&user, &error)),
         Err(error) if error.status.is_server_error() => Err(error),
         Err(error) => {
             let status = error.status;
             draft.error = Some(error);
-            editor(&user, &headers, &record, &draft, status)
+            editor(
+                &state.settings.templates,
+                &user,
+                &headers,
+                &record,
+                &draft,
+                status,
+            )
         }
     }
 }
 
 fn editor(
+    templates: &postmortem_core::Templates,
     user: &User,
     headers: &HeaderMap,
     record: &IncidentRecord,
@@ -162,7 +191,7 @@ fn editor(
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let id = record.incident.id;
-    let template = template_named(&record.postmortem.template);
+    let template = templates.resolve(&record.postmortem.template);
     let lint = lint_attribute(&lint_participants(record));
     let body = html! {
         div #editor data-incident=(id) {

@@ -139,6 +139,8 @@ impl Problem {
 pub(crate) struct FormView<'a> {
     form: &'static str,
     problem: Option<&'a Problem>,
+    /// What a fresh form shows, when it edits something that exists.
+    defaults: Option<&'a Fields>,
 }
 
 impl<'a> FormView<'a> {
@@ -146,6 +148,19 @@ impl<'a> FormView<'a> {
         Self {
             form,
             problem: problem.filter(|p| p.form == form),
+            defaults: None,
+        }
+    }
+
+    /// A form that edits something: fresh, it shows `defaults` (the current values).
+    pub(crate) fn editing(
+        form: &'static str,
+        problem: Option<&'a Problem>,
+        defaults: &'a Fields,
+    ) -> Self {
+        Self {
+            defaults: Some(defaults),
+            ..Self::of(form, problem)
         }
     }
 
@@ -153,18 +168,25 @@ impl<'a> FormView<'a> {
         self.problem
     }
 
+    /// Whether the form shows values someone chose (typed, or stored), not blank defaults.
+    pub(crate) fn has_chosen_values(&self) -> bool {
+        self.problem.is_some() || self.defaults.is_some()
+    }
+
     /// The typed value of a field, or `default` when the form is fresh.
     pub(crate) fn value(&self, name: &str, default: &str) -> String {
-        match self.problem {
-            Some(problem) => problem.fields.get(name),
-            None => default.to_owned(),
+        match (self.problem, self.defaults) {
+            (Some(problem), _) => problem.fields.get(name),
+            (None, Some(defaults)) => defaults.get(name),
+            (None, None) => default.to_owned(),
         }
     }
 
     pub(crate) fn ticked(&self, name: &str, default: bool) -> bool {
-        match self.problem {
-            Some(problem) => problem.fields.ticked(name),
-            None => default,
+        match (self.problem, self.defaults) {
+            (Some(problem), _) => problem.fields.ticked(name),
+            (None, Some(defaults)) => defaults.ticked(name),
+            (None, None) => default,
         }
     }
 

@@ -6,7 +6,7 @@
 use super::forms::{FormView, Problem, csrf_field, csrf_token};
 use super::{layout, markdown};
 use crate::auth::PageUser;
-use crate::service::{Service, blame_findings, lint_participants, template_named};
+use crate::service::{Service, blame_findings, lint_participants, may_edit_action};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -101,7 +101,11 @@ pub(crate) async fn render(
     let people = service.people().await?;
     let similar = similar_incidents(state, user, record.incident.id).await;
     let view = View {
-        template: template_named(&record.postmortem.template),
+        template: state
+            .settings
+            .templates
+            .resolve(&record.postmortem.template)
+            .clone(),
         record: &record,
         people: &people,
         user,
@@ -131,7 +135,7 @@ fn count_blame_findings(state: &AppState, record: &IncidentRecord) -> usize {
     {
         return count;
     }
-    let count = blame_findings(&state.settings.lint, record).len();
+    let count = blame_findings(&state.settings, record).len();
     state.blame_counts.insert(id, (version, count));
     count
 }
@@ -151,7 +155,11 @@ pub(crate) async fn fragment(
     };
     let people = service.people().await?;
     let view = View {
-        template: template_named(&record.postmortem.template),
+        template: state
+            .settings
+            .templates
+            .resolve(&record.postmortem.template)
+            .clone(),
         record: &record,
         people: &people,
         user: &user,
@@ -184,6 +192,7 @@ fn whole_page(view: &View, problem: Option<&Problem>) -> Markup {
             h1 { (incident.title) }
             @if incident.restricted { p { span.badge { "restricted" } " Only its members and admins can see this incident." } }
             (facts(view))
+            @if can_write { p { a.button href={ "/incidents/" (incident.id) "/facts" } { "Correct the facts" } } }
             @if view.may_read_history { p { a href={ "/incidents/" (incident.id) "/history" } { "History of changes" } } }
             p.live-status role="status" aria-live="polite" #live-status {}
             section aria-labelledby="postmortem-heading" {
@@ -340,7 +349,6 @@ fn factors(view: &View) -> Markup {
 
 fn actions(view: &View) -> Markup {
     let today = view.today;
-    let can_write = view.user.role.can_write();
     html! {
         div #part-actions data-part="actions" {
             @if view.record.actions.is_empty() {
@@ -357,7 +365,7 @@ fn actions(view: &View) -> Markup {
                         td { @match action.owner { Some(owner) => (view.name(owner)), None => span.muted { "nobody yet" } } }
                         td { @if let Some(due_on) = action.due_on { (format_date(due_on)) @if action.is_overdue(today) { " " span.badge.overdue { "overdue" } } } }
                         td {
-                            @if can_write {
+                            @if may_edit_action(view.user, view.record, action) {
                                 form.inline method="post" action={ "/incidents/" (view.id()) "/actions/" (action.id) } {
                                     (csrf_field(&view.csrf))
                                     label for={ "status-" (action.id) } { span.visually-hidden { "Status of " (action.title) } }
@@ -526,7 +534,7 @@ pub(crate) fn instant_fields(form: &FormView, label: &str, required: bool) -> Ma
             }
             div {
                 label for=(form.id("offset")) { "Offset from UTC" }
-                select.offset id=(form.id("offset")) name="offset" data-user-set=[form.refused().map(|_| "1")] {
+                select.offset id=(form.id("offset")) name="offset" data-user-set=[form.has_chosen_values().then_some("1")] {
                     @for choice in offsets() { option value=(choice) selected[choice == offset] { "UTC" (choice) } }
                 }
             }

@@ -24,7 +24,7 @@ pub(crate) async fn page(
 }
 
 /// Comma- or line-separated names, as typed into one box.
-fn names(raw: &str) -> Vec<String> {
+pub(crate) fn names(raw: &str) -> Vec<String> {
     raw.split([',', '\n'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -62,13 +62,7 @@ pub(crate) async fn submit(
         return Ok(refusal(&user, &error));
     }
     let mut number_errors = Vec::new();
-    let impact = Impact {
-        user_visible: fields.ticked("user_visible"),
-        customer_minutes: number(&fields, "customer_minutes", &mut number_errors),
-        customers_affected: number(&fields, "customers_affected", &mut number_errors),
-        data_loss: fields.ticked("data_loss"),
-        manual_intervention: fields.ticked("manual_intervention"),
-    };
+    let impact = typed_impact(&fields, &mut number_errors);
     let started_at = compose_instant(&fields.get("at_local"), &fields.get("offset"));
     let input = IncidentInput {
         title: fields.get("title"),
@@ -97,13 +91,7 @@ pub(crate) async fn submit(
         Err(error) if error.status == StatusCode::FORBIDDEN => Ok(refusal(&user, &error)),
         Err(error) if error.status.is_server_error() => Err(error),
         Err(error) => {
-            // The started-at instant is typed into the shared date-and-time fields.
-            let mut problem = Problem::new("incident", fields, error);
-            for (field, _) in &mut problem.errors {
-                if field == "started_at" {
-                    *field = "at".to_owned();
-                }
-            }
+            let problem = facts_problem("incident", fields, error);
             Ok(form_page(&state, &user, &headers, Some(problem)))
         }
     }
@@ -127,34 +115,7 @@ fn form_page(
             (form.summary())
             (csrf_field(&csrf_token(headers)))
             (text_field(&form, "title", "Title", "What happened, in one line", true))
-            p {
-                label for=(form.id("kind")) { "Kind" }
-                select id=(form.id("kind")) name="kind" aria-describedby=(form.error_id("kind")) {
-                    @for kind in IncidentKind::ALL { option value=(kind) selected[form.value("kind", "outage") == kind.as_str()] { (kind.as_str().replace('_', " ")) } }
-                }
-                (form.error_text("kind"))
-            }
-            p {
-                label for=(form.id("severity")) { "Severity" }
-                select id=(form.id("severity")) name="severity" aria-describedby=(form.error_id("severity")) {
-                    @for level in 1..=levels {
-                        @let value = format!("SEV{level}");
-                        option value=(value) selected[form.value("severity", "SEV3") == value] { (value) @if level == 1 { " (worst)" } }
-                    }
-                }
-                (form.error_text("severity"))
-            }
-            (instant_fields(&form, "Started (optional)", false))
-            (text_field(&form, "services", "Services", "Comma-separated, such as checkout, payments-api", false))
-            (text_field(&form, "teams", "Teams", "Comma-separated", false))
-            fieldset {
-                legend { "Impact" }
-                (check(&form, "user_visible", "Users could see the problem"))
-                (text_field(&form, "customer_minutes", "Minutes customers were affected", "", false))
-                (text_field(&form, "customers_affected", "Customers affected", "", false))
-                (check(&form, "data_loss", "Some data was lost for good"))
-                (check(&form, "manual_intervention", "Recovery needed a person to step in"))
-            }
+            (fact_fields(&form, levels))
             p {
                 label for=(form.id("restricted")) { "Who can see it" }
                 select id=(form.id("restricted")) name="restricted" {
@@ -167,8 +128,9 @@ fn form_page(
                 label for=(form.id("template")) { "Template" }
                 select id=(form.id("template")) name="template" aria-describedby=(form.error_id("template")) {
                     option value="" { "As the policy decides" }
-                    option value="full" selected[form.value("template", "") == "full"] { "Full" }
-                    option value="lightweight" selected[form.value("template", "") == "lightweight"] { "Lightweight" }
+                    @for template in state.settings.templates.all() {
+                        option value=(template.name) selected[form.value("template", "") == template.name.as_str()] { (template.title) }
+                    }
                 }
                 (form.error_text("template"))
             }
@@ -179,7 +141,71 @@ fn form_page(
     (status, layout("New incident", Some(user), body)).into_response()
 }
 
-fn text_field(form: &FormView, name: &str, label: &str, hint: &str, required: bool) -> Markup {
+/// The facts of an incident as form fields, shared by the new-incident and the edit-facts
+/// forms: kind, severity, start, services, teams and impact.
+pub(crate) fn fact_fields(form: &FormView, levels: u8) -> Markup {
+    html! {
+        p {
+            label for=(form.id("kind")) { "Kind" }
+            select id=(form.id("kind")) name="kind" aria-describedby=(form.error_id("kind")) {
+                @for kind in IncidentKind::ALL { option value=(kind) selected[form.value("kind", "outage") == kind.as_str()] { (kind.as_str().replace('_', " ")) } }
+            }
+            (form.error_text("kind"))
+        }
+        p {
+            label for=(form.id("severity")) { "Severity" }
+            select id=(form.id("severity")) name="severity" aria-describedby=(form.error_id("severity")) {
+                @for level in 1..=levels {
+                    @let value = format!("SEV{level}");
+                    option value=(value) selected[form.value("severity", "SEV3") == value] { (value) @if level == 1 { " (worst)" } }
+                }
+            }
+            (form.error_text("severity"))
+        }
+        (instant_fields(form, "Started (optional)", false))
+        (text_field(form, "services", "Services", "Comma-separated, such as checkout, payments-api", false))
+        (text_field(form, "teams", "Teams", "Comma-separated", false))
+        fieldset {
+            legend { "Impact" }
+            (check(form, "user_visible", "Users could see the problem"))
+            (text_field(form, "customer_minutes", "Minutes customers were affected", "", false))
+            (text_field(form, "customers_affected", "Customers affected", "", false))
+            (check(form, "data_loss", "Some data was lost for good"))
+            (check(form, "manual_intervention", "Recovery needed a person to step in"))
+        }
+    }
+}
+
+/// A refused form of facts; the started-at instant is typed into the shared date-and-time
+/// fields, so its errors are shown there.
+pub(crate) fn facts_problem(form: &'static str, fields: Fields, error: ApiError) -> Problem {
+    let mut problem = Problem::new(form, fields, error);
+    for (field, _) in &mut problem.errors {
+        if field == "started_at" {
+            *field = "at".to_owned();
+        }
+    }
+    problem
+}
+
+/// The impact typed into the form, with an error for each number that is not one.
+pub(crate) fn typed_impact(fields: &Fields, errors: &mut Vec<ValidationError>) -> Impact {
+    Impact {
+        user_visible: fields.ticked("user_visible"),
+        customer_minutes: number(fields, "customer_minutes", errors),
+        customers_affected: number(fields, "customers_affected", errors),
+        data_loss: fields.ticked("data_loss"),
+        manual_intervention: fields.ticked("manual_intervention"),
+    }
+}
+
+pub(crate) fn text_field(
+    form: &FormView,
+    name: &str,
+    label: &str,
+    hint: &str,
+    required: bool,
+) -> Markup {
     html! {
         p {
             label for=(form.id(name)) { (label) }

@@ -35,7 +35,12 @@ impl TestApp {
     }
 
     pub fn on(db: TestDb) -> Self {
-        let router = app(AppState::new(db.store.clone(), Settings::default()));
+        Self::configured(db, Settings::default())
+    }
+
+    /// The application with settings as `postmortem.toml` would give them.
+    pub fn configured(db: TestDb, settings: Settings) -> Self {
+        let router = app(AppState::new(db.store.clone(), settings));
         Self { db, router }
     }
 
@@ -153,6 +158,16 @@ impl TestApp {
             .unwrap();
         self.send(request).await
     }
+}
+
+/// The CSRF token of the first form on a page.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no CSRF field in: {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
 }
 
 pub fn urlencode(raw: &str) -> String {

@@ -1,7 +1,7 @@
 //! Follow-through across incidents: action items by owner, team and overdue, post-mortems
 //! owed, the figures, and their pages; restricted incidents never show.
 
-use crate::common::{TestApp, outage};
+use crate::common::{TestApp, csrf_of, outage};
 use axum::http::StatusCode;
 use serde_json::json;
 
@@ -178,12 +178,6 @@ async fn the_follow_through_and_figures_pages_render_for_signed_in_people() {
         figures.body
     );
     assert!(figures.body.contains("The same figures as a table"));
-}
-
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a form with a CSRF field") + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
 }
 
 #[tokio::test]

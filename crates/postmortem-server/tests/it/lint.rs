@@ -2,20 +2,13 @@
 //! count of findings in the review area, and publishing over findings only when confirmed,
 //! through the API and through the page's form.
 
-use crate::common::TestApp;
+use crate::common::{TestApp, csrf_of};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
 const BLAMEFUL: &str = "Dana failed to notice the disk alert.";
 const CLEAN: &str = "The disk alert fired at 14:05 and was routed to a channel nobody watched.";
-
-/// The value of the first hidden `csrf` field of a page.
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a CSRF field") + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
 
 /// Writes everything publishing asks for, with `summary` as the summary, and has `rae`
 /// approve it, so that only the checker stands between the post-mortem and publication.

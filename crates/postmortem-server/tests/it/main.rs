@@ -2,13 +2,16 @@
 //!
 //! One binary per crate keeps link time and disk use down; each module is one subject.
 
+mod action_editors;
 mod api;
 mod audit;
 mod browser;
 mod common;
+mod facts;
 mod follow_through;
 mod lint;
 mod openapi;
 mod pages;
 mod search;
+mod templates;
 mod workflow;

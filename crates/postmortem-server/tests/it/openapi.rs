@@ -12,6 +12,7 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/incidents"),
     ("post", "/api/v1/incidents"),
     ("get", "/api/v1/incidents/{id}"),
+    ("patch", "/api/v1/incidents/{id}"),
     ("patch", "/api/v1/incidents/{id}/postmortem"),
     ("post", "/api/v1/incidents/{id}/postmortem/transitions"),
     ("post", "/api/v1/incidents/{id}/timeline"),

@@ -2,20 +2,10 @@
 //! action and review forms, the section editor with conflict-safe saves, CSRF protection,
 //! restricted incidents, and that every field has a label and every button a name.
 
-use crate::common::{TestApp, outage};
+use crate::common::{TestApp, csrf_of, outage};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::json;
-
-/// The value of the first hidden `csrf` field of a page.
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no CSRF field in: {html}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
 
 /// The value of one attribute in a tag's text.
 fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {

@@ -56,6 +56,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         policy: postmortem_core::policy::Policy::from_config(config.policy.clone())
             .context("the [policy] table of the configuration is not valid")?,
         lint: config.lint.clone(),
+        templates: config.templates()?,
         ..defaults
     };
     // One signal stops both the server and the notifier; each waits on its own receiver.
