@@ -42,6 +42,8 @@ pub struct AppState {
     pub search: Option<Arc<postmortem_search::SearchIndex>>,
     /// Similar incidents per incident and reader, valid while the index is unchanged.
     pub similar: Arc<crate::similar::SimilarCache>,
+    /// The organisation's identity provider; `None` when only local accounts sign in.
+    pub oidc: Option<Arc<crate::oidc::IdentityProvider>>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             live: Arc::default(),
             search: None,
             similar: Arc::default(),
+            oidc: None,
         }
     }
 
@@ -59,6 +62,13 @@ impl AppState {
     #[must_use]
     pub fn with_search(mut self, index: Arc<postmortem_search::SearchIndex>) -> Self {
         self.search = Some(index);
+        self
+    }
+
+    /// The same state with sign-in through an identity provider beside local accounts.
+    #[must_use]
+    pub fn with_oidc(mut self, provider: Arc<crate::oidc::IdentityProvider>) -> Self {
+        self.oidc = Some(provider);
         self
     }
 }
