@@ -218,8 +218,13 @@ async fn callback(
     Query(query): Query<CallbackQuery>,
 ) -> Response {
     let browser_state = jar.get(STATE_COOKIE).map(|c| c.value().to_owned());
-    // The state cookie is spent whatever the outcome.
-    let jar = jar.remove(Cookie::build(STATE_COOKIE).path(CALLBACK_PATH));
+    // The callback of this browser's sign-in spends the state cookie whatever the outcome; a
+    // stray one (another state, or none) leaves it, so it cannot cut a sign-in short.
+    let jar = if browser_state.is_some() && browser_state == query.state {
+        jar.remove(Cookie::build(STATE_COOKIE).path(CALLBACK_PATH))
+    } else {
+        jar
+    };
     match finish(&state, browser_state, query).await {
         Ok((user, next)) => match start_session(&state, jar, &user, &next).await {
             Ok(response) => response,
@@ -297,23 +302,88 @@ async fn finish(
             ));
         }
     }
-    check_email(provider.settings(), claims)?;
-    let user = person_for(state, provider.settings(), claims).await?;
+    let profile = Profile::of(provider, &client, &token, claims).await?;
+    check_email(provider.settings(), &profile)?;
+    let user = person_for(state, provider.settings(), &profile).await?;
     Ok((user, pending.next_path))
+}
+
+/// Who the provider says the person is. The ID token always names the subject; many
+/// providers leave email, name and username to the UserInfo endpoint, which is asked only
+/// for what the ID token leaves out.
+#[derive(Debug)]
+struct Profile {
+    issuer: String,
+    subject: String,
+    /// The email with whether the provider verified it, always from the same source.
+    email: Option<(String, Option<bool>)>,
+    username: Option<String>,
+    name: Option<String>,
+}
+
+impl Profile {
+    async fn of(
+        provider: &IdentityProvider,
+        client: &DiscoveredClient,
+        token: &openidconnect::core::CoreTokenResponse,
+        claims: &CoreIdTokenClaims,
+    ) -> Result<Profile, SignInError> {
+        let mut profile = Profile {
+            issuer: claims.issuer().as_str().to_owned(),
+            subject: claims.subject().as_str().to_owned(),
+            email: claims
+                .email()
+                .map(|e| (e.as_str().to_owned(), claims.email_verified())),
+            username: claims.preferred_username().map(|u| u.as_str().to_owned()),
+            name: claims
+                .name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_owned()),
+        };
+        let complete =
+            profile.email.is_some() && profile.username.is_some() && profile.name.is_some();
+        let Ok(request) =
+            client.user_info(token.access_token().clone(), Some(claims.subject().clone()))
+        else {
+            // No UserInfo endpoint: the ID token is all there is.
+            return Ok(profile);
+        };
+        if complete {
+            return Ok(profile);
+        }
+        // The request checks that UserInfo speaks of the ID token's subject.
+        let info: openidconnect::core::CoreUserInfoClaims = request
+            .request_async(&provider.http)
+            .await
+            .map_err(|error| match error {
+                openidconnect::UserInfoError::Request(e) => SignInError::Unreachable(e.to_string()),
+                other => SignInError::Refused(format!("its UserInfo answer was refused: {other}")),
+            })?;
+        profile.email = profile.email.or_else(|| {
+            info.email()
+                .map(|e| (e.as_str().to_owned(), info.email_verified()))
+        });
+        profile.username = profile
+            .username
+            .or_else(|| info.preferred_username().map(|u| u.as_str().to_owned()));
+        profile.name = profile.name.or_else(|| {
+            info.name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_owned())
+        });
+        Ok(profile)
+    }
 }
 
 /// With `allowed_email_domains`, only a verified email in one of them may sign in; the
 /// check runs at every sign-in, so a person who moved out of the domain is refused.
-fn check_email(settings: &OidcSettings, claims: &CoreIdTokenClaims) -> Result<(), SignInError> {
+fn check_email(settings: &OidcSettings, profile: &Profile) -> Result<(), SignInError> {
     if settings.allowed_email_domains.is_empty() {
         return Ok(());
     }
-    let email = claims.email().map(|e| e.as_str().to_owned());
-    match email {
-        Some(email) if claims.email_verified() == Some(true) && settings.allows_email(&email) => {
-            Ok(())
-        }
-        Some(email) => Err(SignInError::EmailNotAllowed(email)),
+    match &profile.email {
+        Some((email, Some(true))) if settings.allows_email(email) => Ok(()),
+        Some((email, _)) => Err(SignInError::EmailNotAllowed(email.clone())),
         None => Err(SignInError::EmailNotAllowed("(no email given)".into())),
     }
 }
@@ -322,28 +392,20 @@ fn check_email(settings: &OidcSettings, claims: &CoreIdTokenClaims) -> Result<()
 async fn person_for(
     state: &AppState,
     settings: &OidcSettings,
-    claims: &CoreIdTokenClaims,
+    profile: &Profile,
 ) -> Result<User, SignInError> {
-    let issuer = claims.issuer().as_str();
-    let subject = claims.subject().as_str();
-    let email = claims.email().map(|e| e.as_str().to_owned());
-    let username = claims.preferred_username().map(|u| u.as_str().to_owned());
-    let base = username
+    let (issuer, subject) = (profile.issuer.as_str(), profile.subject.as_str());
+    let email = profile.email.as_ref().map(|(email, _)| email.clone());
+    let base = profile
+        .username
         .as_deref()
         .and_then(Handle::derive)
-        .or_else(|| {
-            let local = email.as_deref()?.split('@').next()?;
-            Handle::derive(local)
-        })
+        .or_else(|| Handle::derive(email.as_deref()?.split('@').next()?))
         .or_else(|| Handle::derive("user"))
         .ok_or_else(|| SignInError::Refused("no handle can be made".into()))?;
-    let display_name = claims
-        .name()
-        .and_then(|name| name.get(None))
-        .map(|name| name.as_str().to_owned())
+    let display_name = [&profile.name, &profile.username, &email]
         .into_iter()
-        .chain(username.clone())
-        .chain(email.clone())
+        .flatten()
         .find_map(|candidate| DisplayName::parse(candidate).ok());
     // Two first sign-ins of the same person, or of two people wanting the same handle, may
     // race; the loser of either race looks again.

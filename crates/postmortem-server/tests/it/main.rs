@@ -7,6 +7,7 @@ mod browser;
 mod common;
 mod follow_through;
 mod lint;
+mod oidc;
 mod openapi;
 mod pages;
 mod search;

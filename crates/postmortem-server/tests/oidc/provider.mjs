@@ -78,13 +78,15 @@ server.listen(0, '127.0.0.1', () => {
     // Every client must use PKCE here, so the tests prove the server sends it.
     pkce: { required: () => true },
     features: { devInteractions: { enabled: true } },
-    async findAccount(_ctx, id) {
-      const account = accounts[id] ?? Object.values(accounts).find((a) => a.sub === id);
+    // The development login form names the account by its login; the subject the client
+    // sees is the account's own `sub`, as with a real directory.
+    async findAccount(_ctx, login) {
+      const account = accounts[login];
       if (!account) {
         return undefined;
       }
       return {
-        accountId: account.sub,
+        accountId: login,
         async claims() {
           return { ...account };
         },
