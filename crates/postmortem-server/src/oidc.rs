@@ -89,15 +89,28 @@ pub enum SignInError {
     Store(#[from] StoreError),
 }
 
+impl SignInError {
+    /// A failed request, with its causes: the HTTP client's own message ("client error")
+    /// says less than the connection error beneath it.
+    fn unreachable(error: &dyn std::error::Error) -> Self {
+        let mut message = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            message = format!("{message}: {cause}");
+            source = cause.source();
+        }
+        SignInError::Unreachable(message)
+    }
+}
+
 impl IdentityProvider {
-    pub fn new(settings: OidcSettings) -> Result<Self, SignInError> {
+    pub fn new(settings: OidcSettings) -> Result<Self, openidconnect::reqwest::Error> {
         // Following redirects would let a provider's answer send this server's requests
         // anywhere; the `openidconnect` documentation asks clients to refuse them.
         let http = openidconnect::reqwest::ClientBuilder::new()
             .redirect(openidconnect::reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| SignInError::Misconfigured(e.to_string()))?;
+            .build()?;
         Ok(Self {
             settings,
             http,
@@ -120,7 +133,7 @@ impl IdentityProvider {
             CoreProviderMetadata::discover_async(self.settings.issuer.clone(), &self.http)
                 .await
                 .map_err(|error| match error {
-                    DiscoveryError::Request(e) => SignInError::Unreachable(e.to_string()),
+                    DiscoveryError::Request(e) => SignInError::unreachable(&e),
                     DiscoveryError::Response(status, _, detail) => {
                         SignInError::Unreachable(format!("it answered {status}: {detail}"))
                     }
@@ -271,7 +284,7 @@ async fn finish(
         .request_async(&provider.http)
         .await
         .map_err(|error| match error {
-            RequestTokenError::Request(e) => SignInError::Unreachable(e.to_string()),
+            RequestTokenError::Request(e) => SignInError::unreachable(&e),
             RequestTokenError::ServerResponse(answer) => SignInError::Refused(format!(
                 "the code was not accepted: {}",
                 answer
@@ -356,7 +369,7 @@ impl Profile {
             .request_async(&provider.http)
             .await
             .map_err(|error| match error {
-                openidconnect::UserInfoError::Request(e) => SignInError::Unreachable(e.to_string()),
+                openidconnect::UserInfoError::Request(e) => SignInError::unreachable(&e),
                 other => SignInError::Refused(format!("its UserInfo answer was refused: {other}")),
             })?;
         profile.email = profile.email.or_else(|| {
@@ -467,7 +480,8 @@ async fn free_handle(state: &AppState, base: &Handle) -> Result<Handle, SignInEr
 impl IntoResponse for SignInError {
     fn into_response(self) -> Response {
         let message = self.to_string();
-        let (status, title, explanation) = match &self {
+        let (status, title, explanation) = match self {
+            SignInError::Store(error) => return ApiError::from(error).into_response(),
             SignInError::NotConfigured => (
                 StatusCode::NOT_FOUND,
                 "Single sign-on is not set up",
@@ -503,12 +517,6 @@ impl IntoResponse for SignInError {
                 "This account may not sign in here",
                 "Only accounts with a verified email in the organisation's domains may sign in. Ask an administrator if you need access.".to_owned(),
             ),
-            SignInError::Store(_) => {
-                let SignInError::Store(error) = self else {
-                    unreachable!("matched above")
-                };
-                return ApiError::from(error).into_response();
-            }
         };
         let body = html! {
             h1 { (title) }

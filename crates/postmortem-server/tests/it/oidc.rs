@@ -117,7 +117,7 @@ impl Provider {
 struct Server {
     base: String,
     db: TestDb,
-    _provider: Option<Provider>,
+    provider: Option<Provider>,
 }
 
 async fn server_with(
@@ -148,19 +148,15 @@ async fn server_with(
     }
     .check()
     .unwrap();
-    let identity_provider = IdentityProvider::new(settings).unwrap();
+    let identityprovider = IdentityProvider::new(settings).unwrap();
     if with_provider {
-        identity_provider.discover().await.unwrap();
+        identityprovider.discover().await.unwrap();
     }
     let db = TestDb::sqlite().await;
     let state =
-        AppState::new(db.store.clone(), Settings::default()).with_oidc(Arc::new(identity_provider));
+        AppState::new(db.store.clone(), Settings::default()).with_oidc(Arc::new(identityprovider));
     tokio::spawn(serve(listener, state, std::future::pending()));
-    Some(Server {
-        base,
-        db,
-        _provider: provider,
-    })
+    Some(Server { base, db, provider })
 }
 
 /// A browser: keeps cookies for both servers and follows redirects.
@@ -234,7 +230,7 @@ async fn sign_in(browser: &reqwest::Client, server: &Server, login: &str) -> req
 }
 
 fn provider_of(server: &Server) -> String {
-    server._provider.as_ref().unwrap().issuer.clone()
+    server.provider.as_ref().unwrap().issuer.clone()
 }
 
 /// Goes through the provider's forms with a browser that stops at the callback, and returns
@@ -385,7 +381,7 @@ async fn a_callback_from_another_browser_is_refused() {
 }
 
 #[tokio::test]
-async fn a_callback_with_a_tampered_code_is_refused_by_the_provider_and_signs_nobody_in() {
+async fn a_callback_with_a_tampered_code_is_refused_by_theprovider_and_signs_nobody_in() {
     let Some(server) = server_with(None, true).await else {
         return;
     };
@@ -416,7 +412,7 @@ async fn a_callback_with_a_tampered_code_is_refused_by_the_provider_and_signs_no
 }
 
 #[tokio::test]
-async fn declining_at_the_provider_shows_a_page_saying_so() {
+async fn declining_at_theprovider_shows_a_page_saying_so() {
     let Some(server) = server_with(None, true).await else {
         return;
     };
@@ -461,7 +457,7 @@ async fn an_email_outside_the_allowed_domains_is_refused() {
 }
 
 #[tokio::test]
-async fn an_unreachable_provider_shows_a_page_not_a_server_error() {
+async fn an_unreachableprovider_shows_a_page_not_a_server_error() {
     let server = server_with(None, false).await.unwrap();
     let response = browser()
         .get(format!("{}/login/oidc", server.base))
@@ -477,7 +473,7 @@ async fn an_unreachable_provider_shows_a_page_not_a_server_error() {
 }
 
 #[tokio::test]
-async fn without_a_provider_there_is_no_button_and_the_route_says_so() {
+async fn without_aprovider_there_is_no_button_and_the_route_says_so() {
     let app = crate::common::TestApp::new().await;
     let login = app.get("/login", None).await;
     assert!(!login.body.contains("/login/oidc"), "{}", login.body);
