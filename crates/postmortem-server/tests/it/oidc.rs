@@ -148,13 +148,13 @@ async fn server_with(
     }
     .check()
     .unwrap();
-    let identityprovider = IdentityProvider::new(settings).unwrap();
+    let identity_provider = IdentityProvider::new(settings).unwrap();
     if with_provider {
-        identityprovider.discover().await.unwrap();
+        identity_provider.discover().await.unwrap();
     }
     let db = TestDb::sqlite().await;
     let state =
-        AppState::new(db.store.clone(), Settings::default()).with_oidc(Arc::new(identityprovider));
+        AppState::new(db.store.clone(), Settings::default()).with_oidc(Arc::new(identity_provider));
     tokio::spawn(serve(listener, state, std::future::pending()));
     Some(Server { base, db, provider })
 }
@@ -381,7 +381,7 @@ async fn a_callback_from_another_browser_is_refused() {
 }
 
 #[tokio::test]
-async fn a_callback_with_a_tampered_code_is_refused_by_theprovider_and_signs_nobody_in() {
+async fn a_callback_with_a_tampered_code_is_refused_by_the_provider_and_signs_nobody_in() {
     let Some(server) = server_with(None, true).await else {
         return;
     };
@@ -412,7 +412,25 @@ async fn a_callback_with_a_tampered_code_is_refused_by_theprovider_and_signs_nob
 }
 
 #[tokio::test]
-async fn declining_at_theprovider_shows_a_page_saying_so() {
+async fn a_provider_that_goes_down_before_the_callback_shows_a_page_not_a_server_error() {
+    let Some(mut server) = server_with(None, true).await else {
+        return;
+    };
+    let browser = browser_stopping_at_the_callback();
+    let callback = callback_url(&browser, &server, "ada").await;
+    drop(server.provider.take());
+    let response = browser.get(callback).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("The identity provider cannot be reached"),
+        "{page}"
+    );
+    assert_eq!(server.db.store.count_users().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn declining_at_the_provider_shows_a_page_saying_so() {
     let Some(server) = server_with(None, true).await else {
         return;
     };
@@ -457,7 +475,7 @@ async fn an_email_outside_the_allowed_domains_is_refused() {
 }
 
 #[tokio::test]
-async fn an_unreachableprovider_shows_a_page_not_a_server_error() {
+async fn an_unreachable_provider_shows_a_page_not_a_server_error() {
     let server = server_with(None, false).await.unwrap();
     let response = browser()
         .get(format!("{}/login/oidc", server.base))
@@ -473,7 +491,7 @@ async fn an_unreachableprovider_shows_a_page_not_a_server_error() {
 }
 
 #[tokio::test]
-async fn without_aprovider_there_is_no_button_and_the_route_says_so() {
+async fn without_a_provider_there_is_no_button_and_the_route_says_so() {
     let app = crate::common::TestApp::new().await;
     let login = app.get("/login", None).await;
     assert!(!login.body.contains("/login/oidc"), "{}", login.body);
