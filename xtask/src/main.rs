@@ -1,7 +1,8 @@
 //! Project chores, run as `cargo xtask <task>`:
 //!
 //! - `test`: formatting, lints, the dependency rules of ARCHITECTURE.md, and every test on
-//!   SQLite and PostgreSQL (starting the local PostgreSQL when it is installed and down).
+//!   SQLite and PostgreSQL (starting the local PostgreSQL when it is installed and down, and
+//!   installing the npm packages of the OpenID Connect provider the sign-in tests run).
 //! - `schemathesis`: the OpenAPI document fuzzed against a running `postmortem serve` (also
 //!   the last step of `test`).
 //! - `bench`: the benchmarks whose figures the closing notes report.
@@ -103,6 +104,7 @@ fn test(extra: &[String]) -> Result<(), String> {
         ]),
     )?;
     check_pure_crates()?;
+    install_test_provider()?;
     let mut test = cargo();
     // The browser tests drive Debian's Chromium; they run wherever it is installed (.ci/run
     // installs it), and say so when they are skipped.
@@ -122,6 +124,37 @@ fn test(extra: &[String]) -> Result<(), String> {
     schemathesis()?;
     eprintln!("\nxtask test: all checks passed");
     Ok(())
+}
+
+/// The sign-in tests run a real OpenID Connect provider under Node; its npm packages are
+/// installed from the committed lock file when missing or older than it. Without npm this
+/// fails in CI (`CI` set), where the tests must run, and is a note elsewhere.
+fn install_test_provider() -> Result<(), String> {
+    let dir = workspace_root().join("crates/postmortem-server/tests/oidc");
+    let modified = |path: PathBuf| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let installed = modified(dir.join("node_modules/.package-lock.json"));
+    let locked = modified(dir.join("package-lock.json"));
+    if installed.is_some() && installed >= locked {
+        return Ok(());
+    }
+    let npm_found = Command::new("npm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !npm_found {
+        let message = "Node and npm are missing, so the OpenID Connect sign-in tests cannot run (apt-get install nodejs npm)";
+        if env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0") {
+            return Err(message.into());
+        }
+        eprintln!("note: {message}; they will say they were skipped");
+        return Ok(());
+    }
+    run(
+        "npm ci (the OpenID Connect provider the sign-in tests run)",
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir),
+    )
 }
 
 /// Starts the local PostgreSQL cluster when it is installed but not listening.

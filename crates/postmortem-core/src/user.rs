@@ -13,7 +13,7 @@ parsed_string!(
 impl Handle {
     pub fn parse(raw: impl AsRef<str>) -> Result<Self, ValidationError> {
         let folded = raw.as_ref().trim().to_ascii_lowercase();
-        let valid = (2..=32).contains(&folded.len())
+        let valid = (2..=HANDLE_MAX_LEN).contains(&folded.len())
             && folded.starts_with(|c: char| c.is_ascii_lowercase())
             && folded.chars().all(|c| {
                 c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
@@ -26,6 +26,48 @@ impl Handle {
                 "must be 2 to 32 lowercase letters, digits, `.`, `_` or `-`, starting with a letter (e.g. `alex.kim`)",
             ))
         }
+    }
+}
+
+/// The longest handle [`Handle::parse`] accepts.
+const HANDLE_MAX_LEN: usize = 32;
+
+impl Handle {
+    /// A handle made from a name another system knows the person by, such as an identity
+    /// provider's username or an email's local part: lowercased, every other character made
+    /// a `-`, leading characters that are not letters dropped, cut to 32. `None` when fewer
+    /// than two usable characters remain (e.g. a name written only in another script).
+    pub fn derive(raw: &str) -> Option<Handle> {
+        let mut folded = String::with_capacity(raw.len());
+        for c in raw.chars() {
+            let c = match c.to_ascii_lowercase() {
+                c @ ('a'..='z' | '0'..='9' | '.' | '_') => c,
+                _ => '-',
+            };
+            let starts = folded.is_empty();
+            if (starts && !c.is_ascii_lowercase()) || (c == '-' && folded.ends_with('-')) {
+                continue;
+            }
+            folded.push(c);
+        }
+        folded.truncate(HANDLE_MAX_LEN);
+        let trimmed = folded.trim_end_matches(['-', '.', '_']);
+        Handle::parse(trimmed).ok()
+    }
+
+    /// This handle with `-n` appended, shortened to stay within 32 characters: the next
+    /// candidate when a derived handle is taken.
+    #[must_use]
+    pub fn numbered(&self, n: u32) -> Handle {
+        let suffix = format!("-{n}");
+        let mut base = self.0.clone();
+        base.truncate(HANDLE_MAX_LEN - suffix.len());
+        // A handle starts with a letter, and a u32 suffix leaves at least 21 characters of
+        // it, so the result is always a valid handle.
+        Handle(format!(
+            "{}{suffix}",
+            base.trim_end_matches(['-', '.', '_'])
+        ))
     }
 }
 
@@ -99,6 +141,37 @@ mod tests {
         assert!(Handle::parse("a").is_err());
         assert!(Handle::parse("9lives").is_err());
         assert!(Handle::parse("dana smith").is_err());
+    }
+
+    #[test]
+    fn handles_are_derived_from_usernames_and_email_local_parts() {
+        let derive = |raw| Handle::derive(raw).map(Handle::into_inner);
+        assert_eq!(derive("ada").as_deref(), Some("ada"));
+        assert_eq!(derive("Grace.Hopper").as_deref(), Some("grace.hopper"));
+        assert_eq!(derive("José Ruiz").as_deref(), Some("jos-ruiz"));
+        assert_eq!(derive("42-ops team").as_deref(), Some("ops-team"));
+        assert_eq!(derive("x").as_deref(), None);
+        assert_eq!(derive("李雷").as_deref(), None);
+        assert_eq!(derive(&"a".repeat(40)).map(|h| h.len()), Some(32));
+    }
+
+    #[test]
+    fn a_numbered_handle_keeps_within_the_length() {
+        let ada = Handle::parse("ada").unwrap();
+        assert_eq!(ada.numbered(2).as_str(), "ada-2");
+        let long = Handle::parse("a".repeat(32)).unwrap();
+        assert_eq!(long.numbered(12).as_str(), format!("{}-12", "a".repeat(29)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn derived_and_numbered_handles_always_parse(raw in "\\PC{0,60}", n in 0_u32..) {
+            if let Some(handle) = Handle::derive(&raw) {
+                proptest::prop_assert_eq!(Handle::parse(handle.as_str()), Ok(handle.clone()));
+                let numbered = handle.numbered(n);
+                proptest::prop_assert_eq!(Handle::parse(numbered.as_str()), Ok(numbered.clone()));
+            }
+        }
     }
 
     #[test]

@@ -97,7 +97,7 @@ fn form_urlencode(raw: &str) -> String {
 }
 
 /// Only same-site paths are followed after sign-in, so `next` cannot send people elsewhere.
-fn safe_next(next: Option<&str>) -> &str {
+pub(crate) fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
             path
@@ -122,10 +122,19 @@ async fn login_page(
     Query(query): Query<NextQuery>,
 ) -> Result<Response, ApiError> {
     let first_run = state.store.count_users().await? == 0;
-    Ok(login_form(query.next.as_deref(), None, first_run).into_response())
+    Ok(login_form(&state, query.next.as_deref(), None, first_run).into_response())
 }
 
-fn login_form(next: Option<&str>, error: Option<&str>, first_run: bool) -> maud::Markup {
+fn login_form(
+    state: &AppState,
+    next: Option<&str>,
+    error: Option<&str>,
+    first_run: bool,
+) -> maud::Markup {
+    let single_sign_on = state
+        .oidc
+        .as_deref()
+        .map(|provider| provider.settings().button_label.as_str());
     layout(
         "Sign in",
         None,
@@ -152,6 +161,11 @@ fn login_form(next: Option<&str>, error: Option<&str>, first_run: bool) -> maud:
                 }
                 button type="submit" { "Sign in" }
             }
+            @if let Some(label) = single_sign_on {
+                p.single-sign-on {
+                    a.button href={ "/login/oidc?next=" (form_urlencode(safe_next(next))) } { (label) }
+                }
+            }
         },
     )
 }
@@ -176,7 +190,7 @@ async fn login(
         let message = "That handle and password do not match an account.";
         (
             StatusCode::UNAUTHORIZED,
-            login_form(form.next.as_deref(), Some(message), false),
+            login_form(&state, form.next.as_deref(), Some(message), false),
         )
             .into_response()
     };
@@ -192,6 +206,17 @@ async fn login(
             return Ok(refused());
         }
     };
+    start_session(&state, jar, &user, safe_next(form.next.as_deref())).await
+}
+
+/// Signs `user` in on this browser: a new session, its cookie, and a redirect to `next` (a
+/// same-site path). The password form and the identity provider's callback both end here.
+pub(crate) async fn start_session(
+    state: &AppState,
+    jar: CookieJar,
+    user: &User,
+    next: &str,
+) -> Result<Response, ApiError> {
     let secret = crate::accounts::new_secret();
     let expires_at =
         time::OffsetDateTime::now_utc() + time::Duration::hours(state.settings.session_hours);
@@ -210,8 +235,7 @@ async fn login(
         .secure(state.settings.cookie_secure)
         .max_age(time::Duration::hours(state.settings.session_hours))
         .build();
-    let next = safe_next(form.next.as_deref()).to_owned();
-    Ok((jar.add(cookie), Redirect::to(&next)).into_response())
+    Ok((jar.add(cookie), Redirect::to(safe_next(Some(next)))).into_response())
 }
 
 async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {

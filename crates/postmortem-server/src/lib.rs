@@ -1,5 +1,6 @@
 //! The HTTP face of the post-mortem system: the JSON API under `/api/v1`, the server-rendered
-//! pages, sign-in with passwords, sessions and API tokens, and health checks.
+//! pages, sign-in with passwords or an identity provider (OpenID Connect), sessions and API
+//! tokens, and health checks.
 //!
 //! [`app`] builds the whole router from an [`AppState`] without binding a socket, so tests
 //! drive it directly; [`serve`] binds it to a listener and shuts down on a signal.
@@ -11,6 +12,7 @@ mod auth;
 mod error;
 mod health;
 mod live;
+pub mod oidc;
 mod pages;
 mod service;
 mod similar;
@@ -28,6 +30,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(auth::routes())
+        .merge(oidc::routes())
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
         .layer(TraceLayer::new_for_http())

@@ -48,6 +48,8 @@ pub struct AppState {
     /// How many blameless-language findings each incident's sections hold, by incident
     /// version: linting every section on every page view would cost more than the page.
     pub blame_counts: Arc<quick_cache::sync::Cache<postmortem_core::IncidentId, (i64, usize)>>,
+    /// The organisation's identity provider; `None` when only local accounts sign in.
+    pub oidc: Option<Arc<crate::oidc::IdentityProvider>>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             search: None,
             similar: Arc::default(),
             blame_counts: Arc::new(quick_cache::sync::Cache::new(4096)),
+            oidc: None,
         }
     }
 
@@ -66,6 +69,13 @@ impl AppState {
     #[must_use]
     pub fn with_search(mut self, index: Arc<postmortem_search::SearchIndex>) -> Self {
         self.search = Some(index);
+        self
+    }
+
+    /// The same state with sign-in through an identity provider beside local accounts.
+    #[must_use]
+    pub fn with_oidc(mut self, provider: Arc<crate::oidc::IdentityProvider>) -> Self {
+        self.oidc = Some(provider);
         self
     }
 }

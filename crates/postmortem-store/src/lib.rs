@@ -66,6 +66,25 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn user_by_session_hash(&self, session_hash: &str) -> Result<Option<User>>;
     async fn delete_session(&self, session_hash: &str) -> Result<()>;
 
+    // Sign-in through an identity provider (OpenID Connect).
+
+    /// Keeps a sign-in in progress until the provider sends the person back; expired ones
+    /// are dropped on the way.
+    async fn save_pending_sign_in(&self, pending: PendingSignIn) -> Result<()>;
+    /// Removes and returns the sign-in in progress with this state hash, unless it has
+    /// expired: a state is honoured once.
+    async fn take_pending_sign_in(&self, state_hash: &str) -> Result<Option<PendingSignIn>>;
+    /// The person linked to a provider's account.
+    async fn user_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<User>>;
+    /// Creates a person who signs in through an identity provider, linked to that account,
+    /// in one transaction.
+    async fn create_user_with_identity(
+        &self,
+        actor: Actor,
+        user: NewUser,
+        identity: ExternalIdentity,
+    ) -> Result<User>;
+
     // Incidents.
 
     async fn create_incident(

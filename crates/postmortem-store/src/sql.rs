@@ -292,6 +292,45 @@ macro_rules! impl_store {
         }
 
         impl $store {
+            /// Inserts a person, and the identity-provider account they sign in with when
+            /// there is one, and records both in the audit log as one `user.create` event.
+            async fn insert_user(
+                tx: &mut Tx,
+                now: OffsetDateTime,
+                actor: Actor,
+                user: NewUser,
+                identity: Option<&ExternalIdentity>,
+            ) -> Result<User> {
+                let id: i64 = sqlx::query_scalar("INSERT INTO users (handle, display_name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                    .bind(user.handle.as_str())
+                    .bind(user.display_name.as_str())
+                    .bind(user.role.as_str())
+                    .bind(user.password_hash.as_deref())
+                    .bind(to_ms(now))
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(|e| StoreError::or_duplicate(e, || format!("the handle `{}` is taken", user.handle)))?;
+                // Whether a password was set, never the hash.
+                let mut details = serde_json::json!({"user_id": id, "before": null, "after": {
+                    "handle": user.handle.as_str(), "display_name": user.display_name.as_str(), "role": user.role.as_str(),
+                    "password_set": user.password_hash.is_some(),
+                }});
+                if let Some(identity) = identity {
+                    sqlx::query("INSERT INTO external_identities (issuer, subject, user_id, email, created_at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(&identity.issuer)
+                        .bind(&identity.subject)
+                        .bind(id)
+                        .bind(identity.email.as_deref())
+                        .bind(to_ms(now))
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(|e| StoreError::or_duplicate(e, || format!("the identity `{}` of {} already belongs to an account", identity.subject, identity.issuer)))?;
+                    details["after"]["identity"] = serde_json::json!({"issuer": identity.issuer, "subject": identity.subject, "email": identity.email});
+                }
+                Self::record(tx, now, actor, "user.create", None, "user", "create", details).await?;
+                Ok(User { id: UserId::new(id), handle: user.handle, display_name: user.display_name, role: user.role, created_at: from_ms(to_ms(now))? })
+            }
+
             /// The user a secret (API token or session) belongs to, while it is live. `from_where`
             /// joins the secret's table to `users u` and filters on `$1` (the hash) and `$2` (now).
             async fn user_by_live_secret(&self, from_where: &str, secret_hash: &str) -> Result<Option<User>> {
@@ -704,23 +743,9 @@ macro_rules! impl_store {
             async fn create_user(&self, actor: Actor, user: NewUser) -> Result<User> {
                 let now = self.clock.now();
                 let mut tx = self.writer().begin().await?;
-                let id: i64 = sqlx::query_scalar("INSERT INTO users (handle, display_name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-                    .bind(user.handle.as_str())
-                    .bind(user.display_name.as_str())
-                    .bind(user.role.as_str())
-                    .bind(user.password_hash.as_deref())
-                    .bind(to_ms(now))
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|e| StoreError::or_duplicate(e, || format!("the handle `{}` is taken", user.handle)))?;
-                // Whether a password was set, never the hash.
-                let details = serde_json::json!({"user_id": id, "before": null, "after": {
-                    "handle": user.handle.as_str(), "display_name": user.display_name.as_str(), "role": user.role.as_str(),
-                    "password_set": user.password_hash.is_some(),
-                }});
-                Self::record(&mut tx, now, actor, "user.create", None, "user", "create", details).await?;
+                let created = Self::insert_user(&mut tx, now, actor, user, None).await?;
                 tx.commit().await?;
-                Ok(User { id: UserId::new(id), handle: user.handle, display_name: user.display_name, role: user.role, created_at: from_ms(to_ms(now))? })
+                Ok(created)
             }
 
             async fn count_users(&self) -> Result<i64> {
@@ -851,6 +876,60 @@ macro_rules! impl_store {
                 }
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn save_pending_sign_in(&self, pending: PendingSignIn) -> Result<()> {
+                let mut tx = self.writer().begin().await?;
+                sqlx::query("DELETE FROM oidc_sign_ins WHERE expires_at <= $1").bind(to_ms(self.clock.now())).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO oidc_sign_ins (state_hash, nonce, pkce_verifier, next_path, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&pending.state_hash)
+                    .bind(&pending.nonce)
+                    .bind(&pending.pkce_verifier)
+                    .bind(&pending.next_path)
+                    .bind(to_ms(pending.expires_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| StoreError::or_duplicate(e, || "this sign-in has already started".to_owned()))?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn take_pending_sign_in(&self, state_hash: &str) -> Result<Option<PendingSignIn>> {
+                let row = sqlx::query("DELETE FROM oidc_sign_ins WHERE state_hash = $1 RETURNING nonce, pkce_verifier, next_path, expires_at")
+                    .bind(state_hash)
+                    .fetch_optional(self.writer())
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                let expires_at = from_ms(row.try_get("expires_at")?)?;
+                if expires_at <= self.clock.now() {
+                    return Ok(None);
+                }
+                Ok(Some(PendingSignIn {
+                    state_hash: state_hash.to_owned(),
+                    nonce: row.try_get("nonce")?,
+                    pkce_verifier: row.try_get("pkce_verifier")?,
+                    next_path: row.try_get("next_path")?,
+                    expires_at,
+                }))
+            }
+
+            async fn user_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<User>> {
+                sqlx::query(&format!("SELECT {USER_COLUMNS} FROM external_identities x JOIN users u ON u.id = x.user_id WHERE x.issuer = $1 AND x.subject = $2"))
+                    .bind(issuer)
+                    .bind(subject)
+                    .fetch_optional(self.reader())
+                    .await?
+                    .as_ref()
+                    .map(user_from_row)
+                    .transpose()
+            }
+
+            async fn create_user_with_identity(&self, actor: Actor, user: NewUser, identity: ExternalIdentity) -> Result<User> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                let created = Self::insert_user(&mut tx, now, actor, user, Some(&identity)).await?;
+                tx.commit().await?;
+                Ok(created)
             }
 
             async fn create_incident(&self, actor: Actor, new: NewIncident, postmortem: PostmortemStart) -> Result<IncidentId> {

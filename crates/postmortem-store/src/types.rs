@@ -61,6 +61,29 @@ pub struct NewSession {
     pub expires_at: OffsetDateTime,
 }
 
+/// A person's account at an identity provider. The provider promises never to reassign the
+/// subject within its issuer, so the pair, not the email, identifies the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalIdentity {
+    pub issuer: String,
+    pub subject: String,
+    /// The email the provider gave at the first sign-in, for admins reading the audit log.
+    pub email: Option<String>,
+}
+
+/// A sign-in through an identity provider that has started and not yet come back. The
+/// nonce and PKCE verifier are single-use secrets that live for minutes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSignIn {
+    /// SHA-256 of the `state` sent to the provider, hex.
+    pub state_hash: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    /// The same-site path to go to once signed in.
+    pub next_path: String,
+    pub expires_at: OffsetDateTime,
+}
+
 /// How a new incident's post-mortem starts, as policy decided.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PostmortemStart {

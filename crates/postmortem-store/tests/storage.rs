@@ -13,18 +13,27 @@ use postmortem_store::*;
 
 async fn person(db: &TestDb, handle: &str, role: Role) -> UserId {
     db.store
-        .create_user(
-            Actor::SYSTEM,
-            NewUser {
-                handle: Handle::parse(handle).unwrap(),
-                display_name: DisplayName::parse(format!("{handle} Example")).unwrap(),
-                role,
-                password_hash: None,
-            },
-        )
+        .create_user(Actor::SYSTEM, new_user(handle, role))
         .await
         .unwrap()
         .id
+}
+
+fn new_user(handle: &str, role: Role) -> NewUser {
+    NewUser {
+        handle: Handle::parse(handle).unwrap(),
+        display_name: DisplayName::parse(format!("{handle} Example")).unwrap(),
+        role,
+        password_hash: None,
+    }
+}
+
+fn identity(issuer: &str, subject: &str) -> ExternalIdentity {
+    ExternalIdentity {
+        issuer: issuer.into(),
+        subject: subject.into(),
+        email: Some(format!("{subject}@acme.example")),
+    }
 }
 
 fn incident(title: &str, severity: &str, services: &[&str]) -> NewIncident {
@@ -128,6 +137,41 @@ postmortem_store::backend_tests! {
         assert_eq!(db.store.user_by_session_hash("s1").await.unwrap().unwrap().id, dana);
         db.store.delete_session("s1").await.unwrap();
         assert!(db.store.user_by_session_hash("s1").await.unwrap().is_none());
+    }
+
+    async fn a_person_from_an_identity_provider_is_found_by_issuer_and_subject(db: TestDb) {
+        let created = db.store.create_user_with_identity(Actor::SYSTEM, new_user("ada", Role::Viewer), identity("https://sso.acme.example", "0001")).await.unwrap();
+        let found = db.store.user_by_identity("https://sso.acme.example", "0001").await.unwrap().unwrap();
+        assert_eq!(found, created);
+        assert!(db.store.user_by_identity("https://other.example", "0001").await.unwrap().is_none(), "a subject means nothing under another issuer");
+        assert!(db.store.credentials(&Handle::parse("ada").unwrap()).await.unwrap().unwrap().1.is_none(), "no password is set");
+        let event = &db.store.audit_events(None, 1).await.unwrap()[0];
+        assert_eq!(event.action, "user.create");
+        assert_eq!(event.details["after"]["identity"]["issuer"], "https://sso.acme.example");
+        assert_eq!(event.details["after"]["identity"]["email"], "0001@acme.example");
+    }
+
+    async fn an_identity_linked_twice_is_refused_and_creates_no_second_person(db: TestDb) {
+        db.store.create_user_with_identity(Actor::SYSTEM, new_user("ada", Role::Viewer), identity("https://sso.acme.example", "0001")).await.unwrap();
+        let error = db.store.create_user_with_identity(Actor::SYSTEM, new_user("ada-2", Role::Viewer), identity("https://sso.acme.example", "0001")).await.unwrap_err();
+        assert!(matches!(error, StoreError::Duplicate(_)), "{error}");
+        assert_eq!(db.store.count_users().await.unwrap(), 1, "the refused person was rolled back with the identity");
+    }
+
+    async fn a_pending_sign_in_is_taken_once_and_never_after_it_expires(db: TestDb) {
+        let pending = |state_hash: &str| PendingSignIn {
+            state_hash: state_hash.into(),
+            nonce: "n".into(),
+            pkce_verifier: "v".into(),
+            next_path: "/incidents/4".into(),
+            expires_at: db.clock.now() + time::Duration::minutes(10),
+        };
+        db.store.save_pending_sign_in(pending("s1")).await.unwrap();
+        db.store.save_pending_sign_in(pending("s2")).await.unwrap();
+        assert_eq!(db.store.take_pending_sign_in("s1").await.unwrap(), Some(pending("s1")));
+        assert_eq!(db.store.take_pending_sign_in("s1").await.unwrap(), None, "a state is honoured once");
+        db.clock.advance(time::Duration::minutes(11));
+        assert_eq!(db.store.take_pending_sign_in("s2").await.unwrap(), None, "an expired sign-in is refused");
     }
 
     async fn a_created_incident_reads_back_whole(db: TestDb) {

@@ -31,6 +31,8 @@ pub struct Config {
     /// Custom post-mortem templates beside `full` and `lightweight`.
     #[serde(default)]
     pub templates: Vec<postmortem_core::TemplateConfig>,
+    /// Sign-in through an identity provider (OpenID Connect); off when absent.
+    pub oidc: Option<postmortem_server::oidc::OidcConfig>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -196,6 +198,21 @@ mod tests {
             "sqlite://x.db"
         );
         assert_eq!(config.server.cookie_secure, Some(true));
+    }
+
+    #[test]
+    fn an_oidc_table_is_read_and_a_misspelt_key_is_refused() {
+        let text = "[oidc]\nissuer_url = \"https://sso.acme.example\"\nclient_id = \"pm\"\nallowed_email_domains = [\"acme.example\"]\n";
+        let oidc = Config::parse(text).unwrap().oidc.unwrap();
+        assert_eq!(oidc.client_id.as_deref(), Some("pm"));
+        assert_eq!(
+            oidc.allowed_email_domains,
+            Some(vec!["acme.example".to_owned()])
+        );
+        let error = Config::parse("[oidc]\nclient_secrett = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("client_secrett"), "{error}");
     }
 
     #[test]

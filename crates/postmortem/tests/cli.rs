@@ -9,6 +9,7 @@ fn postmortem(args: &[&str], dir: &std::path::Path, stdin: Option<&str>) -> Outp
         .current_dir(dir)
         .env_remove("POSTMORTEM_DATABASE_URL")
         .env_remove("POSTMORTEM_CONFIG")
+        .env_remove("POSTMORTEM_OIDC_CLIENT_SECRET")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -224,6 +225,24 @@ fn a_config_file_with_a_section_name_that_is_not_one_is_refused() {
     let stderr = text(&output.stderr);
     assert!(
         stderr.starts_with("error: postmortem.toml is not valid: templates[0].sections[0].name: `What we believed` is not a valid name"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_incomplete_oidc_table_stops_serve_naming_the_missing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("postmortem.toml"),
+        "addr = \"127.0.0.1:0\"\n[oidc]\nissuer_url = \"https://sso.acme.example\"\nclient_id = \"pm\"\nbase_url = \"https://pm.acme.example\"\n",
+    )
+    .unwrap();
+    let output = postmortem(&["serve"], dir.path(), None);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("[oidc]") && stderr.contains("client_secret: is missing"),
         "{stderr}"
     );
 }

@@ -10,6 +10,7 @@ mod common;
 mod facts;
 mod follow_through;
 mod lint;
+mod oidc;
 mod openapi;
 mod pages;
 mod search;

@@ -3,6 +3,7 @@
 use super::{DatabaseArgs, open_store};
 use crate::config::{Config, DEFAULT_ADDR};
 use anyhow::Context;
+use postmortem_server::oidc::{IdentityProvider, OidcConfig, SignInError};
 use postmortem_server::{AppState, Settings};
 use postmortem_store::{Clock, SystemClock};
 use std::process::ExitCode;
@@ -15,6 +16,97 @@ pub struct ServeArgs {
     addr: Option<String>,
     #[command(flatten)]
     database: DatabaseArgs,
+    #[command(flatten)]
+    oidc: OidcArgs,
+}
+
+/// Keys of `[oidc]` given as flags or `POSTMORTEM_OIDC_*` variables, each overriding the file.
+/// The client secret is best given as a variable: flags show in process lists.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Sign-in through an identity provider (override [oidc])")]
+struct OidcArgs {
+    /// The provider's issuer URL.
+    #[arg(long, env = "POSTMORTEM_OIDC_ISSUER_URL", value_name = "URL")]
+    oidc_issuer_url: Option<String>,
+    /// The client id the provider gave this server.
+    #[arg(long, env = "POSTMORTEM_OIDC_CLIENT_ID", value_name = "ID")]
+    oidc_client_id: Option<String>,
+    /// The client secret the provider gave this server.
+    #[arg(
+        long,
+        env = "POSTMORTEM_OIDC_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    oidc_client_secret: Option<String>,
+    /// This server's public base URL; the provider sends people back to BASE/login/oidc/callback.
+    #[arg(long, env = "POSTMORTEM_OIDC_BASE_URL", value_name = "URL")]
+    oidc_base_url: Option<String>,
+    /// The text of the sign-in button.
+    #[arg(long, env = "POSTMORTEM_OIDC_BUTTON_LABEL", value_name = "TEXT")]
+    oidc_button_label: Option<String>,
+    /// The role of a person created at their first sign-in (default: viewer).
+    #[arg(long, env = "POSTMORTEM_OIDC_DEFAULT_ROLE", value_name = "ROLE")]
+    oidc_default_role: Option<String>,
+    /// Only verified emails in these domains may sign in (comma-separated).
+    #[arg(
+        long,
+        env = "POSTMORTEM_OIDC_ALLOWED_EMAIL_DOMAINS",
+        value_name = "DOMAINS",
+        value_delimiter = ','
+    )]
+    oidc_allowed_email_domains: Option<Vec<String>>,
+}
+
+impl OidcArgs {
+    fn into_config(self) -> OidcConfig {
+        OidcConfig {
+            issuer_url: self.oidc_issuer_url,
+            client_id: self.oidc_client_id,
+            client_secret: self.oidc_client_secret,
+            base_url: self.oidc_base_url,
+            button_label: self.oidc_button_label,
+            default_role: self.oidc_default_role,
+            allowed_email_domains: self.oidc_allowed_email_domains,
+        }
+    }
+}
+
+/// The identity provider from `[oidc]` and its overrides, checked and discovered; `None`
+/// when nothing is configured. An unreachable provider is not fatal (sign-in through it
+/// shows a page saying so and tries again); a wrong configuration is.
+async fn identity_provider(
+    config: &Config,
+    args: OidcArgs,
+) -> anyhow::Result<Option<Arc<IdentityProvider>>> {
+    let oidc = config
+        .oidc
+        .clone()
+        .unwrap_or_default()
+        .overridden_by(args.into_config());
+    if !oidc.is_set() {
+        return Ok(None);
+    }
+    let settings = oidc
+        .check()
+        .context("the [oidc] table of the configuration is not valid")?;
+    let provider = IdentityProvider::new(settings)?;
+    let issuer = provider.settings().issuer.as_str().to_owned();
+    match provider.discover().await {
+        Ok(()) => eprintln!(
+            "sign-in through {issuer} is on; register {} as its redirect URI",
+            provider.settings().redirect_url.as_str()
+        ),
+        Err(error @ SignInError::Unreachable(_)) => {
+            eprintln!("warning: {error}; sign-in through {issuer} will try again when used");
+        }
+        Err(error) => {
+            return Err(error).context(format!(
+                "the identity provider at {issuer} does not match the [oidc] table"
+            ));
+        }
+    }
+    Ok(Some(Arc::new(provider)))
 }
 
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -24,6 +116,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .or_else(|| config.addr.clone())
         .unwrap_or_else(|| DEFAULT_ADDR.to_owned());
     let (store, location) = open_store(&config, &args.database).await?;
+    let oidc = identity_provider(&config, args.oidc).await?;
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -91,6 +184,9 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // rebuilt in the background, so the server answers at once and search catches up.
     let index_dir = args.database.index_dir(&config);
     let mut state = AppState::new(store.clone(), settings);
+    if let Some(provider) = oidc {
+        state = state.with_oidc(provider);
+    }
     let follower = match postmortem_search::SearchIndex::open(&index_dir) {
         Ok(index) => {
             let index = Arc::new(index);
