@@ -11,6 +11,7 @@ mod error;
 mod health;
 mod live;
 mod pages;
+mod security;
 mod service;
 mod similar;
 mod state;
@@ -29,6 +30,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
+        .layer(security::headers())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
