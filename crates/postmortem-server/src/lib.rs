@@ -15,9 +15,12 @@ mod security;
 mod service;
 mod similar;
 mod state;
+mod throttle;
 
 pub use error::ApiError;
 pub use state::{AppState, Settings};
+/// For [`Settings::client_address_header`].
+pub use axum::http::HeaderName;
 
 use axum::Router;
 use std::future::Future;
@@ -42,7 +45,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    // The peer's address is kept for sign-in throttling.
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

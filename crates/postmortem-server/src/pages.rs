@@ -1,6 +1,7 @@
 //! Server-rendered pages: plain HTML forms and links that work without JavaScript, with
 //! accessible labels, and one stylesheet.
 
+mod account;
 mod admin;
 mod editor;
 mod follow_through;
@@ -39,6 +40,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/search", get(search::page))
         .route("/admin/webhooks", get(admin::page).post(admin::create))
         .merge(submit::routes())
+        .merge(account::routes())
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
 }
@@ -95,7 +97,7 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                             button type="submit" { "Search" }
                         }
                         form.signout method="post" action="/logout" {
-                            span { (user.display_name) " (" (user.role) ")" }
+                            a href="/account" { (user.display_name) " (" (user.role) ")" }
                             button type="submit" { "Sign out" }
                         }
                     }

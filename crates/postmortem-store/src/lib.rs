@@ -45,6 +45,10 @@ pub enum Backend {
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn backend(&self) -> Backend;
 
+    /// "Now" as the store's clock tells it, for callers that compare with stored instants
+    /// (token expiry, lockouts); tests move this clock instead of sleeping.
+    fn now(&self) -> time::OffsetDateTime;
+
     /// Answers when the database answers a trivial query.
     async fn ping(&self) -> Result<()>;
 

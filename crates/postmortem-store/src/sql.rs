@@ -614,6 +614,10 @@ macro_rules! impl_store {
                 $backend
             }
 
+            fn now(&self) -> OffsetDateTime {
+                self.clock.now()
+            }
+
             async fn ping(&self) -> Result<()> {
                 sqlx::query("SELECT 1").execute(self.reader()).await?;
                 Ok(())

@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document at `/api/v1/openapi.json`, generated from the handlers' annotations
 //! and the input types, with bearer tokens as the security scheme.
 
-use super::{admin, follow_through, incidents, lint, schema, search, writing};
+use super::{admin, follow_through, incidents, lint, schema, search, tokens, writing};
 use crate::live;
 use crate::service::{
     ActionInput, ActionPatch, CommentInput, FactorInput, IncidentInput, TimelineInput,
@@ -40,6 +40,9 @@ use utoipa::{Modify, OpenApi};
         admin::deliveries,
         search::search,
         lint::lint,
+        tokens::list,
+        tokens::create,
+        tokens::revoke,
     ),
     components(schemas(
         IncidentInput, TimelineInput, FactorInput, ActionInput, ActionPatch, TransitionInput,
@@ -50,6 +53,7 @@ use utoipa::{Modify, OpenApi};
         schema::ReviewView, schema::CommentView, schema::PostmortemSaved, schema::Transition,
         schema::Resolved,
         lint::LintInput, lint::LintResult, lint::FindingView, lint::ByteRange,
+        tokens::TokenInput, tokens::TokenView, tokens::TokenList, tokens::CreatedToken,
     )),
     modifiers(&BearerScheme),
     security(("bearer" = [])),
@@ -68,7 +72,7 @@ impl Modify for BearerScheme {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "An API token, created with `postmortem user create ... --token`",
+                        "An API token, created on the account page, with `POST /api/v1/tokens`, or with `postmortem user create ... --token`",
                     ))
                     .build(),
             ),

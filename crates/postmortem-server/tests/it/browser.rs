@@ -82,6 +82,7 @@ async fn person(db: &TestDb, handle: &str, role: &str) {
         role: role.into(),
         password: Some("correct horse battery".into()),
         with_token: false,
+        token_days: None,
     };
     create_account(db.store.as_ref(), Actor::SYSTEM, account)
         .await
