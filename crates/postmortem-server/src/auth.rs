@@ -2,6 +2,7 @@
 //! cookie set by the sign-in form. Extractors turn either into the signed-in [`User`].
 
 use crate::accounts::{secret_hash, verify_password};
+use crate::pages::forms::{Fields, check_origin_and_token};
 use crate::pages::layout;
 use crate::{ApiError, AppState};
 use crate::throttle;
@@ -252,7 +253,13 @@ async fn login(
     Ok((jar.add(cookie), Redirect::to(&next)).into_response())
 }
 
-async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    check_origin_and_token(&headers, &Fields(fields))?;
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         state
             .store

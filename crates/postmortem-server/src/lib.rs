@@ -33,6 +33,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
+        .layer(axum::middleware::from_fn(pages::forms::with_request_csrf))
         .layer(security::headers())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

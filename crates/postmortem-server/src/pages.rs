@@ -5,7 +5,7 @@ mod account;
 mod admin;
 mod editor;
 mod follow_through;
-mod forms;
+pub(crate) mod forms;
 mod home;
 mod incident;
 pub(crate) mod markdown;
@@ -97,6 +97,7 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                             button type="submit" { "Search" }
                         }
                         form.signout method="post" action="/logout" {
+                            (forms::csrf_field(&forms::request_csrf_token()))
                             a href="/account" { (user.display_name) " (" (user.role) ")" }
                             button type="submit" { "Sign out" }
                         }

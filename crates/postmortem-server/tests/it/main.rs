@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod common;
 mod follow_through;
+mod hardening;
 mod lint;
 mod openapi;
 mod pages;
