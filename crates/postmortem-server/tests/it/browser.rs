@@ -131,14 +131,19 @@ async fn set_value(browser: &Client, css: &str, value: &str) {
         .unwrap();
 }
 
+/// The text of the first element matching `css`, read in one script call: live updates
+/// replace fragments at any moment, so a found element may be gone before its text is read.
 async fn text_of(browser: &Client, css: &str) -> String {
     browser
-        .find(Locator::Css(css))
+        .execute(
+            "const el = document.querySelector(arguments[0]); return el ? el.innerText : '';",
+            vec![css.into()],
+        )
         .await
         .unwrap()
-        .text()
-        .await
-        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 async fn screenshot(browser: &Client, name: &str) -> std::path::PathBuf {
