@@ -276,7 +276,13 @@ mod tests {
 
     #[test]
     fn a_token_request_needs_a_label_and_a_lifetime_within_bounds() {
-        assert_eq!(TokenRequest::parse(" laptop ", None).unwrap(), TokenRequest { label: "laptop".into(), days: 90 });
+        assert_eq!(
+            TokenRequest::parse(" laptop ", None).unwrap(),
+            TokenRequest {
+                label: "laptop".into(),
+                days: 90
+            }
+        );
         let errors = TokenRequest::parse("", Some(0)).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(ValidationError::field).collect();
         assert_eq!(fields, ["label", "expires_in_days"]);

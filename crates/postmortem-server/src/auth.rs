@@ -4,8 +4,8 @@
 use crate::accounts::{secret_hash, verify_password};
 use crate::pages::forms::{Fields, check_origin_and_token};
 use crate::pages::layout;
-use crate::{ApiError, AppState};
 use crate::throttle;
+use crate::{ApiError, AppState};
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::{HeaderMap, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -43,13 +43,17 @@ impl ApiError {
     /// A bearer token that exists but may no longer be used, saying why and what to do.
     pub fn token_refused(state: postmortem_store::TokenState) -> Self {
         let (code, why) = match state {
-            postmortem_store::TokenState::Expired => ("token_expired", "this API token has expired"),
+            postmortem_store::TokenState::Expired => {
+                ("token_expired", "this API token has expired")
+            }
             _ => ("token_revoked", "this API token was revoked"),
         };
         Self::new(
             StatusCode::UNAUTHORIZED,
             code,
-            format!("{why}; create a new one on your account page (/account) or with `POST /api/v1/tokens`"),
+            format!(
+                "{why}; create a new one on your account page (/account) or with `POST /api/v1/tokens`"
+            ),
         )
     }
 

@@ -17,10 +17,10 @@ mod similar;
 mod state;
 mod throttle;
 
-pub use error::ApiError;
-pub use state::{AppState, Settings};
 /// For [`Settings::client_address_header`].
 pub use axum::http::HeaderName;
+pub use error::ApiError;
+pub use state::{AppState, Settings};
 
 use axum::Router;
 use std::future::Future;
@@ -28,13 +28,13 @@ use tower_http::trace::TraceLayer;
 
 /// The whole application: API, pages and health checks.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .merge(health::routes())
         .merge(auth::routes())
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
-        .layer(axum::middleware::from_fn(pages::forms::with_request_csrf))
-        .layer(security::headers())
+        .layer(axum::middleware::from_fn(pages::forms::with_request_csrf));
+    security::with_headers(router)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -3,9 +3,8 @@
 //! and stored text is sanitised besides), no MIME sniffing, no framing, and a referrer policy
 //! that keeps incident paths from leaking to other sites.
 
+use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
-use tower::ServiceBuilder;
-use tower::layer::util::{Identity, Stack};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The Content-Security-Policy of every response. `data:` images are allowed for charts and
@@ -19,16 +18,12 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 /// search queries stay here.
 pub const REFERRER_POLICY: &str = "strict-origin-when-cross-origin";
 
-type SetHeader = SetResponseHeaderLayer<HeaderValue>;
-
-/// The layer adding the security headers to every response, unless a handler set its own.
-pub fn headers() -> ServiceBuilder<
-    Stack<SetHeader, Stack<SetHeader, Stack<SetHeader, Stack<SetHeader, Identity>>>>,
-> {
+/// Adds the security headers to every response of `router`, unless a handler set its own.
+pub fn with_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
-    ServiceBuilder::new()
+    router
         .layer(header(
             header::CONTENT_SECURITY_POLICY,
             CONTENT_SECURITY_POLICY,

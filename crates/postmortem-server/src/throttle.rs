@@ -115,10 +115,16 @@ mod tests {
     #[test]
     fn the_proxy_header_names_the_client_only_when_configured() {
         let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.9, 198.51.100.7"));
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.9, 198.51.100.7"),
+        );
         let peer = Some("192.0.2.1:5000".parse().unwrap());
         let header = HeaderName::from_static("x-forwarded-for");
-        assert_eq!(client_address(&headers, peer, None), Some("192.0.2.1".parse().unwrap()));
+        assert_eq!(
+            client_address(&headers, peer, None),
+            Some("192.0.2.1".parse().unwrap())
+        );
         assert_eq!(
             client_address(&headers, peer, Some(&header)),
             Some("198.51.100.7".parse().unwrap()),
@@ -144,7 +150,10 @@ mod tests {
         assert_eq!(wait_in_words(120), "2 minutes");
         assert_eq!(wait_in_words(3600), "60 minutes");
         let now = OffsetDateTime::UNIX_EPOCH;
-        assert_eq!(retry_after_seconds(now + time::Duration::milliseconds(29_001), now), 30);
+        assert_eq!(
+            retry_after_seconds(now + time::Duration::milliseconds(29_001), now),
+            30
+        );
         assert_eq!(retry_after_seconds(now, now), 1);
     }
 }

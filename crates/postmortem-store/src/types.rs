@@ -448,7 +448,9 @@ pub struct LockoutPolicy {
 impl LockoutPolicy {
     /// How long the subject is locked out after its `failures`-th failure in a row.
     pub fn lockout_after(&self, failures: i64) -> Option<time::Duration> {
-        let over = failures.checked_sub(self.free_failures).filter(|n| *n > 0)?;
+        let over = failures
+            .checked_sub(self.free_failures)
+            .filter(|n| *n > 0)?;
         // 2^(over-1), saturating long before it could overflow a Duration.
         let factor = 1_i32.checked_shl(u32::try_from(over - 1).unwrap_or(u32::MAX).min(30));
         let lockout = factor
@@ -477,7 +479,18 @@ mod tests {
             .collect();
         assert_eq!(
             lockouts,
-            [None, None, None, Some(30), Some(60), Some(120), Some(240), Some(480), Some(900), Some(900)]
+            [
+                None,
+                None,
+                None,
+                Some(30),
+                Some(60),
+                Some(120),
+                Some(240),
+                Some(480),
+                Some(900),
+                Some(900)
+            ]
         );
         assert_eq!(POLICY.lockout_after(i64::MAX), Some(Duration::minutes(15)));
     }

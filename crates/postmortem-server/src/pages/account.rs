@@ -113,8 +113,7 @@ async fn create(
         let days = fields
             .given("expires_in_days")
             .map(|raw| raw.trim().parse::<i64>().unwrap_or(0));
-        let request = TokenRequest::parse(&fields.get("label"), days)
-            .map_err(ApiError::invalid)?;
+        let request = TokenRequest::parse(&fields.get("label"), days).map_err(ApiError::invalid)?;
         Ok::<_, ApiError>(create_token(state.store.as_ref(), &user, request).await?)
     }
     .await;

@@ -465,11 +465,18 @@ async fn pwned(browser: &Client) -> Option<String> {
         .unwrap();
     let ran = state[0].as_str().map(str::to_owned);
     let title = state[1].as_str().unwrap_or_default();
-    ran.or_else(|| (!title.ends_with("· postmortem")).then(|| format!("the title became {title:?}")))
+    ran.or_else(|| {
+        (!title.ends_with("· postmortem")).then(|| format!("the title became {title:?}"))
+    })
 }
 
 /// Calls the API as the signed-in page would, answering the JSON body.
-async fn api(browser: &Client, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+async fn api(
+    browser: &Client,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
     browser
         .execute_async(
             "fetch(arguments[1], {method: arguments[0], credentials: 'same-origin',
@@ -483,7 +490,8 @@ async fn api(browser: &Client, method: &str, path: &str, body: serde_json::Value
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stored_markdown_with_script_handlers_javascript_links_and_svg_runs_nothing_and_pages_break_no_csp_rule() {
+async fn stored_markdown_with_script_handlers_javascript_links_and_svg_runs_nothing_and_pages_break_no_csp_rule()
+ {
     if !enabled() {
         eprintln!("skipped: set POSTMORTEM_BROWSER_TESTS=1 to run the browser tests");
         return;
@@ -516,36 +524,87 @@ async fn stored_markdown_with_script_handlers_javascript_links_and_svg_runs_noth
     assert_eq!(pwned(&ada).await, None, "and blocked");
 
     let title = "<img src=x onerror=\"window.__pwned='title'\"><script>window.__pwned='title script'</script> payload";
-    let created = api(&ada, "POST", "/api/v1/incidents", serde_json::json!({"title": title, "kind": "outage", "severity": "SEV2"})).await;
-    let id = created["id"].as_i64().unwrap_or_else(|| panic!("an incident: {created}"));
-    let saved = api(&ada, "PATCH", &format!("/api/v1/incidents/{id}/postmortem"),
-        serde_json::json!({"sections": {"summary": PAYLOAD_MARKDOWN, "impact": PAYLOAD_MARKDOWN}})).await;
+    let created = api(
+        &ada,
+        "POST",
+        "/api/v1/incidents",
+        serde_json::json!({"title": title, "kind": "outage", "severity": "SEV2"}),
+    )
+    .await;
+    let id = created["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("an incident: {created}"));
+    let saved = api(
+        &ada,
+        "PATCH",
+        &format!("/api/v1/incidents/{id}/postmortem"),
+        serde_json::json!({"sections": {"summary": PAYLOAD_MARKDOWN, "impact": PAYLOAD_MARKDOWN}}),
+    )
+    .await;
     assert!(saved.get("error").is_none(), "{saved}");
-    let entry = api(&ada, "POST", &format!("/api/v1/incidents/{id}/timeline"),
-        serde_json::json!({"at": "2026-03-01T14:05:00+01:00", "text": PAYLOAD_MARKDOWN})).await;
+    let entry = api(
+        &ada,
+        "POST",
+        &format!("/api/v1/incidents/{id}/timeline"),
+        serde_json::json!({"at": "2026-03-01T14:05:00+01:00", "text": PAYLOAD_MARKDOWN}),
+    )
+    .await;
     assert!(entry.get("error").is_none(), "{entry}");
-    let comment = api(&ada, "POST", &format!("/api/v1/incidents/{id}/comments"),
-        serde_json::json!({"section": "summary", "body": PAYLOAD_MARKDOWN})).await;
+    let comment = api(
+        &ada,
+        "POST",
+        &format!("/api/v1/incidents/{id}/comments"),
+        serde_json::json!({"section": "summary", "body": PAYLOAD_MARKDOWN}),
+    )
+    .await;
     assert!(comment.get("error").is_none(), "{comment}");
-    let action = api(&ada, "POST", &format!("/api/v1/incidents/{id}/actions"),
-        serde_json::json!({"title": title, "kind": "detect"})).await;
+    let action = api(
+        &ada,
+        "POST",
+        &format!("/api/v1/incidents/{id}/actions"),
+        serde_json::json!({"title": title, "kind": "detect"}),
+    )
+    .await;
     assert!(action.get("error").is_none(), "{action}");
 
     let incident = format!("{base}/incidents/{id}");
     ada.goto(&incident).await.unwrap();
-    ada.wait().for_element(Locator::Css("#part-timeline")).await.unwrap();
-    let page_text = ada.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
-    assert!(page_text.contains("Payload text that must stay inert"), "the payloads are on the page");
-    assert!(page_text.contains("<img src=x"), "the title is shown as text, not markup");
+    ada.wait()
+        .for_element(Locator::Css("#part-timeline"))
+        .await
+        .unwrap();
+    let page_text = ada
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page_text.contains("Payload text that must stay inert"),
+        "the payloads are on the page"
+    );
+    assert!(
+        page_text.contains("<img src=x"),
+        "the title is shown as text, not markup"
+    );
     // Let the page's script and the live-update stream start.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(pwned(&ada).await, None, "after load");
 
-    let links = ada.find_all(Locator::Css("main a, main button")).await.unwrap();
+    let links = ada
+        .find_all(Locator::Css("main a, main button"))
+        .await
+        .unwrap();
     let mut clicked = 0;
     for index in 0..links.len() {
-        let elements = ada.find_all(Locator::Css("main a, main button")).await.unwrap();
-        let Some(element) = elements.get(index) else { break };
+        let elements = ada
+            .find_all(Locator::Css("main a, main button"))
+            .await
+            .unwrap();
+        let Some(element) = elements.get(index) else {
+            break;
+        };
         let text = element.text().await.unwrap_or_default();
         if !text.contains("payload") {
             continue;
@@ -561,17 +620,23 @@ async fn stored_markdown_with_script_handlers_javascript_links_and_svg_runs_noth
             assert_eq!(pwned(&ada).await, None, "after clicking {text:?}");
         }
     }
-    assert!(clicked >= 2, "the payload links are on the page and were clicked ({clicked})");
+    assert!(
+        clicked >= 2,
+        "the payload links are on the page and were clicked ({clicked})"
+    );
     assert_eq!(pwned(&ada).await, None, "after clicking every payload link");
     screenshot(&ada, "xss-incident.png").await;
 
-    for path in ["/", "/incidents/new", &format!("/incidents/{id}"), &format!("/incidents/{id}/edit"), "/follow-through", "/figures", "/account", "/admin/webhooks"] {
+    for path in crate::hardening::main_pages(id) {
         ada.goto(&format!("{base}{path}")).await.unwrap();
         ada.wait().for_element(Locator::Css("main")).await.unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(pwned(&ada).await, None, "{path}");
         let violations = csp_violations(&ada).await;
-        assert!(violations.is_empty(), "{path} broke the Content-Security-Policy: {violations:?}");
+        assert!(
+            violations.is_empty(),
+            "{path} broke the Content-Security-Policy: {violations:?}"
+        );
     }
     ada.close().await.unwrap();
 }
