@@ -36,7 +36,7 @@ impl ApiError {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
-            "sign in, or send `Authorization: Bearer TOKEN` (create a token with `postmortem user create ... --token`)",
+            "sign in, or send `Authorization: Bearer TOKEN` (make a token on your account page, /account, or with `postmortem user create ... --token`)",
         )
     }
 

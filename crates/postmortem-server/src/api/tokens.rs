@@ -6,7 +6,7 @@ use crate::accounts::{TokenRequest, create_token, revoke_token};
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderName, StatusCode, header};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use postmortem_store::{ApiToken, TokenState};
@@ -113,12 +113,25 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiJson(input): ApiJson<TokenInput>,
-) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+) -> Result<
+    (
+        StatusCode,
+        [(HeaderName, &'static str); 1],
+        Json<CreatedToken>,
+    ),
+    ApiError,
+> {
     let request =
         TokenRequest::parse(&input.label, input.expires_in_days).map_err(ApiError::invalid)?;
     let (record, token) = create_token(state.store.as_ref(), &user, request).await?;
     let record = TokenView::of(record, state.store.now());
-    Ok((StatusCode::CREATED, Json(CreatedToken { token, record })))
+    // The answer holds the secret: no cache may keep it.
+    let no_store = [(header::CACHE_CONTROL, "no-store")];
+    Ok((
+        StatusCode::CREATED,
+        no_store,
+        Json(CreatedToken { token, record }),
+    ))
 }
 
 /// Revokes a token at once: the signed-in person's own, or anyone's for admins.

@@ -7,7 +7,7 @@ use crate::accounts::{DEFAULT_TOKEN_DAYS, TokenRequest, create_token, revoke_tok
 use crate::auth::PageUser;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -97,7 +97,9 @@ async fn render(
             button type="submit" { "Make token" }
         }
     };
-    Ok((status, layout("Your account", Some(user), body)).into_response())
+    // The answer may hold a new token's secret: no cache may keep it.
+    let no_store = [(header::CACHE_CONTROL, "no-store")];
+    Ok((status, no_store, layout("Your account", Some(user), body)).into_response())
 }
 
 async fn create(

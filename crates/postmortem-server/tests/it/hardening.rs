@@ -403,6 +403,7 @@ async fn a_token_made_through_the_api_is_shown_once_works_and_is_refused_once_ex
     )
     .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.headers[header::CACHE_CONTROL], "no-store");
     let body = created.json();
     let secret = body["token"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("pm_"));
