@@ -336,6 +336,46 @@ async fn failed_sign_ins_lock_the_handle_out_for_doubling_periods_and_a_success_
 }
 
 #[tokio::test]
+async fn a_lockout_earned_on_one_node_holds_on_another_node_of_the_same_postgresql() {
+    let db = TestDb::postgres().await;
+    let other_store = postmortem_store::connect(&db.url, db.clock.clone())
+        .await
+        .unwrap();
+    // A second node: its own store on the same database. (`TestApp` holds a database of its
+    // own as well; this node never uses it.)
+    let other_node = TestApp {
+        router: postmortem_server::app(AppState::new(other_store, Settings::default())),
+        db: TestDb::sqlite().await,
+    };
+    let node = TestApp::on(db);
+    node.person("dana", "contributor").await;
+    for n in 1..=5 {
+        let this_node = if n % 2 == 0 { &node } else { &other_node };
+        let reply = attempt(this_node, "dana", "wrong guess", "192.0.2.1").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "failure {n}");
+    }
+    assert_eq!(
+        attempt(&node, "dana", "wrong guess", "192.0.2.1")
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the sixth failure across two nodes locks dana out"
+    );
+    let locked = attempt(&other_node, "dana", "correct horse battery", "192.0.2.1").await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "on the other node too"
+    );
+    assert_eq!(
+        attempt(&node, "dana", "correct horse battery", "192.0.2.1")
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
 async fn one_address_guessing_many_handles_is_locked_out_and_others_are_not() {
     let app = TestApp::new().await;
     app.person("dana", "contributor").await;
