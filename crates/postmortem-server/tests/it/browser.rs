@@ -500,7 +500,12 @@ async fn stored_markdown_with_script_handlers_javascript_links_and_svg_runs_noth
     person(&db, "ada", "admin").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(db.store.clone(), Settings::default());
+    // Search is on: its snippets show stored text too.
+    let index_dir = tempfile::tempdir().unwrap();
+    let index = std::sync::Arc::new(
+        postmortem_search::SearchIndex::open(index_dir.path().join("index")).unwrap(),
+    );
+    let state = AppState::new(db.store.clone(), Settings::default()).with_search(index.clone());
     tokio::spawn(serve(listener, state, std::future::pending()));
     let driver = Chromedriver::start().await;
     let ada = driver.browser().await;
@@ -567,6 +572,7 @@ async fn stored_markdown_with_script_handlers_javascript_links_and_svg_runs_noth
     .await;
     assert!(action.get("error").is_none(), "{action}");
 
+    index.catch_up(db.store.as_ref()).await.unwrap();
     let incident = format!("{base}/incidents/{id}");
     ada.goto(&incident).await.unwrap();
     ada.wait()
@@ -627,11 +633,20 @@ async fn stored_markdown_with_script_handlers_javascript_links_and_svg_runs_noth
     assert_eq!(pwned(&ada).await, None, "after clicking every payload link");
     screenshot(&ada, "xss-incident.png").await;
 
-    for path in crate::hardening::main_pages(id) {
+    let mut pages = crate::hardening::main_pages(id);
+    pages.push("/search?q=payload".to_owned());
+    for path in pages {
         ada.goto(&format!("{base}{path}")).await.unwrap();
         ada.wait().for_element(Locator::Css("main")).await.unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(pwned(&ada).await, None, "{path}");
+        if path.starts_with("/search") {
+            let results = text_of(&ada, "main").await;
+            assert!(
+                results.contains("<img src=x"),
+                "the incident is found, its title shown as text: {results}"
+            );
+        }
         let violations = csp_violations(&ada).await;
         assert!(
             violations.is_empty(),
