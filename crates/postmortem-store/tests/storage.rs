@@ -45,6 +45,16 @@ fn incident(title: &str, severity: &str, services: &[&str]) -> NewIncident {
     }
 }
 
+/// Lockouts of 30 seconds doubling up to 10 minutes, after `free_failures`.
+fn lockout(free_failures: i64, forget_after: time::Duration) -> LockoutPolicy {
+    LockoutPolicy {
+        free_failures,
+        first_lockout: time::Duration::seconds(30),
+        longest_lockout: time::Duration::minutes(10),
+        forget_after,
+    }
+}
+
 fn owed() -> PostmortemStart {
     PostmortemStart {
         status: PostmortemStatus::Owed,
@@ -146,12 +156,7 @@ postmortem_store::backend_tests! {
     }
 
     async fn failed_sign_ins_lock_a_subject_out_for_doubling_periods_until_cleared(db: TestDb) {
-        let policy = LockoutPolicy {
-            free_failures: 2,
-            first_lockout: time::Duration::seconds(30),
-            longest_lockout: time::Duration::minutes(10),
-            forget_after: time::Duration::hours(24),
-        };
+        let policy = lockout(2, time::Duration::hours(24));
         let now = db.clock.now();
         assert_eq!(db.store.record_login_failure("handle:dana", &policy).await.unwrap(), None);
         assert_eq!(db.store.record_login_failure("handle:dana", &policy).await.unwrap(), None);
@@ -172,12 +177,7 @@ postmortem_store::backend_tests! {
     }
 
     async fn failed_sign_ins_are_forgotten_a_while_after_the_last_one(db: TestDb) {
-        let policy = LockoutPolicy {
-            free_failures: 1,
-            first_lockout: time::Duration::seconds(30),
-            longest_lockout: time::Duration::minutes(10),
-            forget_after: time::Duration::hours(1),
-        };
+        let policy = lockout(1, time::Duration::hours(1));
         assert_eq!(db.store.record_login_failure("address:192.0.2.1", &policy).await.unwrap(), None);
         db.clock.advance(time::Duration::hours(2));
         // Another subject's failure sweeps the old row away.
