@@ -6,7 +6,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use postmortem_core::{DisplayName, Handle, Role, User, ValidationError};
-use postmortem_store::{Actor, NewApiToken, NewUser, Store, StoreError};
+use postmortem_store::{Actor, ApiToken, NewApiToken, NewUser, Store, StoreError};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -16,6 +16,10 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// Every API token starts with this, so secret scanners can recognise a leaked one.
 pub const TOKEN_PREFIX: &str = "pm_";
+/// How long a token made through the API or the account page lasts unless asked otherwise.
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+/// The longest a token made through the API or the account page may last.
+pub const MAX_TOKEN_DAYS: i64 = 366;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -27,29 +31,39 @@ pub enum AccountError {
     Hashing(String),
 }
 
-/// Checks the password rules: at least 10 characters, at most 1024 bytes.
-pub fn check_password(password: &str) -> Result<(), ValidationError> {
+/// Checks the password rules: at least 10 characters, at most 1024 bytes, not one character
+/// repeated, and not containing the person's handle or name (the first things an attacker
+/// tries).
+pub fn check_password(
+    password: &str,
+    handle: &Handle,
+    display_name: &DisplayName,
+) -> Result<(), ValidationError> {
+    let refuse = |rule: String| Err(ValidationError::new("password", rule));
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ValidationError::new(
-            "password",
-            format!(
-                "must be at least {MIN_PASSWORD_CHARS} characters; a few unrelated words make a good one"
-            ),
+        return refuse(format!(
+            "must be at least {MIN_PASSWORD_CHARS} characters; a few unrelated words make a good one"
         ));
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(ValidationError::new(
-            "password",
-            format!("must be at most {MAX_PASSWORD_BYTES} bytes"),
-        ));
+        return refuse(format!("must be at most {MAX_PASSWORD_BYTES} bytes"));
+    }
+    let folded = password.to_lowercase();
+    let mut chars = folded.chars();
+    if chars.next().is_some_and(|first| chars.all(|c| c == first)) {
+        return refuse("must not be one character repeated".to_owned());
+    }
+    let name = display_name.as_str().to_lowercase();
+    if folded.contains(handle.as_str()) || (name.chars().count() >= 3 && folded.contains(&name)) {
+        return refuse("must not contain your handle or your name".to_owned());
     }
     Ok(())
 }
 
 /// Hashes a password with argon2id and its default parameters (19 MiB, 2 passes, 1 lane),
 /// which is the OWASP recommendation; the result is a PHC string carrying salt and parameters.
+/// The caller checks the rules first ([`check_password`]).
 pub fn hash_password(password: &str) -> Result<String, AccountError> {
-    check_password(password)?;
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -94,6 +108,8 @@ pub struct NewAccount {
     pub password: Option<String>,
     /// Also create an API token and return it.
     pub with_token: bool,
+    /// How long that token lasts; `None` for a token that does not expire.
+    pub token_days: Option<u32>,
 }
 
 /// Creates a person, hashing their password, and optionally a first API token (returned in
@@ -106,6 +122,9 @@ pub async fn create_account(
     let handle = Handle::parse(&account.handle)?;
     let display_name = DisplayName::parse(&account.display_name)?;
     let role = Role::parse(&account.role)?;
+    if let Some(password) = &account.password {
+        check_password(password, &handle, &display_name)?;
+    }
     let password_hash = account.password.as_deref().map(hash_password).transpose()?;
     let user = store
         .create_user(
@@ -127,7 +146,9 @@ pub async fn create_account(
                     user_id: user.id,
                     token_hash: secret_hash(&token),
                     label: "created with the account".to_owned(),
-                    expires_at: None,
+                    expires_at: account
+                        .token_days
+                        .map(|days| store.now() + time::Duration::days(i64::from(days))),
                 },
             )
             .await?;
@@ -136,6 +157,79 @@ pub async fn create_account(
         None
     };
     Ok((user, token))
+}
+
+/// A token someone asks for: a label to recognise it by, and how many days it lasts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    label: String,
+    days: i64,
+}
+
+impl TokenRequest {
+    /// Parses a label (1 to 100 characters on one line) and a lifetime in days (1 to 366,
+    /// 90 when not given), reporting every field that is wrong.
+    pub fn parse(label: &str, days: Option<i64>) -> Result<Self, Vec<ValidationError>> {
+        let mut errors = Vec::new();
+        let label = label.trim();
+        if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
+            errors.push(ValidationError::new(
+                "label",
+                "must be 1 to 100 characters on one line, such as `laptop` or `CI deploy job`",
+            ));
+        }
+        let days = days.unwrap_or(DEFAULT_TOKEN_DAYS);
+        if !(1..=MAX_TOKEN_DAYS).contains(&days) {
+            errors.push(ValidationError::new(
+                "expires_in_days",
+                format!("must be a whole number of days from 1 to {MAX_TOKEN_DAYS}"),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(Self {
+                label: label.to_owned(),
+                days,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Creates a token for `owner`: its record, and the secret, which is shown this once.
+pub async fn create_token(
+    store: &dyn Store,
+    owner: &User,
+    request: TokenRequest,
+) -> Result<(ApiToken, String), AccountError> {
+    let secret = new_token();
+    let id = store
+        .create_api_token(
+            Actor::user(owner.id),
+            NewApiToken {
+                user_id: owner.id,
+                token_hash: secret_hash(&secret),
+                label: request.label,
+                expires_at: Some(store.now() + time::Duration::days(request.days)),
+            },
+        )
+        .await?;
+    let token = store
+        .api_token(id)
+        .await?
+        .ok_or(StoreError::NotFound("token"))?;
+    Ok((token, secret))
+}
+
+/// Revokes a token. Its owner may, and admins may revoke anyone's; for anyone else the
+/// token does not exist, so its id reveals nothing.
+pub async fn revoke_token(store: &dyn Store, by: &User, id: i64) -> Result<ApiToken, AccountError> {
+    store
+        .api_token(id)
+        .await?
+        .filter(|token| token.user_id == by.id || by.role.is_admin())
+        .ok_or(StoreError::NotFound("token"))?;
+    Ok(store.revoke_api_token(Actor::user(by.id), id).await?)
 }
 
 #[cfg(test)]
@@ -151,11 +245,49 @@ mod tests {
         assert!(!verify_password("anything", "not a hash"));
     }
 
+    fn dana() -> (Handle, DisplayName) {
+        (
+            Handle::parse("dana.lee").unwrap(),
+            DisplayName::parse("Dana").unwrap(),
+        )
+    }
+
     #[test]
     fn short_passwords_are_refused_with_the_rule() {
-        let error = check_password("short").unwrap_err();
+        let (handle, name) = dana();
+        let error = check_password("short", &handle, &name).unwrap_err();
         assert_eq!(error.field(), "password");
         assert!(error.rule().contains("at least 10 characters"));
+    }
+
+    #[test]
+    fn a_password_that_is_one_repeated_character_or_holds_the_handle_or_name_is_refused() {
+        let (handle, name) = dana();
+        for (password, rule) in [
+            ("aaaaaaaaaaaa", "one character repeated"),
+            ("Dana.Lee2026!", "your handle or your name"),
+            ("i am dana and i sign in", "your handle or your name"),
+        ] {
+            let error = check_password(password, &handle, &name).unwrap_err();
+            assert!(error.rule().contains(rule), "{password}: {}", error.rule());
+        }
+        assert!(check_password("correct horse battery", &handle, &name).is_ok());
+    }
+
+    #[test]
+    fn a_token_request_needs_a_label_and_a_lifetime_within_bounds() {
+        assert_eq!(
+            TokenRequest::parse(" laptop ", None).unwrap(),
+            TokenRequest {
+                label: "laptop".into(),
+                days: 90
+            }
+        );
+        let errors = TokenRequest::parse("", Some(0)).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(ValidationError::field).collect();
+        assert_eq!(fields, ["label", "expires_in_days"]);
+        assert!(TokenRequest::parse("ci", Some(367)).is_err());
+        assert!(TokenRequest::parse("ci", Some(366)).is_ok());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub(crate) mod lint;
 pub(crate) mod openapi;
 pub(crate) mod schema;
 pub(crate) mod search;
+pub(crate) mod tokens;
 pub(crate) mod writing;
 
 use crate::auth::ApiUser;
@@ -30,6 +31,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(search::routes())
         .merge(lint::routes())
+        .merge(tokens::routes())
 }
 
 /// A JSON body whose rejections speak the API's error shape.

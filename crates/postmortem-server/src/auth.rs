@@ -2,18 +2,21 @@
 //! cookie set by the sign-in form. Extractors turn either into the signed-in [`User`].
 
 use crate::accounts::{secret_hash, verify_password};
+use crate::pages::forms::{Fields, check_origin_and_token};
 use crate::pages::layout;
+use crate::throttle;
 use crate::{ApiError, AppState};
-use axum::extract::{FromRequestParts, Query, State};
-use axum::http::{StatusCode, header, request::Parts};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::http::{HeaderMap, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::{Extension, Form, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use maud::html;
 use postmortem_core::{Handle, User};
 use postmortem_store::NewSession;
 use serde::Deserialize;
+use std::net::SocketAddr;
 
 pub(crate) const SESSION_COOKIE: &str = "pm_session";
 
@@ -36,7 +39,15 @@ async fn user_from_parts(parts: &Parts, state: &AppState) -> Result<Option<User>
             })
             .map(str::trim)
             .ok_or_else(ApiError::unauthenticated)?;
-        return Ok(state.store.user_by_token_hash(&secret_hash(token)).await?);
+        let hash = secret_hash(token);
+        if let Some(user) = state.store.user_by_token_hash(&hash).await? {
+            return Ok(Some(user));
+        }
+        // Say why a known token is refused, so its holder knows to make a new one.
+        return match state.store.api_token_by_hash(&hash).await? {
+            Some(known) => Err(ApiError::token_refused(known.state(state.store.now()))),
+            None => Ok(None),
+        };
     }
     let jar = CookieJar::from_headers(&parts.headers);
     match jar.get(SESSION_COOKIE) {
@@ -183,6 +194,8 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 
 async fn login(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
@@ -194,18 +207,44 @@ async fn login(
         )
             .into_response()
     };
-    let Ok(handle) = Handle::parse(&form.handle) else {
-        verify_password(&form.password, DUMMY_HASH);
-        return Ok(refused());
+    let locked_out = |until: time::OffsetDateTime| {
+        let seconds = throttle::retry_after_seconds(until, state.store.now());
+        let message = format!(
+            "Too many failed sign-ins for this handle or from this address. Try again in {}.",
+            throttle::wait_in_words(seconds)
+        );
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, seconds.to_string())],
+            login_form(&state, form.next.as_deref(), Some(&message), false),
+        )
+            .into_response()
     };
-    let credentials = state.store.credentials(&handle).await?;
+    let handle = Handle::parse(&form.handle).ok();
+    let address = throttle::client_address(
+        &headers,
+        peer.map(|Extension(ConnectInfo(peer))| peer),
+        state.settings.client_address_header.as_ref(),
+    );
+    let subjects = throttle::Subjects::new(handle.as_ref(), address);
+    if let Some(until) = subjects.locked_until(&state).await? {
+        return Ok(locked_out(until));
+    }
+    let credentials = match &handle {
+        Some(handle) => state.store.credentials(handle).await?,
+        None => None,
+    };
     let user = match credentials {
         Some((user, Some(hash))) if verify_password(&form.password, &hash) => user,
         _ => {
             verify_password(&form.password, DUMMY_HASH);
-            return Ok(refused());
+            return Ok(match subjects.record_failure(&state).await? {
+                Some(until) => locked_out(until),
+                None => refused(),
+            });
         }
     };
+    subjects.record_success(&state).await?;
     start_session(&state, jar, &user, safe_next(form.next.as_deref())).await
 }
 
@@ -238,7 +277,13 @@ pub(crate) async fn start_session(
     Ok((jar.add(cookie), Redirect::to(safe_next(Some(next)))).into_response())
 }
 
-async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    check_origin_and_token(&headers, &Fields(fields))?;
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         state
             .store

@@ -36,7 +36,24 @@ impl ApiError {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
-            "sign in, or send `Authorization: Bearer TOKEN` (create a token with `postmortem user create ... --token`)",
+            "sign in, or send `Authorization: Bearer TOKEN` (make a token on your account page, /account, or with `postmortem user create ... --token`)",
+        )
+    }
+
+    /// A bearer token that exists but may no longer be used, saying why and what to do.
+    pub fn token_refused(state: postmortem_store::TokenState) -> Self {
+        let (code, why) = match state {
+            postmortem_store::TokenState::Expired => {
+                ("token_expired", "this API token has expired")
+            }
+            _ => ("token_revoked", "this API token was revoked"),
+        };
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            code,
+            format!(
+                "{why}; create a new one on your account page (/account) or with `POST /api/v1/tokens`"
+            ),
         )
     }
 
@@ -84,6 +101,16 @@ impl ApiError {
 impl From<ValidationError> for ApiError {
     fn from(error: ValidationError) -> Self {
         Self::invalid(vec![error])
+    }
+}
+
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(error: crate::accounts::AccountError) -> Self {
+        match error {
+            crate::accounts::AccountError::Invalid(validation) => Self::invalid(vec![validation]),
+            crate::accounts::AccountError::Store(store) => store.into(),
+            hashing @ crate::accounts::AccountError::Hashing(_) => Self::internal(hashing),
+        }
     }
 }
 

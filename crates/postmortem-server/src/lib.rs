@@ -14,10 +14,14 @@ mod health;
 mod live;
 pub mod oidc;
 mod pages;
+mod security;
 mod service;
 mod similar;
 mod state;
+mod throttle;
 
+/// For [`Settings::client_address_header`].
+pub use axum::http::HeaderName;
 pub use error::ApiError;
 pub use state::{AppState, Settings};
 
@@ -27,12 +31,14 @@ use tower_http::trace::TraceLayer;
 
 /// The whole application: API, pages and health checks.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .merge(health::routes())
         .merge(auth::routes())
         .merge(oidc::routes())
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
+        .layer(axum::middleware::from_fn(pages::forms::with_request_csrf));
+    security::with_headers(router)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -44,7 +50,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    // The peer's address is kept for sign-in throttling.
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

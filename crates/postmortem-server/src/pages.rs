@@ -1,12 +1,13 @@
 //! Server-rendered pages: plain HTML forms and links that work without JavaScript, with
 //! accessible labels, and one stylesheet.
 
+mod account;
 mod admin;
 mod audit;
 mod editor;
 mod facts;
 mod follow_through;
-mod forms;
+pub(crate) mod forms;
 mod home;
 mod incident;
 pub(crate) mod markdown;
@@ -47,6 +48,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/audit", get(audit::admin_page))
         .route("/incidents/{id}/history", get(audit::history_page))
         .merge(submit::routes())
+        .merge(account::routes())
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
 }
@@ -103,7 +105,8 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                             button type="submit" { "Search" }
                         }
                         form.signout method="post" action="/logout" {
-                            span { (user.display_name) " (" (user.role) ")" }
+                            (forms::csrf_field(&forms::request_csrf_token()))
+                            a href="/account" { (user.display_name) " (" (user.role) ")" }
                             button type="submit" { "Sign out" }
                         }
                     }

@@ -1,7 +1,7 @@
 //! What every request handler shares: the store and the settings.
 
 use postmortem_core::policy::Policy;
-use postmortem_store::Store;
+use postmortem_store::{LockoutPolicy, Store};
 use std::sync::Arc;
 
 /// Settings the server reads once at start.
@@ -20,6 +20,15 @@ pub struct Settings {
     pub lint: postmortem_lint::LintConfig,
     /// The post-mortem templates: the built-in ones and `[[templates]]` of `postmortem.toml`.
     pub templates: postmortem_core::Templates,
+    /// The request header a trusted reverse proxy puts the client's address in (such as
+    /// `X-Forwarded-For`; its last entry is used). Without it, the connection's address is
+    /// the client's. Failed sign-ins are counted per address as well as per handle.
+    pub client_address_header: Option<axum::http::HeaderName>,
+    /// How failed sign-ins lock out a handle.
+    pub lockout_per_handle: LockoutPolicy,
+    /// How failed sign-ins lock out a client address; looser than per handle, because many
+    /// people may share an address.
+    pub lockout_per_address: LockoutPolicy,
 }
 
 impl Default for Settings {
@@ -31,6 +40,19 @@ impl Default for Settings {
             policy: Policy::default(),
             lint: postmortem_lint::LintConfig::default(),
             templates: postmortem_core::Templates::default(),
+            client_address_header: None,
+            lockout_per_handle: LockoutPolicy {
+                free_failures: 5,
+                first_lockout: time::Duration::seconds(30),
+                longest_lockout: time::Duration::hours(1),
+                forget_after: time::Duration::hours(24),
+            },
+            lockout_per_address: LockoutPolicy {
+                free_failures: 20,
+                first_lockout: time::Duration::seconds(30),
+                longest_lockout: time::Duration::hours(1),
+                forget_after: time::Duration::hours(24),
+            },
         }
     }
 }

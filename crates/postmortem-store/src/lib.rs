@@ -46,6 +46,10 @@ pub enum Backend {
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn backend(&self) -> Backend;
 
+    /// "Now" as the store's clock tells it, for callers that compare with stored instants
+    /// (token expiry, lockouts); tests move this clock instead of sleeping.
+    fn now(&self) -> time::OffsetDateTime;
+
     /// Answers when the database answers a trivial query.
     async fn ping(&self) -> Result<()>;
 
@@ -65,6 +69,27 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn create_session(&self, session: NewSession) -> Result<()>;
     async fn user_by_session_hash(&self, session_hash: &str) -> Result<Option<User>>;
     async fn delete_session(&self, session_hash: &str) -> Result<()>;
+    /// A person's API tokens (everyone's when `owner` is `None`), newest first, live or not.
+    async fn api_tokens(&self, owner: Option<UserId>) -> Result<Vec<ApiToken>>;
+    async fn api_token(&self, id: i64) -> Result<Option<ApiToken>>;
+    /// The token a hash belongs to, live or not, to tell its holder why it was refused.
+    async fn api_token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+    /// Revokes a token from now on; revoking a revoked token keeps its first revocation.
+    async fn revoke_api_token(&self, actor: Actor, id: i64) -> Result<ApiToken>;
+
+    // Sign-in throttling, in the database so that every node shares it.
+
+    /// Until when `subject` (a handle or a client address) is locked out, if it is now.
+    async fn login_locked_until(&self, subject: &str) -> Result<Option<time::OffsetDateTime>>;
+    /// Counts a failed sign-in against `subject` and locks it out as `policy` says; answers
+    /// until when it is locked out, if it is.
+    async fn record_login_failure(
+        &self,
+        subject: &str,
+        policy: &LockoutPolicy,
+    ) -> Result<Option<time::OffsetDateTime>>;
+    /// Forgets the failed sign-ins of `subject`, after a successful one.
+    async fn clear_login_failures(&self, subject: &str) -> Result<()>;
 
     // Sign-in through an identity provider (OpenID Connect).
 

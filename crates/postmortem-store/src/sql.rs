@@ -35,6 +35,19 @@ macro_rules! impl_store {
 
         const USER_COLUMNS: &str = "u.id, u.handle, u.display_name, u.role, u.created_at";
 
+        const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.label, t.created_at, t.expires_at, t.revoked_at";
+
+        fn token_from_row(row: &DbRow) -> Result<ApiToken> {
+            Ok(ApiToken {
+                id: row.try_get("id")?,
+                user_id: UserId::new(row.try_get("user_id")?),
+                label: row.try_get("label")?,
+                created_at: from_ms(row.try_get("created_at")?)?,
+                expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_ms).transpose()?,
+                revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_ms).transpose()?,
+            })
+        }
+
         /// An incident row before its services and teams are attached.
         struct IncidentRow {
             incident: Incident,
@@ -735,6 +748,10 @@ macro_rules! impl_store {
                 $backend
             }
 
+            fn now(&self) -> OffsetDateTime {
+                self.clock.now()
+            }
+
             async fn ping(&self) -> Result<()> {
                 sqlx::query("SELECT 1").execute(self.reader()).await?;
                 Ok(())
@@ -930,6 +947,100 @@ macro_rules! impl_store {
                 let created = Self::insert_user(&mut tx, now, actor, user, Some(&identity)).await?;
                 tx.commit().await?;
                 Ok(created)
+            }
+
+            async fn api_tokens(&self, owner: Option<UserId>) -> Result<Vec<ApiToken>> {
+                sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE $1 IS NULL OR t.user_id = $1 ORDER BY t.id DESC"))
+                    .bind(owner.map(UserId::get))
+                    .fetch_all(self.reader())
+                    .await?
+                    .iter()
+                    .map(token_from_row)
+                    .collect()
+            }
+
+            async fn api_token(&self, id: i64) -> Result<Option<ApiToken>> {
+                sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.id = $1"))
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await?
+                    .as_ref()
+                    .map(token_from_row)
+                    .transpose()
+            }
+
+            async fn api_token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>> {
+                sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.token_hash = $1"))
+                    .bind(token_hash)
+                    .fetch_optional(self.reader())
+                    .await?
+                    .as_ref()
+                    .map(token_from_row)
+                    .transpose()
+            }
+
+            async fn revoke_api_token(&self, actor: Actor, id: i64) -> Result<ApiToken> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                let row = sqlx::query(&format!("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING {}", TOKEN_COLUMNS.replace("t.", "")))
+                    .bind(id)
+                    .bind(to_ms(now))
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("token"))?;
+                let token = token_from_row(&row)?;
+                // The label and state, never the hash.
+                let details = serde_json::json!({"token_id": id, "user_id": token.user_id.get(), "before": {"label": token.label, "revoked": false}, "after": {"label": token.label, "revoked": true}});
+                Self::record(&mut tx, now, actor, "token.revoke", None, "token", "update", details).await?;
+                tx.commit().await?;
+                Ok(token)
+            }
+
+            async fn login_locked_until(&self, subject: &str) -> Result<Option<OffsetDateTime>> {
+                let until: Option<Option<i64>> = sqlx::query_scalar("SELECT locked_until FROM login_failures WHERE subject = $1 AND locked_until > $2")
+                    .bind(subject)
+                    .bind(to_ms(self.clock.now()))
+                    .fetch_optional(self.reader())
+                    .await?;
+                until.flatten().map(from_ms).transpose()
+            }
+
+            async fn record_login_failure(&self, subject: &str, policy: &LockoutPolicy) -> Result<Option<OffsetDateTime>> {
+                let now = self.clock.now();
+                let forget_before = to_ms(now - policy.forget_after);
+                let mut tx = self.writer().begin().await?;
+                // Old failures of every subject go, so the table holds only recent ones.
+                sqlx::query("DELETE FROM login_failures WHERE last_failure_at < $1 AND (locked_until IS NULL OR locked_until < $2)")
+                    .bind(forget_before)
+                    .bind(to_ms(now))
+                    .execute(&mut *tx)
+                    .await?;
+                // The upsert locks the subject's row, so concurrent failures on several nodes
+                // each count once.
+                let failures: i64 = sqlx::query_scalar(
+                    "INSERT INTO login_failures (subject, failures, last_failure_at) VALUES ($1, 1, $2) \
+                     ON CONFLICT (subject) DO UPDATE SET failures = login_failures.failures + 1, last_failure_at = $2 \
+                     RETURNING failures",
+                )
+                .bind(subject)
+                .bind(to_ms(now))
+                .fetch_one(&mut *tx)
+                .await?;
+                let locked_until = policy.lockout_after(failures).map(|lockout| now + lockout);
+                if let Some(until) = locked_until {
+                    sqlx::query("UPDATE login_failures SET locked_until = $2 WHERE subject = $1")
+                        .bind(subject)
+                        .bind(to_ms(until))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                locked_until.map(|until| from_ms(to_ms(until))).transpose()
+            }
+
+            async fn clear_login_failures(&self, subject: &str) -> Result<()> {
+                sqlx::query("DELETE FROM login_failures WHERE subject = $1").bind(subject).execute(self.writer()).await?;
+                Ok(())
             }
 
             async fn create_incident(&self, actor: Actor, new: NewIncident, postmortem: PostmortemStart) -> Result<IncidentId> {

@@ -473,3 +473,119 @@ pub struct WebhookDelivery {
     #[serde(with = "time::serde::rfc3339::option")]
     pub delivered_at: Option<OffsetDateTime>,
 }
+
+/// An API token as its owner and admins see it: never the secret, which is shown once at
+/// creation and stored only as a hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: UserId,
+    pub label: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// Whether a token can still be used, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenState {
+    Live,
+    Expired,
+    Revoked,
+}
+
+impl ApiToken {
+    pub fn state(&self, now: OffsetDateTime) -> TokenState {
+        if self.revoked_at.is_some() {
+            TokenState::Revoked
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            TokenState::Expired
+        } else {
+            TokenState::Live
+        }
+    }
+}
+
+/// How failed sign-ins against one subject (a handle or a client address) lock it out: the
+/// first `free_failures` cost nothing, each further one locks the subject for
+/// `first_lockout`, doubling per failure up to `longest_lockout`. Failures are forgotten
+/// `forget_after` the last one, and a successful sign-in forgets a handle's at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    pub free_failures: i64,
+    pub first_lockout: time::Duration,
+    pub longest_lockout: time::Duration,
+    pub forget_after: time::Duration,
+}
+
+impl LockoutPolicy {
+    /// How long the subject is locked out after its `failures`-th failure in a row.
+    pub fn lockout_after(&self, failures: i64) -> Option<time::Duration> {
+        let over = failures
+            .checked_sub(self.free_failures)
+            .filter(|n| *n > 0)?;
+        // 2^(over-1), saturating long before it could overflow a Duration.
+        let factor = 1_i32.checked_shl(u32::try_from(over - 1).unwrap_or(u32::MAX).min(30));
+        let lockout = factor
+            .map(|f| self.first_lockout.saturating_mul(f))
+            .unwrap_or(self.longest_lockout);
+        Some(lockout.min(self.longest_lockout))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::Duration;
+
+    const POLICY: LockoutPolicy = LockoutPolicy {
+        free_failures: 3,
+        first_lockout: Duration::seconds(30),
+        longest_lockout: Duration::minutes(15),
+        forget_after: Duration::hours(24),
+    };
+
+    #[test]
+    fn the_first_failures_are_free_and_later_ones_double_the_lockout_up_to_a_ceiling() {
+        let lockouts: Vec<Option<i64>> = (1..=10)
+            .map(|n| POLICY.lockout_after(n).map(|d| d.whole_seconds()))
+            .collect();
+        assert_eq!(
+            lockouts,
+            [
+                None,
+                None,
+                None,
+                Some(30),
+                Some(60),
+                Some(120),
+                Some(240),
+                Some(480),
+                Some(900),
+                Some(900)
+            ]
+        );
+        assert_eq!(POLICY.lockout_after(i64::MAX), Some(Duration::minutes(15)));
+    }
+
+    #[test]
+    fn a_revoked_token_stays_revoked_and_an_expired_one_is_expired_from_its_instant() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(100);
+        let mut token = ApiToken {
+            id: 1,
+            user_id: UserId::new(1),
+            label: "ci".into(),
+            created_at: now,
+            expires_at: Some(now + Duration::days(1)),
+            revoked_at: None,
+        };
+        assert_eq!(token.state(now), TokenState::Live);
+        assert_eq!(token.state(now + Duration::days(1)), TokenState::Expired);
+        token.revoked_at = Some(now);
+        assert_eq!(token.state(now), TokenState::Revoked);
+    }
+}

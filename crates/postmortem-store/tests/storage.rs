@@ -54,6 +54,16 @@ fn incident(title: &str, severity: &str, services: &[&str]) -> NewIncident {
     }
 }
 
+/// Lockouts of 30 seconds doubling up to 10 minutes, after `free_failures`.
+fn lockout(free_failures: i64, forget_after: time::Duration) -> LockoutPolicy {
+    LockoutPolicy {
+        free_failures,
+        first_lockout: time::Duration::seconds(30),
+        longest_lockout: time::Duration::minutes(10),
+        forget_after,
+    }
+}
+
 fn owed() -> PostmortemStart {
     PostmortemStart {
         status: PostmortemStatus::Owed,
@@ -128,6 +138,60 @@ postmortem_store::backend_tests! {
         assert!(db.store.user_by_token_hash("abd").await.unwrap().is_none());
         db.clock.advance(time::Duration::days(2));
         assert!(db.store.user_by_token_hash("abc").await.unwrap().is_none());
+    }
+
+    async fn a_revoked_token_no_longer_signs_in_and_stays_listed_with_its_revocation(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let rae = person(&db, "rae", Role::Contributor).await;
+        let first = db.store.create_api_token(Actor::SYSTEM, NewApiToken { user_id: dana, token_hash: "h1".into(), label: "laptop".into(), expires_at: None }).await.unwrap();
+        let second = db.store.create_api_token(Actor::SYSTEM, NewApiToken { user_id: dana, token_hash: "h2".into(), label: "ci".into(), expires_at: None }).await.unwrap();
+        db.store.create_api_token(Actor::SYSTEM, NewApiToken { user_id: rae, token_hash: "h3".into(), label: "rae".into(), expires_at: None }).await.unwrap();
+        let danas: Vec<i64> = db.store.api_tokens(Some(dana)).await.unwrap().iter().map(|t| t.id).collect();
+        assert_eq!(danas, [second, first], "newest first, and only hers");
+        assert_eq!(db.store.api_tokens(None).await.unwrap().len(), 3);
+
+        let revoked = db.store.revoke_api_token(Actor::user(dana), first).await.unwrap();
+        assert_eq!(revoked.revoked_at, Some(db.clock.now()));
+        assert!(db.store.user_by_token_hash("h1").await.unwrap().is_none());
+        assert_eq!(db.store.api_token_by_hash("h1").await.unwrap().unwrap().state(db.clock.now()), TokenState::Revoked);
+        assert_eq!(db.store.user_by_token_hash("h2").await.unwrap().unwrap().id, dana);
+
+        db.clock.advance(time::Duration::hours(1));
+        let again = db.store.revoke_api_token(Actor::user(dana), first).await.unwrap();
+        assert_eq!(again.revoked_at, revoked.revoked_at, "the first revocation is kept");
+        assert!(matches!(db.store.revoke_api_token(Actor::user(dana), 999).await, Err(StoreError::NotFound("token"))));
+        let audit = db.store.audit_events(None, 10).await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "token.revoke"), "the revocation is audited");
+    }
+
+    async fn failed_sign_ins_lock_a_subject_out_for_doubling_periods_until_cleared(db: TestDb) {
+        let policy = lockout(2, time::Duration::hours(24));
+        let now = db.clock.now();
+        assert_eq!(db.store.record_login_failure("handle:dana", &policy).await.unwrap(), None);
+        assert_eq!(db.store.record_login_failure("handle:dana", &policy).await.unwrap(), None);
+        assert_eq!(db.store.login_locked_until("handle:dana").await.unwrap(), None);
+        let locked = db.store.record_login_failure("handle:dana", &policy).await.unwrap();
+        assert_eq!(locked, Some(now + time::Duration::seconds(30)));
+        assert_eq!(db.store.login_locked_until("handle:dana").await.unwrap(), locked);
+        assert_eq!(db.store.login_locked_until("handle:rae").await.unwrap(), None, "other subjects are not locked");
+
+        db.clock.advance(time::Duration::seconds(30));
+        assert_eq!(db.store.login_locked_until("handle:dana").await.unwrap(), None, "the lockout ends");
+        let longer = db.store.record_login_failure("handle:dana", &policy).await.unwrap();
+        assert_eq!(longer, Some(db.clock.now() + time::Duration::seconds(60)), "and the next failure doubles it");
+
+        db.store.clear_login_failures("handle:dana").await.unwrap();
+        assert_eq!(db.store.login_locked_until("handle:dana").await.unwrap(), None);
+        assert_eq!(db.store.record_login_failure("handle:dana", &policy).await.unwrap(), None, "counting starts again");
+    }
+
+    async fn failed_sign_ins_are_forgotten_a_while_after_the_last_one(db: TestDb) {
+        let policy = lockout(1, time::Duration::hours(1));
+        assert_eq!(db.store.record_login_failure("address:192.0.2.1", &policy).await.unwrap(), None);
+        db.clock.advance(time::Duration::hours(2));
+        // Another subject's failure sweeps the old row away.
+        db.store.record_login_failure("address:192.0.2.2", &policy).await.unwrap();
+        assert_eq!(db.store.record_login_failure("address:192.0.2.1", &policy).await.unwrap(), None);
     }
 
     async fn a_session_signs_in_until_deleted(db: TestDb) {

@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub cookie_secure: Option<bool>,
     /// How long a browser session lasts, in hours.
     pub session_hours: Option<i64>,
+    /// The header a trusted reverse proxy puts the client's address in (`X-Forwarded-For`).
+    pub client_address_header: Option<String>,
 }
 
 impl Config {

@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document at `/api/v1/openapi.json`, generated from the handlers' annotations
 //! and the input types, with bearer tokens as the security scheme.
 
-use super::{admin, audit, follow_through, incidents, lint, schema, search, writing};
+use super::{admin, audit, follow_through, incidents, lint, schema, search, tokens, writing};
 use crate::live;
 use crate::service::{
     ActionInput, ActionPatch, CommentInput, FactorInput, FactsPatch, ImpactPatch, IncidentInput,
@@ -45,6 +45,9 @@ use utoipa::{Modify, OpenApi};
         audit::history,
         search::search,
         lint::lint,
+        tokens::list,
+        tokens::create,
+        tokens::revoke,
     ),
     components(schemas(
         IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TransitionInput,
@@ -60,6 +63,7 @@ use utoipa::{Modify, OpenApi};
         schema::FiguresReportView, schema::FiguresView, schema::TeamFiguresView,
         audit::AuditEventView, audit::AuditPageView,
         lint::LintInput, lint::LintResult, lint::FindingView, lint::ByteRange,
+        tokens::TokenInput, tokens::TokenView, tokens::TokenList, tokens::CreatedToken,
     )),
     modifiers(&BearerScheme, &JsonBodyRefusals),
     security(("bearer" = [])),
@@ -78,7 +82,7 @@ impl Modify for BearerScheme {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "An API token, created with `postmortem user create ... --token`",
+                        "An API token, created on the account page, with `POST /api/v1/tokens`, or with `postmortem user create ... --token`",
                     ))
                     .build(),
             ),

@@ -55,7 +55,7 @@ async fn render(
             fieldset {
                 legend { "Events" }
                 @for (value, label) in [("review.overdue", "A review became overdue"), ("action.overdue", "An action item became overdue"), ("digest", "The weekly digest")] {
-                    p { input id={ "event-" (value) } type="checkbox" name="events" value=(value) checked; " " label for={ "event-" (value) } style="display:inline" { (label) } }
+                    p { input id={ "event-" (value) } type="checkbox" name="events" value=(value) checked; " " label.inline for={ "event-" (value) } { (label) } }
                 }
             }
             button type="submit" { "Add webhook" }

@@ -5,7 +5,10 @@
 use crate::ApiError;
 use crate::accounts::secret_hash;
 use crate::auth::SESSION_COOKIE;
+use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
 use maud::{Markup, html};
 use serde_json::Value;
@@ -52,6 +55,23 @@ pub(crate) fn csrf_token(headers: &HeaderMap) -> String {
         .get(SESSION_COOKIE)
         .map(|cookie| secret_hash(&format!("csrf:{}", cookie.value())))
         .unwrap_or_default()
+}
+
+tokio::task_local! {
+    /// The CSRF token of the request being answered, for forms drawn by the page frame (the
+    /// sign-out button), which is shared by every page and so is not handed the headers.
+    static REQUEST_CSRF: String;
+}
+
+/// Makes the request's CSRF token available to [`request_csrf_token`] while it is answered.
+pub(crate) async fn with_request_csrf(request: Request, next: Next) -> Response {
+    let token = csrf_token(request.headers());
+    REQUEST_CSRF.scope(token, next.run(request)).await
+}
+
+/// The CSRF token of the request being answered; empty outside [`with_request_csrf`].
+pub(crate) fn request_csrf_token() -> String {
+    REQUEST_CSRF.try_with(Clone::clone).unwrap_or_default()
 }
 
 /// The hidden field every state-changing form carries.

@@ -82,6 +82,7 @@ async fn person(db: &TestDb, handle: &str, role: &str) {
         role: role.into(),
         password: Some("correct horse battery".into()),
         with_token: false,
+        token_days: None,
     };
     create_account(db.store.as_ref(), Actor::SYSTEM, account)
         .await
@@ -130,14 +131,19 @@ async fn set_value(browser: &Client, css: &str, value: &str) {
         .unwrap();
 }
 
+/// The text of the first element matching `css`, read in one script call: live updates
+/// replace fragments at any moment, so a found element may be gone before its text is read.
 async fn text_of(browser: &Client, css: &str) -> String {
     browser
-        .find(Locator::Css(css))
+        .execute(
+            "const el = document.querySelector(arguments[0]); return el ? el.innerText : '';",
+            vec![css.into()],
+        )
         .await
         .unwrap()
-        .text()
-        .await
-        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 async fn screenshot(browser: &Client, name: &str) -> std::path::PathBuf {
@@ -401,4 +407,251 @@ async fn the_editor_lists_blameless_language_hints_while_typing_and_selects_the_
     );
     screenshot(&dana, "editor-lint.png").await;
     dana.close().await.unwrap();
+}
+
+/// Every payload tries to set `window.__pwned` and the document's title; if any script runs,
+/// one of them shows.
+const PAYLOAD_MARKDOWN: &str = r#"Payload text that must stay inert.
+
+<script>window.__pwned = 'script'; document.title = 'pwned'</script>
+
+<img src="x" onerror="window.__pwned = 'img onerror'; document.title = 'pwned'">
+
+[payload markdown link](javascript:window.__pwned='markdown link';document.title='pwned')
+
+<a href="javascript:window.__pwned='html link';document.title='pwned'">payload html link</a>
+
+<a href="data:text/html,<script>window.opener.__pwned='data link'</script>">payload data link</a>
+
+<svg onload="window.__pwned = 'svg onload'; document.title = 'pwned'"><circle r="5"/></svg>
+
+<svg><script>window.__pwned = 'svg script'; document.title = 'pwned'</script></svg>
+
+<iframe src="javascript:parent.__pwned='iframe'"></iframe>
+
+<details open ontoggle="window.__pwned = 'details ontoggle'">payload details</details>
+
+<form action="javascript:window.__pwned='form'"><button>payload form button</button></form>
+"#;
+
+/// Reads the Content-Security-Policy violations the browser reported on the current page,
+/// including those before this call (`buffered`), as text.
+async fn csp_violations(browser: &Client) -> Vec<String> {
+    let reports = browser
+        .execute(
+            "const observer = new ReportingObserver(() => {}, {types: ['csp-violation'], buffered: true});
+             observer.observe();
+             return observer.takeRecords().map((r) => `${r.body.effectiveDirective} ${r.body.blockedURL} ${r.body.sample || ''}`);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Whether any payload ran: `window.__pwned`, or a title that is no longer the page's own.
+async fn pwned(browser: &Client) -> Option<String> {
+    let state = browser
+        .execute(
+            "return [window.__pwned === undefined ? null : String(window.__pwned), document.title];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let ran = state[0].as_str().map(str::to_owned);
+    let title = state[1].as_str().unwrap_or_default();
+    ran.or_else(|| {
+        (!title.ends_with("· postmortem")).then(|| format!("the title became {title:?}"))
+    })
+}
+
+/// Calls the API as the signed-in page would, answering the JSON body.
+async fn api(
+    browser: &Client,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    browser
+        .execute_async(
+            "fetch(arguments[1], {method: arguments[0], credentials: 'same-origin',
+               headers: {'Content-Type': 'application/json', 'If-Match': arguments[3]},
+               body: JSON.stringify(arguments[2])})
+             .then((r) => r.json()).then((j) => arguments[4](j));",
+            vec![method.into(), path.into(), body, "\"v1\"".into()],
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_markdown_with_script_handlers_javascript_links_and_svg_runs_nothing_and_pages_break_no_csp_rule()
+ {
+    if !enabled() {
+        eprintln!("skipped: set POSTMORTEM_BROWSER_TESTS=1 to run the browser tests");
+        return;
+    }
+    let db = TestDb::sqlite().await;
+    person(&db, "ada", "admin").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // Search is on: its snippets show stored text too.
+    let index_dir = tempfile::tempdir().unwrap();
+    let index = std::sync::Arc::new(
+        postmortem_search::SearchIndex::open(index_dir.path().join("index")).unwrap(),
+    );
+    let state = AppState::new(db.store.clone(), Settings::default()).with_search(index.clone());
+    tokio::spawn(serve(listener, state, std::future::pending()));
+    let driver = Chromedriver::start().await;
+    let ada = driver.browser().await;
+    sign_in(&ada, &base, "ada").await;
+
+    // The detector itself works: an inline handler added to a page is reported.
+    let marker = ada
+        .execute(
+            "document.body.insertAdjacentHTML('beforeend', '<img src=\"/no-such-image\" onerror=\"window.__pwned = 1\">'); return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(marker, serde_json::Value::Bool(true));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let deliberate = csp_violations(&ada).await;
+    assert!(
+        deliberate.iter().any(|v| v.starts_with("script-src")),
+        "a deliberate inline handler is reported: {deliberate:?}"
+    );
+    assert_eq!(pwned(&ada).await, None, "and blocked");
+
+    let title = "<img src=x onerror=\"window.__pwned='title'\"><script>window.__pwned='title script'</script> payload";
+    let created = api(
+        &ada,
+        "POST",
+        "/api/v1/incidents",
+        serde_json::json!({"title": title, "kind": "outage", "severity": "SEV2"}),
+    )
+    .await;
+    let id = created["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("an incident: {created}"));
+    let saved = api(
+        &ada,
+        "PATCH",
+        &format!("/api/v1/incidents/{id}/postmortem"),
+        serde_json::json!({"sections": {"summary": PAYLOAD_MARKDOWN, "impact": PAYLOAD_MARKDOWN}}),
+    )
+    .await;
+    assert!(saved.get("error").is_none(), "{saved}");
+    let entry = api(
+        &ada,
+        "POST",
+        &format!("/api/v1/incidents/{id}/timeline"),
+        serde_json::json!({"at": "2026-03-01T14:05:00+01:00", "text": PAYLOAD_MARKDOWN}),
+    )
+    .await;
+    assert!(entry.get("error").is_none(), "{entry}");
+    let comment = api(
+        &ada,
+        "POST",
+        &format!("/api/v1/incidents/{id}/comments"),
+        serde_json::json!({"section": "summary", "body": PAYLOAD_MARKDOWN}),
+    )
+    .await;
+    assert!(comment.get("error").is_none(), "{comment}");
+    let action = api(
+        &ada,
+        "POST",
+        &format!("/api/v1/incidents/{id}/actions"),
+        serde_json::json!({"title": title, "kind": "detect"}),
+    )
+    .await;
+    assert!(action.get("error").is_none(), "{action}");
+
+    index.catch_up(db.store.as_ref()).await.unwrap();
+    let incident = format!("{base}/incidents/{id}");
+    ada.goto(&incident).await.unwrap();
+    ada.wait()
+        .for_element(Locator::Css("#part-timeline"))
+        .await
+        .unwrap();
+    let page_text = ada
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page_text.contains("Payload text that must stay inert"),
+        "the payloads are on the page"
+    );
+    assert!(
+        page_text.contains("<img src=x"),
+        "the title is shown as text, not markup"
+    );
+    // Let the page's script and the live-update stream start.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(pwned(&ada).await, None, "after load");
+
+    let links = ada
+        .find_all(Locator::Css("main a, main button"))
+        .await
+        .unwrap();
+    let mut clicked = 0;
+    for index in 0..links.len() {
+        let elements = ada
+            .find_all(Locator::Css("main a, main button"))
+            .await
+            .unwrap();
+        let Some(element) = elements.get(index) else {
+            break;
+        };
+        let text = element.text().await.unwrap_or_default();
+        if !text.contains("payload") {
+            continue;
+        }
+        // A link that still navigated would leave the page; come back to it for the next.
+        if element.click().await.is_ok() {
+            clicked += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if ada.current_url().await.unwrap().as_str() != incident {
+            ada.goto(&incident).await.unwrap();
+        } else {
+            assert_eq!(pwned(&ada).await, None, "after clicking {text:?}");
+        }
+    }
+    assert!(
+        clicked >= 2,
+        "the payload links are on the page and were clicked ({clicked})"
+    );
+    assert_eq!(pwned(&ada).await, None, "after clicking every payload link");
+    screenshot(&ada, "xss-incident.png").await;
+
+    let mut pages = crate::hardening::main_pages(id);
+    pages.push("/search?q=payload".to_owned());
+    for path in pages {
+        ada.goto(&format!("{base}{path}")).await.unwrap();
+        ada.wait().for_element(Locator::Css("main")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(pwned(&ada).await, None, "{path}");
+        if path.starts_with("/search") {
+            let results = text_of(&ada, "main").await;
+            assert!(
+                results.contains("<img src=x"),
+                "the incident is found, its title shown as text: {results}"
+            );
+        }
+        let violations = csp_violations(&ada).await;
+        assert!(
+            violations.is_empty(),
+            "{path} broke the Content-Security-Policy: {violations:?}"
+        );
+    }
+    ada.close().await.unwrap();
 }

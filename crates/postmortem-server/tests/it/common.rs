@@ -52,6 +52,7 @@ impl TestApp {
             role: role.into(),
             password: Some("correct horse battery".into()),
             with_token: true,
+            token_days: None,
         };
         create_account(self.db.store.as_ref(), Actor::SYSTEM, account)
             .await

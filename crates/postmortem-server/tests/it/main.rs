@@ -9,6 +9,7 @@ mod browser;
 mod common;
 mod facts;
 mod follow_through;
+mod hardening;
 mod lint;
 mod oidc;
 mod openapi;

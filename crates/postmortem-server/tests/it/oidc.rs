@@ -304,6 +304,7 @@ async fn a_person_without_a_username_gets_a_unique_handle_from_their_email() {
         role: "admin".into(),
         password: Some("correct horse battery".into()),
         with_token: false,
+        token_days: None,
     };
     create_account(server.db.store.as_ref(), Actor::SYSTEM, local)
         .await

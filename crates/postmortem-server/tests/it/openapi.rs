@@ -36,6 +36,9 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/incidents/{id}/history"),
     ("get", "/api/v1/search"),
     ("post", "/api/v1/lint"),
+    ("get", "/api/v1/tokens"),
+    ("post", "/api/v1/tokens"),
+    ("delete", "/api/v1/tokens/{id}"),
 ];
 
 async fn document(app: &TestApp) -> Value {

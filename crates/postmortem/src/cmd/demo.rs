@@ -55,6 +55,7 @@ pub async fn run(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             role: "admin".into(),
             password: Some(password.clone()),
             with_token: false,
+            token_days: None,
         };
         create_account(store.as_ref(), Actor::SYSTEM, account).await?;
         eprintln!("Sign in as `demo` with the password {password} (shown once).");

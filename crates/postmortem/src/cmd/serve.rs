@@ -14,6 +14,13 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "POSTMORTEM_ADDR", value_name = "HOST:PORT")]
     addr: Option<String>,
+    /// Mark session cookies `Secure` (when people reach the server over HTTPS).
+    #[arg(long, env = "POSTMORTEM_COOKIE_SECURE", value_name = "true|false")]
+    cookie_secure: Option<bool>,
+    /// The header a trusted reverse proxy puts the client's address in, such as
+    /// X-Forwarded-For; sign-in throttling counts failures per client address.
+    #[arg(long, env = "POSTMORTEM_CLIENT_ADDRESS_HEADER", value_name = "HEADER")]
+    client_address_header: Option<String>,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -138,10 +145,20 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .context("the [lint] table of the configuration is not valid")?;
     let defaults = Settings::default();
     let settings = Settings {
-        cookie_secure: config
-            .server
+        cookie_secure: args
             .cookie_secure
+            .or(config.server.cookie_secure)
             .unwrap_or(defaults.cookie_secure),
+        client_address_header: args
+            .client_address_header
+            .clone()
+            .or_else(|| config.server.client_address_header.clone())
+            .map(|name| {
+                postmortem_server::HeaderName::try_from(name.as_str()).with_context(|| {
+                    format!("`{name}` is not a header name (client_address_header)")
+                })
+            })
+            .transpose()?,
         session_hours: config
             .server
             .session_hours

@@ -32,6 +32,9 @@ pub struct CreateArgs {
     /// Create an API token and print it on stdout.
     #[arg(long)]
     token: bool,
+    /// Let that token expire after this many days (it does not expire otherwise).
+    #[arg(long, requires = "token", value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    token_days: Option<u32>,
     #[command(flatten)]
     database: DatabaseArgs,
 }
@@ -73,6 +76,7 @@ async fn create(config: Config, args: CreateArgs) -> anyhow::Result<ExitCode> {
         role: args.role,
         password,
         with_token: args.token,
+        token_days: args.token_days,
     };
     let (user, token) = create_account(store.as_ref(), Actor::SYSTEM, account).await?;
     eprintln!(

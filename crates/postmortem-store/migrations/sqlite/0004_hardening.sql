@@ -1,0 +1,12 @@
+-- Hardening: failed sign-ins, counted per subject (a handle, or a client address) in the
+-- database so that every server node sees the same count and the same lockout; and an index
+-- for listing a person's API tokens.
+
+CREATE TABLE login_failures (
+    subject TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_failure_at INTEGER NOT NULL,
+    locked_until INTEGER
+);
+
+CREATE INDEX api_tokens_user ON api_tokens (user_id);
