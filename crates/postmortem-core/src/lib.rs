@@ -18,6 +18,7 @@ pub mod incident;
 pub mod lifecycle;
 pub mod policy;
 pub mod postmortem;
+pub mod team;
 pub mod text;
 pub mod timeline;
 pub mod user;
@@ -33,9 +34,10 @@ pub use postmortem::{
     Missing, Postmortem, Review, ReviewComment, ReviewDecision, Section, SectionName, Template,
     TemplateName, TemplateSection, missing_for_publication,
 };
+pub use team::{Team, TeamName};
 pub use text::{Markdown, Name, Title, WebLink};
 pub use timeline::{
     Marker, MarkerTimes, NewTimelineEntry, Perspective, Source, TimelineEntry, format_date,
     format_instant, parse_date, parse_instant,
 };
-pub use user::{DisplayName, Handle, Role, User};
+pub use user::{DisplayName, Handle, Permission, Role, User};
