@@ -11,12 +11,13 @@ pub(crate) mod markdown;
 mod new_incident;
 mod search;
 mod submit;
+mod teams;
 
 use crate::AppState;
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
 use postmortem_core::User;
 
@@ -38,6 +39,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/figures", get(follow_through::figures))
         .route("/search", get(search::page))
         .route("/admin/webhooks", get(admin::page).post(admin::create))
+        .route("/teams", get(teams::list).post(teams::create))
+        .route("/teams/{team}", get(teams::page))
+        .route("/teams/{team}/members", post(teams::add_member))
+        .route(
+            "/teams/{team}/members/{handle}/remove",
+            post(teams::remove_member),
+        )
         .merge(submit::routes())
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
@@ -87,6 +95,8 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                             a href="/follow-through" { "Follow-through" }
                             " "
                             a href="/figures" { "Figures" }
+                            " "
+                            a href="/teams" { "Teams" }
                             @if user.role.is_admin() { " " a href="/admin/webhooks" { "Webhooks" } }
                         }
                         form.quicksearch method="get" action="/search" role="search" {

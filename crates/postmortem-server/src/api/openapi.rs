@@ -1,11 +1,11 @@
 //! The OpenAPI 3 document at `/api/v1/openapi.json`, generated from the handlers' annotations
 //! and the input types, with bearer tokens as the security scheme.
 
-use super::{admin, follow_through, incidents, lint, schema, search, writing};
+use super::{access, admin, follow_through, incidents, lint, schema, search, writing};
 use crate::live;
 use crate::service::{
-    ActionInput, ActionPatch, CommentInput, FactorInput, IncidentInput, TimelineInput,
-    TransitionInput,
+    ActionInput, ActionPatch, CommentInput, FactorInput, IncidentInput, RoleInput, TeamInput,
+    TimelineInput, TransitionInput,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -38,12 +38,22 @@ use utoipa::{Modify, OpenApi};
         admin::create,
         admin::update,
         admin::deliveries,
+        access::teams,
+        access::create_team,
+        access::team,
+        access::add_team_member,
+        access::remove_team_member,
+        access::users,
+        access::set_role,
+        access::add_incident_member,
+        access::remove_incident_member,
         search::search,
         lint::lint,
     ),
     components(schemas(
         IncidentInput, TimelineInput, FactorInput, ActionInput, ActionPatch, TransitionInput,
         CommentInput, writing::SectionsInput, admin::WebhookInput, admin::WebhookPatch,
+        TeamInput, RoleInput, schema::TeamView,
         schema::ErrorBody, schema::ErrorDetail, schema::UserView, schema::IncidentView,
         schema::IncidentPageView, schema::IncidentSummaryView, schema::PostmortemSummaryView,
         schema::PostmortemView, schema::TimelineEntryView, schema::FactorView, schema::ActionView,

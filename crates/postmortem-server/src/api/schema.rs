@@ -37,6 +37,16 @@ pub(crate) struct UserView {
     pub created_at: String,
 }
 
+/// A team with its members.
+#[derive(Debug, ToSchema)]
+pub(crate) struct TeamView {
+    /// The slug incidents use in `teams`, such as `payments`.
+    pub name: String,
+    pub display_name: String,
+    pub created_at: String,
+    pub members: Vec<UserView>,
+}
+
 /// An incident's facts, as in the list and at the top of the whole incident.
 #[derive(Debug, ToSchema)]
 pub(crate) struct IncidentSummaryView {
