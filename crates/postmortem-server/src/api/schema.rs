@@ -111,6 +111,9 @@ pub(crate) struct IncidentView {
     pub actions: Vec<ActionView>,
     pub reviews: Vec<ReviewView>,
     pub comments: Vec<CommentView>,
+    /// Ids of the people named on the incident; with its recorder and the members of its
+    /// teams they may see it while it is restricted.
+    pub members: Vec<i64>,
 }
 
 #[derive(Debug, ToSchema)]

@@ -10,4 +10,5 @@ mod lint;
 mod openapi;
 mod pages;
 mod search;
+mod teams;
 mod workflow;
