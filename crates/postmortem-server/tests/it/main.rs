@@ -3,6 +3,7 @@
 //! One binary per crate keeps link time and disk use down; each module is one subject.
 
 mod api;
+mod authz;
 mod browser;
 mod common;
 mod follow_through;
