@@ -412,3 +412,36 @@ async fn the_incident_page_names_people_on_a_restricted_incident() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn search_finds_a_restricted_incident_for_members_of_its_team_as_soon_as_they_join() {
+    let (app, index, _dir) = crate::search::searchable().await;
+    let admin = app.person("ada", "admin").await;
+    let dana = app.person("dana", "contributor").await;
+    let tess = app.person("tess", "viewer").await;
+    create_team(&app, &admin, "payments").await;
+    let secret = "Secret connection pool leak in vault";
+    crate::search::record(&app, &dana, secret, "vault", true, "2026-02-02T14:00:00Z").await;
+    index.catch_up(app.db.store.as_ref()).await.unwrap();
+    let found = |token: String| {
+        let app = &app;
+        async move {
+            let reply = app.get("/api/v1/search?q=vault", Some(&token)).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            reply.json()["total"].clone()
+        }
+    };
+    assert_eq!(found(tess.clone()).await, 0);
+    app.call("PUT", "/api/v1/teams/payments/members/tess", &admin, None)
+        .await;
+    // Nothing to re-index: the team is on the incident's document, tess's teams on her query.
+    assert_eq!(found(tess.clone()).await, 1);
+    app.call(
+        "DELETE",
+        "/api/v1/teams/payments/members/tess",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(found(tess).await, 0);
+}
