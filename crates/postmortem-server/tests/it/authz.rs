@@ -16,12 +16,13 @@
 //! | reviewer    | role `reviewer`, not a member                                            |
 //! | admin       | role `admin`, not a member (admins see every incident)                   |
 //! | member      | role `contributor`, member of the incident through its team `payments`   |
+//! | named       | role `viewer`, named on the incident                                     |
 //!
 //! Each cell is an HTTP status, or `login` for the redirect of a page to the sign-in form.
 //! `open` is asked about an unrestricted incident, `restricted` about a restricted one; a
 //! route that names no incident has `same` there and is asked once. Every cell gets an
 //! incident of its own (recorded by someone who is none of the columns, with a factor, an
-//! action item and a review comment, named on nobody), so one cell's write never changes
+//! action item and a review comment, naming `nam`), so one cell's write never changes
 //! another's answer.
 //!
 //! Paths are filled in like this: `{id}` is the incident (the action item under
@@ -45,96 +46,97 @@ use std::path::Path;
 use tower::ServiceExt;
 
 /// `(method, path, body, open, restricted)`. A body starting with `{` is JSON, any other
-/// non-empty body a form. Columns: anonymous viewer contributor reviewer admin member.
+/// non-empty body a form. Columns: anonymous viewer contributor reviewer admin member named.
 #[rustfmt::skip]
 const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     // Health and sign-in.
-    ("GET",    "/healthz", "", "200 200 200 200 200 200", "same"),
-    ("GET",    "/readyz", "", "200 200 200 200 200 200", "same"),
-    ("GET",    "/login", "", "200 200 200 200 200 200", "same"),
-    ("POST",   "/login", "handle=nobody&password=wrong+password+here", "401 401 401 401 401 401", "same"),
-    ("POST",   "/logout", "", "login login login login login login", "same"),
-    ("GET",    "/static/app.css", "", "200 200 200 200 200 200", "same"),
-    ("GET",    "/static/app.js", "", "200 200 200 200 200 200", "same"),
+    ("GET",    "/healthz", "", "200 200 200 200 200 200 200", "same"),
+    ("GET",    "/readyz", "", "200 200 200 200 200 200 200", "same"),
+    ("GET",    "/login", "", "200 200 200 200 200 200 200", "same"),
+    ("POST",   "/login", "handle=nobody&password=wrong+password+here", "401 401 401 401 401 401 401", "same"),
+    ("POST",   "/logout", "", "login login login login login login login", "same"),
+    ("GET",    "/static/app.css", "", "200 200 200 200 200 200 200", "same"),
+    ("GET",    "/static/app.js", "", "200 200 200 200 200 200 200", "same"),
 
     // Pages: lists and incidents.
-    ("GET",    "/", "", "login 200 200 200 200 200", "same"),
-    ("GET",    "/incidents/new", "", "login 200 200 200 200 200", "same"),
-    ("POST",   "/incidents/new", "title=Queue+stalled&kind=outage&severity=SEV3", "login 403 303 303 303 303", "same"),
-    ("GET",    "/incidents/{id}", "", "login 200 200 200 200 200", "login 404 404 404 200 200"),
-    ("GET",    "/incidents/{id}/edit", "", "login 403 200 200 200 200", "login 404 404 404 200 200"),
-    ("POST",   "/incidents/{id}/edit", "base_version={version}&section.summary=The+queue+stalled.", "login 403 303 303 303 303", "login 404 404 404 303 303"),
-    ("GET",    "/incidents/{id}/fragments/{part}", "", "login 200 200 200 200 200", "login 404 404 404 200 200"),
-    ("GET",    "/incidents/{id}/events", "", "401 200 200 200 200 200", "401 404 404 404 200 200"),
-    ("POST",   "/incidents/{id}/timeline", "at_local=2026-03-01T14:05&offset=%2B01:00&text=Alert+fired", "login 403 303 303 303 303", "login 404 404 404 303 303"),
-    ("POST",   "/incidents/{id}/factors", "category=capacity&description=The+pool+was+small.", "login 403 303 303 303 303", "login 404 404 404 303 303"),
-    ("POST",   "/incidents/{id}/actions", "title=Size+the+pool&kind=prevent", "login 403 303 303 303 303", "login 404 404 404 303 303"),
-    ("POST",   "/incidents/{id}/actions/{action_id}", "status=in_progress", "login 403 303 303 303 303", "login 404 404 404 303 303"),
-    ("POST",   "/incidents/{id}/transitions", "to=in_review&reviewers=rev", "login 403 303 303 303 303", "login 404 404 404 303 303"),
-    ("POST",   "/incidents/{id}/comments", "section=summary&body=Which+pool%3F", "login 403 403 303 303 403", "login 404 404 404 303 403"),
-    ("POST",   "/incidents/{id}/comments/{comment_id}/resolve", "", "login 403 303 303 303 303", "login 404 404 404 303 303"),
-    ("POST",   "/incidents/{id}/members", "handle=nora", "login 403 403 403 303 303", "login 404 404 404 303 303"),
-    ("POST",   "/incidents/{id}/members/{handle}/remove", "", "login 403 403 403 303 303", "login 404 404 404 303 303"),
-    ("GET",    "/follow-through", "", "login 200 200 200 200 200", "same"),
-    ("GET",    "/figures", "", "login 200 200 200 200 200", "same"),
-    ("GET",    "/search", "", "login 200 200 200 200 200", "same"),
+    ("GET",    "/", "", "login 200 200 200 200 200 200", "same"),
+    ("GET",    "/incidents/new", "", "login 200 200 200 200 200 200", "same"),
+    ("POST",   "/incidents/new", "title=Queue+stalled&kind=outage&severity=SEV3", "login 403 303 303 303 303 403", "same"),
+    ("GET",    "/incidents/{id}", "", "login 200 200 200 200 200 200", "login 404 404 404 200 200 200"),
+    ("GET",    "/incidents/{id}/edit", "", "login 403 200 200 200 200 403", "login 404 404 404 200 200 403"),
+    ("POST",   "/incidents/{id}/edit", "base_version={version}&section.summary=The+queue+stalled.", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("GET",    "/incidents/{id}/fragments/{part}", "", "login 200 200 200 200 200 200", "login 404 404 404 200 200 200"),
+    ("GET",    "/incidents/{id}/events", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
+    ("POST",   "/incidents/{id}/timeline", "at_local=2026-03-01T14:05&offset=%2B01:00&text=Alert+fired", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/factors", "category=capacity&description=The+pool+was+small.", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/actions", "title=Size+the+pool&kind=prevent", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/actions/{action_id}", "status=in_progress", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/transitions", "to=in_review&reviewers=rev", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/comments", "section=summary&body=Which+pool%3F", "login 403 403 303 303 403 403", "login 404 404 404 303 403 403"),
+    ("POST",   "/incidents/{id}/comments/{comment_id}/resolve", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/members", "handle=nora", "login 403 403 403 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/members/{handle}/remove", "", "login 403 403 403 303 303 403", "login 404 404 404 303 303 403"),
+    ("GET",    "/follow-through", "", "login 200 200 200 200 200 200", "same"),
+    ("GET",    "/figures", "", "login 200 200 200 200 200 200", "same"),
+    ("GET",    "/search", "", "login 200 200 200 200 200 200", "same"),
 
     // Pages: teams and administration.
-    ("GET",    "/teams", "", "login 200 200 200 200 200", "same"),
-    ("POST",   "/teams", "name=growth&display_name=Growth", "login 403 403 403 303 403", "same"),
-    ("GET",    "/teams/{team}", "", "login 200 200 200 200 200", "same"),
-    ("POST",   "/teams/{team}/members", "handle=nora", "login 403 403 403 303 403", "same"),
-    ("POST",   "/teams/{team}/members/{handle}/remove", "", "login 403 403 403 303 403", "same"),
-    ("GET",    "/admin/webhooks", "", "login 403 403 403 200 403", "same"),
-    ("POST",   "/admin/webhooks", "url=https%3A%2F%2Fhooks.example.com%2Fb&secret=0123456789abcdef&events=digest", "login 403 403 403 303 403", "same"),
+    ("GET",    "/teams", "", "login 200 200 200 200 200 200", "same"),
+    ("POST",   "/teams", "name=growth&display_name=Growth", "login 403 403 403 303 403 403", "same"),
+    ("GET",    "/teams/{team}", "", "login 200 200 200 200 200 200", "same"),
+    ("POST",   "/teams/{team}/members", "handle=nora", "login 403 403 403 303 403 403", "same"),
+    ("POST",   "/teams/{team}/members/{handle}/remove", "", "login 403 403 403 303 403 403", "same"),
+    ("GET",    "/admin/webhooks", "", "login 403 403 403 200 403 403", "same"),
+    ("POST",   "/admin/webhooks", "url=https%3A%2F%2Fhooks.example.com%2Fb&secret=0123456789abcdef&events=digest", "login 403 403 403 303 403 403", "same"),
 
     // API: people and incidents.
-    ("GET",    "/api/v1/me", "", "401 200 200 200 200 200", "same"),
-    ("GET",    "/api/v1/openapi.json", "", "200 200 200 200 200 200", "same"),
-    ("GET",    "/api/v1/incidents", "", "401 200 200 200 200 200", "same"),
-    ("POST",   "/api/v1/incidents", r#"{"title": "Queue stalled", "kind": "outage", "severity": "SEV3"}"#, "401 403 201 201 201 201", "same"),
-    ("GET",    "/api/v1/incidents/{id}", "", "401 200 200 200 200 200", "401 404 404 404 200 200"),
-    ("GET",    "/api/v1/incidents/{id}/events", "", "401 200 200 200 200 200", "401 404 404 404 200 200"),
-    ("PATCH",  "/api/v1/incidents/{id}/postmortem", r#"{"sections": {"summary": "The queue stalled."}}"#, "401 403 200 200 200 200", "401 404 404 404 200 200"),
-    ("POST",   "/api/v1/incidents/{id}/postmortem/transitions", r#"{"to": "in_review", "reviewers": ["rev"]}"#, "401 403 200 200 200 200", "401 404 404 404 200 200"),
-    ("POST",   "/api/v1/incidents/{id}/timeline", r#"{"at": "2026-03-01T14:05:00+01:00", "text": "Alert fired"}"#, "401 403 201 201 201 201", "401 404 404 404 201 201"),
-    ("POST",   "/api/v1/incidents/{id}/factors", r#"{"category": "capacity", "description": "The pool was small."}"#, "401 403 201 201 201 201", "401 404 404 404 201 201"),
-    ("POST",   "/api/v1/incidents/{id}/actions", r#"{"title": "Size the pool", "kind": "prevent"}"#, "401 403 201 201 201 201", "401 404 404 404 201 201"),
-    ("PATCH",  "/api/v1/actions/{id}", r#"{"status": "in_progress"}"#, "401 403 200 200 200 200", "401 404 404 404 200 200"),
-    ("POST",   "/api/v1/incidents/{id}/comments", r#"{"section": "summary", "body": "Which pool?"}"#, "401 403 403 201 201 403", "401 404 404 404 201 403"),
-    ("POST",   "/api/v1/incidents/{id}/comments/{comment_id}/resolve", "", "401 403 200 200 200 200", "401 404 404 404 200 200"),
-    ("PUT",    "/api/v1/incidents/{id}/members/{handle}", "", "401 403 403 403 200 200", "401 404 404 404 200 200"),
-    ("DELETE", "/api/v1/incidents/{id}/members/{handle}", "", "401 403 403 403 200 200", "401 404 404 404 200 200"),
+    ("GET",    "/api/v1/me", "", "401 200 200 200 200 200 200", "same"),
+    ("GET",    "/api/v1/openapi.json", "", "200 200 200 200 200 200 200", "same"),
+    ("GET",    "/api/v1/incidents", "", "401 200 200 200 200 200 200", "same"),
+    ("POST",   "/api/v1/incidents", r#"{"title": "Queue stalled", "kind": "outage", "severity": "SEV3"}"#, "401 403 201 201 201 201 403", "same"),
+    ("GET",    "/api/v1/incidents/{id}", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
+    ("GET",    "/api/v1/incidents/{id}/events", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
+    ("PATCH",  "/api/v1/incidents/{id}/postmortem", r#"{"sections": {"summary": "The queue stalled."}}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
+    ("POST",   "/api/v1/incidents/{id}/postmortem/transitions", r#"{"to": "in_review", "reviewers": ["rev"]}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
+    ("POST",   "/api/v1/incidents/{id}/timeline", r#"{"at": "2026-03-01T14:05:00+01:00", "text": "Alert fired"}"#, "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
+    ("POST",   "/api/v1/incidents/{id}/factors", r#"{"category": "capacity", "description": "The pool was small."}"#, "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
+    ("POST",   "/api/v1/incidents/{id}/actions", r#"{"title": "Size the pool", "kind": "prevent"}"#, "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
+    ("PATCH",  "/api/v1/actions/{id}", r#"{"status": "in_progress"}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
+    ("POST",   "/api/v1/incidents/{id}/comments", r#"{"section": "summary", "body": "Which pool?"}"#, "401 403 403 201 201 403 403", "401 404 404 404 201 403 403"),
+    ("POST",   "/api/v1/incidents/{id}/comments/{comment_id}/resolve", "", "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
+    ("PUT",    "/api/v1/incidents/{id}/members/{handle}", "", "401 403 403 403 200 200 403", "401 404 404 404 200 200 403"),
+    ("DELETE", "/api/v1/incidents/{id}/members/{handle}", "", "401 403 403 403 200 200 403", "401 404 404 404 200 200 403"),
 
     // API: follow-through, search and the checker.
-    ("GET",    "/api/v1/actions", "", "401 200 200 200 200 200", "same"),
-    ("GET",    "/api/v1/postmortems/owed", "", "401 200 200 200 200 200", "same"),
-    ("GET",    "/api/v1/figures", "", "401 200 200 200 200 200", "same"),
-    ("GET",    "/api/v1/search", "", "401 503 503 503 503 503", "same"),
-    ("POST",   "/api/v1/lint", r#"{"text": "The deploy went out at noon."}"#, "401 200 200 200 200 200", "same"),
+    ("GET",    "/api/v1/actions", "", "401 200 200 200 200 200 200", "same"),
+    ("GET",    "/api/v1/postmortems/owed", "", "401 200 200 200 200 200 200", "same"),
+    ("GET",    "/api/v1/figures", "", "401 200 200 200 200 200 200", "same"),
+    ("GET",    "/api/v1/search", "", "401 503 503 503 503 503 503", "same"),
+    ("POST",   "/api/v1/lint", r#"{"text": "The deploy went out at noon."}"#, "401 200 200 200 200 200 200", "same"),
 
     // API: teams, people and webhooks.
-    ("GET",    "/api/v1/teams", "", "401 200 200 200 200 200", "same"),
-    ("POST",   "/api/v1/teams", r#"{"name": "platform", "display_name": "Platform"}"#, "401 403 403 403 201 403", "same"),
-    ("GET",    "/api/v1/teams/{team}", "", "401 200 200 200 200 200", "same"),
-    ("PUT",    "/api/v1/teams/{team}/members/{handle}", "", "401 403 403 403 204 403", "same"),
-    ("DELETE", "/api/v1/teams/{team}/members/{handle}", "", "401 403 403 403 204 403", "same"),
-    ("GET",    "/api/v1/users", "", "401 403 403 403 200 403", "same"),
-    ("PATCH",  "/api/v1/users/{handle}", r#"{"role": "viewer"}"#, "401 403 403 403 200 403", "same"),
-    ("GET",    "/api/v1/webhooks", "", "401 403 403 403 200 403", "same"),
-    ("POST",   "/api/v1/webhooks", r#"{"url": "https://hooks.example.com/a", "secret": "0123456789abcdef", "events": ["*"]}"#, "401 403 403 403 201 403", "same"),
-    ("PATCH",  "/api/v1/webhooks/{id}", r#"{"active": false}"#, "401 403 403 403 200 403", "same"),
-    ("GET",    "/api/v1/webhooks/deliveries", "", "401 403 403 403 200 403", "same"),
+    ("GET",    "/api/v1/teams", "", "401 200 200 200 200 200 200", "same"),
+    ("POST",   "/api/v1/teams", r#"{"name": "platform", "display_name": "Platform"}"#, "401 403 403 403 201 403 403", "same"),
+    ("GET",    "/api/v1/teams/{team}", "", "401 200 200 200 200 200 200", "same"),
+    ("PUT",    "/api/v1/teams/{team}/members/{handle}", "", "401 403 403 403 204 403 403", "same"),
+    ("DELETE", "/api/v1/teams/{team}/members/{handle}", "", "401 403 403 403 204 403 403", "same"),
+    ("GET",    "/api/v1/users", "", "401 403 403 403 200 403 403", "same"),
+    ("PATCH",  "/api/v1/users/{handle}", r#"{"role": "viewer"}"#, "401 403 403 403 200 403 403", "same"),
+    ("GET",    "/api/v1/webhooks", "", "401 403 403 403 200 403 403", "same"),
+    ("POST",   "/api/v1/webhooks", r#"{"url": "https://hooks.example.com/a", "secret": "0123456789abcdef", "events": ["*"]}"#, "401 403 403 403 201 403 403", "same"),
+    ("PATCH",  "/api/v1/webhooks/{id}", r#"{"active": false}"#, "401 403 403 403 200 403 403", "same"),
+    ("GET",    "/api/v1/webhooks/deliveries", "", "401 403 403 403 200 403 403", "same"),
 ];
 
 /// The columns' handles; `None` is the anonymous caller.
-const COLUMNS: [Option<&str>; 6] = [
+const COLUMNS: [Option<&str>; 7] = [
     None,
     Some("vic"),
     Some("con"),
     Some("rev"),
     Some("ada"),
     Some("mem"),
+    Some("nam"),
 ];
 
 /// Every `(METHOD, path)` the router is built from, read from the server's source files.
@@ -253,6 +255,8 @@ struct World {
     /// API tokens by column handle.
     tokens: Vec<(String, String)>,
     recorder: UserId,
+    /// The person every cell's incident names.
+    named: UserId,
     webhook: i64,
     sessions: std::cell::Cell<u64>,
 }
@@ -268,6 +272,7 @@ impl World {
             ("rev", "reviewer"),
             ("ada", "admin"),
             ("mem", "contributor"),
+            ("nam", "viewer"),
         ] {
             tokens.push((handle.to_owned(), app.person(handle, role).await));
         }
@@ -309,17 +314,19 @@ impl World {
             .await
             .unwrap();
         let recorder = user("rec").await;
+        let named = user("nam").await;
         Self {
             app,
             tokens,
             recorder,
+            named,
             webhook,
             sessions: std::cell::Cell::new(0),
         }
     }
 
-    /// A fresh incident recorded by `rec` for one cell, with a factor, an action item and a
-    /// review comment.
+    /// A fresh incident recorded by `rec` for one cell, naming `nam`, with a factor, an
+    /// action item and a review comment.
     async fn incident(&self, restricted: bool) -> Fixture {
         let store = &self.app.db.store;
         let actor = Actor::user(self.recorder);
@@ -362,6 +369,10 @@ impl World {
         let summary = SectionName::parse("summary").unwrap();
         let comment = store
             .add_comment(actor, id, summary, Markdown::parse("Which pool?").unwrap())
+            .await
+            .unwrap();
+        store
+            .add_incident_member(actor, id, self.named)
             .await
             .unwrap();
         let version = store
