@@ -46,13 +46,6 @@ impl Viewer {
     pub fn person(user: UserId, teams: Vec<TeamName>) -> Self {
         Viewer::Person { user, teams }
     }
-
-    /// The view of someone who belongs to no incident and no team: unrestricted incidents
-    /// only, as [`Visibility::unrestricted`] in the store.
-    pub fn unrestricted() -> Self {
-        // User 0 is nobody's account (ids start at 1), so no restricted incident names it.
-        Viewer::person(UserId::new(0), Vec::new())
-    }
 }
 
 /// How an index directory was found when it was opened.

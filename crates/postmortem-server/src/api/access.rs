@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch, put};
 use axum::{Json, Router};
-use postmortem_core::IncidentId;
+use postmortem_core::{IncidentId, Team, User};
 use serde_json::{Value, json};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -66,12 +66,14 @@ pub(crate) async fn create_team(
     ApiJson(input): ApiJson<TeamInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let team = Service::new(&state, &user).create_team(input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            json!({"name": team.name, "display_name": team.display_name, "created_at": team.created_at, "members": []}),
-        ),
-    ))
+    Ok((StatusCode::CREATED, Json(team_json(&team, &[]))))
+}
+
+/// A team as the API shows it: its own fields and its members.
+fn team_json(team: &Team, members: &[User]) -> Value {
+    let mut value = serde_json::to_value(team).expect("a team serialises");
+    value["members"] = json!(members);
+    value
 }
 
 /// A team with its members.
@@ -91,9 +93,7 @@ pub(crate) async fn team(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (team, members) = Service::new(&state, &user).team(&name).await?;
-    Ok(Json(
-        json!({"name": team.name, "display_name": team.display_name, "created_at": team.created_at, "members": members}),
-    ))
+    Ok(Json(team_json(&team, &members)))
 }
 
 /// Makes a person a member of a team (nothing changes if they are one). Admins only.

@@ -445,3 +445,20 @@ async fn search_finds_a_restricted_incident_for_members_of_its_team_as_soon_as_t
     .await;
     assert_eq!(found(tess).await, 0);
 }
+
+#[tokio::test]
+async fn the_documented_team_has_the_keys_the_api_answers_with() {
+    let app = TestApp::new().await;
+    let admin = app.person("ada", "admin").await;
+    create_team(&app, &admin, "payments").await;
+    let answered = app.get("/api/v1/teams/payments", Some(&admin)).await.json();
+    let doc = app.get("/api/v1/openapi.json", None).await.json();
+    let documented: std::collections::BTreeSet<&String> = doc["components"]["schemas"]["TeamView"]
+        ["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    let keys: std::collections::BTreeSet<&String> = answered.as_object().unwrap().keys().collect();
+    assert_eq!(documented, keys);
+}
