@@ -37,7 +37,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use postmortem_core::{
     DisplayName, Impact, IncidentKind, Markdown, Name, NewActionItem, NewFactor, NewIncident,
-    PostmortemStatus, SectionName, Severity, TeamName, TemplateName, Title, UserId,
+    Permission, PostmortemStatus, Role, SectionName, Severity, TeamName, TemplateName, Title,
+    UserId,
 };
 use postmortem_server::accounts::secret_hash;
 use postmortem_store::{Actor, NewSession, NewTeam, PostmortemStart, Visibility};
@@ -231,6 +232,32 @@ fn every_route_has_a_row_in_the_matrix() {
         "the source scan found only {} routes",
         served.len()
     );
+}
+
+#[test]
+fn the_readmes_roles_matrix_is_the_one_the_server_enforces() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    for permission in Permission::ALL {
+        let marker = format!("| `{permission}`: ");
+        let row = readme
+            .lines()
+            .find(|line| line.starts_with(&marker))
+            .unwrap_or_else(|| panic!("README.md has no row for `{permission}`"));
+        let cells: Vec<&str> = row
+            .trim_matches('|')
+            .split('|')
+            .skip(1)
+            .map(str::trim)
+            .collect();
+        let allowed: Vec<bool> = Role::ALL.iter().map(|role| role.may(*permission)).collect();
+        let written: Vec<bool> = cells.iter().map(|cell| *cell == "yes").collect();
+        assert_eq!(
+            written, allowed,
+            "README.md's row for `{permission}`: {row}"
+        );
+    }
 }
 
 /// What one cell got.
