@@ -462,3 +462,54 @@ async fn the_documented_team_has_the_keys_the_api_answers_with() {
     let keys: std::collections::BTreeSet<&String> = answered.as_object().unwrap().keys().collect();
     assert_eq!(documented, keys);
 }
+
+#[tokio::test]
+async fn an_event_stream_ends_when_its_reader_leaves_the_incidents_team() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let app = TestApp::new().await;
+    let admin = app.person("ada", "admin").await;
+    let dana = app.person("dana", "contributor").await;
+    let tess = app.person("tess", "viewer").await;
+    create_team(&app, &admin, "payments").await;
+    app.call("PUT", "/api/v1/teams/payments/members/tess", &admin, None)
+        .await;
+    let id = restricted_incident(&app, &dana).await;
+    let request = Request::get(format!("/api/v1/incidents/{id}/events"))
+        .header(header::AUTHORIZATION, format!("Bearer {tess}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let mut next_text = async || {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(15), body.frame())
+            .await
+            .expect("the stream neither sent nor ended within 15 s");
+        frame.map(|frame| String::from_utf8(frame.unwrap().into_data().unwrap().to_vec()).unwrap())
+    };
+    assert!(next_text().await.unwrap().contains("event: ready"));
+    let entry =
+        json!({"at": "2026-03-01T14:05:00+01:00", "text": "Key found in a public repository"});
+    let timeline = format!("/api/v1/incidents/{id}/timeline");
+    app.post_json(&timeline, &dana, entry.clone()).await;
+    assert!(next_text().await.unwrap().contains("event: timeline"));
+
+    app.call(
+        "DELETE",
+        "/api/v1/teams/payments/members/tess",
+        &admin,
+        None,
+    )
+    .await;
+    app.post_json(&timeline, &dana, entry).await;
+    while let Some(text) = next_text().await {
+        assert!(
+            !text.contains("event: timeline"),
+            "heard after leaving: {text}"
+        );
+    }
+}
