@@ -18,6 +18,7 @@ pub mod incident;
 pub mod lifecycle;
 pub mod policy;
 pub mod postmortem;
+pub mod team;
 pub mod text;
 pub mod timeline;
 pub mod user;
@@ -36,9 +37,10 @@ pub use postmortem::{
     SectionName, Template, TemplateConfig, TemplateName, TemplateSection, Templates,
     missing_for_publication,
 };
+pub use team::{Team, TeamName};
 pub use text::{Markdown, Name, Title, WebLink};
 pub use timeline::{
     Marker, MarkerTimes, NewTimelineEntry, Perspective, Source, TimelineEntry, format_date,
     format_instant, parse_date, parse_instant, serialize_date_option,
 };
-pub use user::{DisplayName, Handle, Role, User};
+pub use user::{DisplayName, Handle, Permission, Role, User};

@@ -107,16 +107,64 @@ closed_set!(
 );
 
 impl Role {
+    /// Whether a person with this role may do `permission`: the one rule the server asks.
+    pub fn may(self, permission: Permission) -> bool {
+        self >= permission.least_role()
+    }
+
     pub fn can_write(self) -> bool {
-        self >= Role::Contributor
+        self.may(Permission::Write)
     }
 
     pub fn can_review(self) -> bool {
-        self >= Role::Reviewer
+        self.may(Permission::Review)
     }
 
     pub fn is_admin(self) -> bool {
-        self == Role::Admin
+        self.may(Permission::SeeEverything)
+    }
+}
+
+closed_set!(
+    /// What the server lets a role do. [`Permission::least_role`] is the roles matrix of the
+    /// README: every role may do what the roles before it may.
+    Permission, field = "permission" {
+        /// Read incidents they may see, search, follow-through and figures; list teams and
+        /// their members.
+        Read => "read",
+        /// Record incidents; write timelines, sections, factors and action items; move a
+        /// post-mortem to review; resolve review comments.
+        Write => "write",
+        /// Add or remove named people on an incident they are a member of.
+        ManageIncidentMembers => "manage_incident_members",
+        /// Comment on reviews, approve, request changes, waive a post-mortem with a reason.
+        Review => "review",
+        /// See every incident, restricted or not.
+        SeeEverything => "see_everything",
+        /// Create teams and manage their members.
+        ManageTeams => "manage_teams",
+        /// List people and change their roles.
+        ManagePeople => "manage_people",
+        /// Register outgoing webhooks and read their delivery log.
+        ManageWebhooks => "manage_webhooks",
+        /// Read the whole audit log (an incident's members read its own history).
+        ReadAuditLog => "read_audit_log",
+    }
+);
+
+impl Permission {
+    /// The least role that has the permission.
+    pub const fn least_role(self) -> Role {
+        match self {
+            Permission::Read => Role::Viewer,
+            Permission::Write | Permission::ManageIncidentMembers => Role::Contributor,
+            Permission::Review => Role::Reviewer,
+            Permission::SeeEverything
+            | Permission::ManageTeams
+            | Permission::ManagePeople
+            | Permission::ManageWebhooks
+            | Permission::ReadAuditLog => Role::Admin,
+        }
     }
 }
 
@@ -180,6 +228,22 @@ mod tests {
         assert!(Role::Contributor.can_write() && !Role::Contributor.can_review());
         assert!(Role::Reviewer.can_review() && !Role::Reviewer.is_admin());
         assert!(Role::Admin.can_write() && Role::Admin.can_review() && Role::Admin.is_admin());
+    }
+
+    #[test]
+    fn each_permission_belongs_to_its_least_role_and_every_role_above_it() {
+        for permission in Permission::ALL {
+            for role in Role::ALL {
+                assert_eq!(
+                    role.may(*permission),
+                    *role >= permission.least_role(),
+                    "{role} {permission}"
+                );
+            }
+        }
+        assert!(Role::Viewer.may(Permission::Read) && !Role::Viewer.may(Permission::Write));
+        assert!(!Role::Reviewer.may(Permission::ManageTeams));
+        assert!(Role::Admin.may(Permission::ManagePeople));
     }
 
     #[test]

@@ -65,17 +65,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if i.is_multiple_of(2) {
             Viewer::Everything
         } else {
-            Viewer::Person(UserId::new(3))
+            Viewer::person(UserId::new(3), vec![])
         }
     };
     for (i, (_, query)) in queries.iter().enumerate() {
-        index.search(query, viewer(i), 10, 0)?; // warm the page cache and the term dictionaries
+        index.search(query, &viewer(i), 10, 0)?; // warm the page cache and the term dictionaries
     }
     let mut timings: Vec<(Duration, &str, &str, u64)> = Vec::new();
     for round in 0..3 {
         for (i, (class, query)) in queries.iter().enumerate() {
             let started = Instant::now();
-            let results = index.search(query, viewer(i + round), 10, 0)?;
+            let results = index.search(query, &viewer(i + round), 10, 0)?;
             timings.push((started.elapsed(), class, query, results.total));
         }
     }
@@ -133,7 +133,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let rg = started.elapsed();
         let rg_hits = output.stdout.iter().filter(|b| **b == b'\n').count();
         let started = Instant::now();
-        let results = index.search(word, Viewer::Everything, 10, 0)?;
+        let results = index.search(word, &Viewer::Everything, 10, 0)?;
         let ours = started.elapsed();
         rg_times.push(rg);
         ratios.push(rg.as_secs_f64() / ours.as_secs_f64().max(1e-9));

@@ -8,7 +8,7 @@ use crate::schema::{
     FACET_ROOTS, FORMAT_VERSION, Fields, TEXT_ANALYZER, analyse, build_schema, document, id_term,
     text_analyzer, weighted_text_fields,
 };
-use postmortem_core::{IncidentId, UserId};
+use postmortem_core::{IncidentId, TeamName, UserId};
 use postmortem_store::{IncidentQuery, IncidentRecord, Store, Visibility};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -32,20 +32,19 @@ use tantivy::{
 };
 
 /// Whose eyes a search is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Viewer {
     /// Sees every incident (admins, and the system itself).
     Everything,
-    /// Sees unrestricted incidents and the restricted ones they created or are a member of.
-    Person(UserId),
+    /// Sees unrestricted incidents and the restricted ones they belong to: they recorded it,
+    /// are named on it, or belong to one of the teams it names (`teams`, from the store at
+    /// the time of the search, so a change of membership counts at once).
+    Person { user: UserId, teams: Vec<TeamName> },
 }
 
-impl From<Visibility> for Viewer {
-    fn from(visibility: Visibility) -> Self {
-        match visibility {
-            Visibility::Everything => Viewer::Everything,
-            Visibility::Person(user) => Viewer::Person(user),
-        }
+impl Viewer {
+    pub fn person(user: UserId, teams: Vec<TeamName>) -> Self {
+        Viewer::Person { user, teams }
     }
 }
 
@@ -495,7 +494,7 @@ impl SearchIndex {
     pub fn search(
         &self,
         query: &str,
-        viewer: Viewer,
+        viewer: &Viewer,
         limit: usize,
         offset: usize,
     ) -> Result<SearchResults> {
@@ -563,7 +562,7 @@ impl SearchIndex {
     pub fn similar(
         &self,
         incident: IncidentId,
-        viewer: Viewer,
+        viewer: &Viewer,
         limit: usize,
     ) -> Result<Vec<SimilarIncident>> {
         let searcher = self.reader.searcher();
@@ -743,7 +742,7 @@ impl SearchIndex {
         &self,
         searcher: &Searcher,
         parsed: &ParsedQuery,
-        viewer: Viewer,
+        viewer: &Viewer,
     ) -> Result<BuiltQuery> {
         let fields = &self.fields;
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -937,24 +936,35 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(alternatives))
     }
 
-    /// `visible(viewer)`: unrestricted, or restricted with the viewer among those allowed.
-    fn visibility_filter(&self, viewer: Viewer) -> Option<Box<dyn Query>> {
-        let Viewer::Person(user) = viewer else {
+    /// `visible(viewer)`: unrestricted, or restricted with the viewer among those allowed,
+    /// in person or through one of their teams.
+    fn visibility_filter(&self, viewer: &Viewer) -> Option<Box<dyn Query>> {
+        let Viewer::Person { user, teams } = viewer else {
             return None;
         };
-        let open = TermQuery::new(
-            Term::from_field_u64(self.fields.restricted, 0),
-            IndexRecordOption::Basic,
-        );
-        let allowed = TermQuery::new(
-            Term::from_field_u64(self.fields.allowed, user.get() as u64),
-            IndexRecordOption::Basic,
-        );
-        let either = BooleanQuery::new(vec![
-            (Occur::Should, Box::new(open) as Box<dyn Query>),
-            (Occur::Should, Box::new(allowed)),
-        ]);
-        Some(constant(Box::new(either), 0.0))
+        let mut either: Vec<(Occur, Box<dyn Query>)> = vec![
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_u64(self.fields.restricted, 0),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_u64(self.fields.allowed, user.get() as u64),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ];
+        either.extend(teams.iter().map(|team| {
+            (
+                Occur::Should,
+                term_query(self.fields.allowed_team, team.as_str()),
+            )
+        }));
+        Some(constant(Box::new(BooleanQuery::new(either)), 0.0))
     }
 
     /// Escaped HTML from the first of summary, factors and body that holds a match, matches

@@ -86,8 +86,10 @@ pub(crate) struct Fields {
     pub started: Field,
     /// 1 for a restricted incident, 0 otherwise.
     pub restricted: Field,
-    /// Who may see a restricted incident: its creator and its members.
+    /// Who may see a restricted incident: its creator and the people named on it.
     pub allowed: Field,
+    /// Whose members may see a restricted incident: the teams it names.
+    pub allowed_team: Field,
     pub facets: Field,
 }
 
@@ -126,6 +128,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         started: builder.add_i64_field("started", INDEXED | FAST | STORED),
         restricted: builder.add_u64_field("restricted", INDEXED | FAST),
         allowed: builder.add_u64_field("allowed", INDEXED),
+        allowed_team: builder.add_text_field("allowed_team", STRING),
         facets: builder.add_facet_field("facets", FacetOptions::default()),
     };
     (builder.build(), fields)
@@ -227,6 +230,9 @@ pub(crate) fn document(
         allowed.dedup();
         for user in allowed {
             doc.add_u64(fields.allowed, user);
+        }
+        for team in &incident.teams {
+            doc.add_text(fields.allowed_team, team.as_str());
         }
     }
     doc

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+pub(crate) mod access;
 pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod follow_through;
@@ -18,6 +19,8 @@ use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use postmortem_core::Permission;
+use postmortem_search::Viewer;
 use postmortem_store::Visibility;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -29,6 +32,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(follow_through::routes())
         .merge(admin::routes())
         .merge(audit::routes())
+        .merge(access::routes())
         .merge(search::routes())
         .merge(lint::routes())
         .merge(tokens::routes())
@@ -69,11 +73,23 @@ impl From<PathRejection> for ApiError {
 
 /// Whose eyes a read is for: admins see everything, others what they may.
 pub(crate) fn visibility(user: &postmortem_core::User) -> Visibility {
-    if user.role.is_admin() {
+    if user.role.may(Permission::SeeEverything) {
         Visibility::Everything
     } else {
         Visibility::Person(user.id)
     }
+}
+
+/// Whose eyes a search is for: the same rule as [`visibility`], with the teams the person
+/// belongs to now, which the index matches against the teams restricted incidents name.
+pub(crate) async fn viewer(
+    state: &AppState,
+    user: &postmortem_core::User,
+) -> Result<Viewer, ApiError> {
+    Ok(match visibility(user) {
+        Visibility::Everything => Viewer::Everything,
+        Visibility::Person(id) => Viewer::person(id, state.store.teams_of(id).await?),
+    })
 }
 
 /// The signed-in person.

@@ -134,7 +134,7 @@ impl AuditParams {
 
 /// The refusal for everyone but admins on the whole log.
 fn require_admin(user: &User) -> Result<(), ApiError> {
-    if user.role.is_admin() {
+    if user.role.may(postmortem_core::Permission::ReadAuditLog) {
         Ok(())
     } else {
         Err(ApiError::forbidden(

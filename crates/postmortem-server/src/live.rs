@@ -5,13 +5,14 @@
 //! server nodes sharing one PostgreSQL all see every write, whichever node took it.
 
 use crate::api::ApiPath;
+use crate::api::visibility;
 use crate::auth::ApiUser;
 use crate::service::Service;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use postmortem_core::IncidentId;
-use postmortem_store::{Change, Store};
+use postmortem_store::{Change, Store, Visibility};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,24 +100,52 @@ async fn follow(store: Arc<dyn Store>, sender: broadcast::Sender<Change>) {
 /// The changes of one incident as server-sent events: the event name is what changed
 /// (`timeline`, `section`, `postmortem`, `factor`, `action`, `review`, `comment`...), the data
 /// `{seq, entity, op}`. A `resync` event means some changes were missed: reload everything.
+///
+/// Who may see the incident is checked again whenever the people named on it (`member`) or
+/// any team's members (`team`) change, and the stream ends when the reader no longer may:
+/// someone taken off a restricted incident stops hearing of it at once.
 fn incident_events(
     receiver: broadcast::Receiver<Change>,
     id: IncidentId,
+    store: Arc<dyn Store>,
+    reader: Visibility,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let ready = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
-    let changes = BroadcastStream::new(receiver).filter_map(move |message| match message {
-        Ok(change) if change.incident_id == Some(id) => Some(Ok(Event::default()
-            .event(change.entity.clone())
-            .id(change.seq.to_string())
-            .data(
-                serde_json::json!({"seq": change.seq, "entity": change.entity, "op": change.op})
-                    .to_string(),
-            ))),
-        Ok(_) => None,
-        Err(BroadcastStreamRecvError::Lagged(_)) => {
-            Some(Ok(Event::default().event("resync").data("{}")))
-        }
-    });
+    let changes = BroadcastStream::new(receiver)
+        .filter(move |message| match message {
+            Ok(change) => change.incident_id == Some(id) || change.entity == "team",
+            Err(BroadcastStreamRecvError::Lagged(_)) => true,
+        })
+        .then(move |message| {
+            let store = store.clone();
+            async move {
+                let change = match message {
+                    Ok(change) => change,
+                    Err(BroadcastStreamRecvError::Lagged(_)) => {
+                        return Some(Some(Event::default().event("resync").data("{}")));
+                    }
+                };
+                if matches!(change.entity.as_str(), "member" | "team")
+                    && !matches!(store.incident(id, reader).await, Ok(Some(_)))
+                {
+                    return None;
+                }
+                if change.incident_id != Some(id) {
+                    return Some(None);
+                }
+                Some(Some(
+                    Event::default()
+                        .event(change.entity.clone())
+                        .id(change.seq.to_string())
+                        .data(
+                            serde_json::json!({"seq": change.seq, "entity": change.entity, "op": change.op})
+                                .to_string(),
+                        ),
+                ))
+            }
+        })
+        .map_while(|still_visible| still_visible)
+        .filter_map(|event| event.map(Ok));
     ready.chain(changes)
 }
 
@@ -137,8 +166,10 @@ pub(crate) async fn api_events(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let id = IncidentId::new(id);
-    // Permission is checked when subscribing: a restricted incident is a 404 here as well.
+    // Permission is checked when subscribing (a restricted incident is a 404 here as well)
+    // and again whenever membership changes.
     Service::new(&state, &user).incident(id).await?;
     let receiver = state.live.subscribe(&state.store);
-    Ok(Sse::new(incident_events(receiver, id)).keep_alive(KeepAlive::default()))
+    let events = incident_events(receiver, id, state.store.clone(), visibility(&user));
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

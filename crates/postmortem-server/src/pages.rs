@@ -14,12 +14,13 @@ pub(crate) mod markdown;
 mod new_incident;
 mod search;
 mod submit;
+mod teams;
 
 use crate::AppState;
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
 use postmortem_core::User;
 
@@ -47,6 +48,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/webhooks", get(admin::page).post(admin::create))
         .route("/admin/audit", get(audit::admin_page))
         .route("/incidents/{id}/history", get(audit::history_page))
+        .route("/teams", get(teams::list).post(teams::create))
+        .route("/teams/{team}", get(teams::page))
+        .route("/teams/{team}/members", post(teams::add_member))
+        .route(
+            "/teams/{team}/members/{handle}/remove",
+            post(teams::remove_member),
+        )
         .merge(submit::routes())
         .merge(account::routes())
         .route("/static/app.css", get(stylesheet))
@@ -97,6 +105,8 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                             a href="/follow-through" { "Follow-through" }
                             " "
                             a href="/figures" { "Figures" }
+                            " "
+                            a href="/teams" { "Teams" }
                             @if user.role.is_admin() { " " a href="/admin/webhooks" { "Webhooks" } " " a href="/admin/audit" { "Audit log" } }
                         }
                         form.quicksearch method="get" action="/search" role="search" {

@@ -12,13 +12,14 @@ use postmortem_core::policy::{Facts, Requirement, add_business_days, status_afte
 use postmortem_core::{
     ActionId, ActionItem, ActionKind, ActionStatus, Collector, CommentId, ContributingFactor,
     FactorCategory, FactorId, Handle, Impact, IncidentFacts, IncidentId, IncidentKind, Markdown,
-    Marker, Name, NewActionItem, NewFactor, NewIncident, NewTimelineEntry, Perspective,
-    PostmortemStatus, Priority, ReviewComment, ReviewDecision, SectionName, Severity, Source,
-    TemplateName, Templates, TimelineEntry, Title, User, UserId, ValidationError, WebLink,
-    dedup_names, missing_for_publication, parse_date, parse_instant,
+    Marker, Name, NewActionItem, NewFactor, NewIncident, NewTimelineEntry, Permission, Perspective,
+    PostmortemStatus, Priority, ReviewComment, ReviewDecision, Role, SectionName, Severity, Source,
+    Team, TeamName, TemplateName, Templates, TimelineEntry, Title, User, UserId, ValidationError,
+    WebLink, dedup_names, missing_for_publication, parse_date, parse_instant,
 };
 use postmortem_store::{
-    ActionUpdate, Actor, FactsOutcome, IncidentRecord, PostmortemStart, Reevaluation, SaveOutcome,
+    ActionUpdate, Actor, FactsOutcome, IncidentRecord, NewTeam, PostmortemStart, Reevaluation,
+    SaveOutcome,
 };
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
@@ -413,6 +414,25 @@ pub(crate) fn blame_findings(settings: &Settings, record: &IncidentRecord) -> Ve
     found
 }
 
+/// The body of `POST /api/v1/teams` and of the new-team form.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TeamInput {
+    /// The slug: lowercase letters, digits and single `-`, such as `site-reliability`. It is
+    /// the name incidents use in `teams`.
+    pub name: String,
+    /// The name shown to people, such as `Site Reliability`.
+    pub display_name: String,
+}
+
+/// The body of `PATCH /api/v1/users/{handle}`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RoleInput {
+    /// `viewer`, `contributor`, `reviewer` or `admin`.
+    pub role: String,
+}
+
 /// A section someone else saved after the writer's base version, with who saved it.
 #[derive(Debug, Clone)]
 pub(crate) struct Conflict {
@@ -478,16 +498,10 @@ impl<'a> Service<'a> {
         Actor::user(self.user.id)
     }
 
-    fn require_writer(&self, what: &str) -> Result<(), ApiError> {
-        if self.user.role.can_write() {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(what))
-        }
-    }
-
-    fn require_reviewer(&self, what: &str) -> Result<(), ApiError> {
-        if self.user.role.can_review() {
+    /// The one role check: whether the person's role has `permission` (the table in
+    /// [`Permission::least_role`] and the README), else 403 naming what was refused.
+    fn require(&self, permission: Permission, what: &str) -> Result<(), ApiError> {
+        if self.user.role.may(permission) {
             Ok(())
         } else {
             Err(ApiError::forbidden(what))
@@ -508,7 +522,7 @@ impl<'a> Service<'a> {
         &self,
         input: IncidentInput,
     ) -> Result<IncidentRecord, ApiError> {
-        self.require_writer("record incidents")?;
+        self.require(Permission::Write, "record incidents")?;
         let named_template = given(&input.template).is_some();
         let mut new = input
             .parse(
@@ -570,7 +584,7 @@ impl<'a> Service<'a> {
         patch: FactsPatch,
     ) -> Result<FactsResult, ApiError> {
         let record = self.incident(id).await?;
-        self.require_writer("change an incident's facts")?;
+        self.require(Permission::Write, "change an incident's facts")?;
         let Some(base_version) = base_version else {
             return Err(if_match_required());
         };
@@ -651,7 +665,9 @@ impl<'a> Service<'a> {
         Ok(events
             .iter()
             .find(|e| e.action == "postmortem.transition")
-            .is_some_and(|e| e.details["after"]["status"] == PostmortemStatus::NotRequired.as_str()))
+            .is_some_and(|e| {
+                e.details["after"]["status"] == PostmortemStatus::NotRequired.as_str()
+            }))
     }
 
     /// Saves sections against the incident version the writer started from, which is
@@ -665,7 +681,7 @@ impl<'a> Service<'a> {
         sections: BTreeMap<String, String>,
     ) -> Result<SaveResult, ApiError> {
         let record = self.incident(id).await?;
-        self.require_writer("write post-mortems")?;
+        self.require(Permission::Write, "write post-mortems")?;
         let Some(base_version) = base_version else {
             return Err(if_match_required());
         };
@@ -758,7 +774,7 @@ impl<'a> Service<'a> {
         input: TimelineInput,
     ) -> Result<TimelineEntry, ApiError> {
         self.incident(id).await?;
-        self.require_writer("add to the timeline")?;
+        self.require(Permission::Write, "add to the timeline")?;
         let entry = input.parse().map_err(ApiError::invalid)?;
         Ok(self
             .state
@@ -773,7 +789,7 @@ impl<'a> Service<'a> {
         input: FactorInput,
     ) -> Result<ContributingFactor, ApiError> {
         self.incident(id).await?;
-        self.require_writer("add contributing factors")?;
+        self.require(Permission::Write, "add contributing factors")?;
         let mut errors = Collector::default();
         let category = errors.ok(FactorCategory::parse(&input.category));
         let description = errors.ok(Markdown::parse_non_empty("description", input.description));
@@ -817,7 +833,7 @@ impl<'a> Service<'a> {
         input: ActionInput,
     ) -> Result<ActionItem, ApiError> {
         self.incident(id).await?;
-        self.require_writer("add action items")?;
+        self.require(Permission::Write, "add action items")?;
         let mut errors = Collector::default();
         let title = errors.ok(Title::parse_field("title", input.title.clone()));
         let owner = match given(&input.owner) {
@@ -881,6 +897,7 @@ impl<'a> Service<'a> {
             .incident(existing.incident_id)
             .await
             .map_err(|_| ApiError::not_found("action item"))?;
+        self.require(Permission::Write, "change action items")?;
         if !may_edit_action(self.user, &record, &existing) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -931,7 +948,7 @@ impl<'a> Service<'a> {
         input: TransitionInput,
     ) -> Result<Transitioned, ApiError> {
         let record = self.incident(id).await?;
-        self.require_writer("change a post-mortem's status")?;
+        self.require(Permission::Write, "change a post-mortem's status")?;
         let to = PostmortemStatus::parse(&input.to).map_err(ApiError::from)?;
         let from = record.postmortem.status;
         from.transition(to).map_err(|error| {
@@ -959,7 +976,7 @@ impl<'a> Service<'a> {
                 }
             }
             PostmortemStatus::Approved => {
-                self.require_reviewer("approve post-mortems")?;
+                self.require(Permission::Review, "approve post-mortems")?;
                 store
                     .set_review(
                         self.actor(),
@@ -971,7 +988,7 @@ impl<'a> Service<'a> {
                     .await?;
             }
             PostmortemStatus::ChangesRequested => {
-                self.require_reviewer("request changes")?;
+                self.require(Permission::Review, "request changes")?;
                 store
                     .set_review(
                         self.actor(),
@@ -983,7 +1000,7 @@ impl<'a> Service<'a> {
                     .await?;
             }
             PostmortemStatus::NotRequired => {
-                self.require_reviewer("waive a post-mortem")?;
+                self.require(Permission::Review, "waive a post-mortem")?;
                 if comment.is_none() {
                     return Err(ValidationError::new(
                         "comment",
@@ -1124,7 +1141,7 @@ impl<'a> Service<'a> {
         input: CommentInput,
     ) -> Result<ReviewComment, ApiError> {
         let record = self.incident(id).await?;
-        self.require_reviewer("comment on a review")?;
+        self.require(Permission::Review, "comment on a review")?;
         let template = self
             .state
             .settings
@@ -1163,11 +1180,141 @@ impl<'a> Service<'a> {
         comment_id: CommentId,
     ) -> Result<(), ApiError> {
         self.incident(id).await?;
-        self.require_writer("resolve review comments")?;
+        self.require(Permission::Write, "resolve review comments")?;
         Ok(self
             .state
             .store
             .resolve_comment(self.actor(), id, comment_id)
+            .await?)
+    }
+
+    /// Whether the person may name or un-name people on the incident: admins, and its
+    /// members (recorder, named people, members of its teams) whose role may write.
+    pub(crate) async fn may_manage_members(
+        &self,
+        record: &IncidentRecord,
+    ) -> Result<bool, ApiError> {
+        if self.user.role.may(Permission::SeeEverything) {
+            return Ok(true);
+        }
+        Ok(self.user.role.may(Permission::ManageIncidentMembers)
+            && self
+                .state
+                .store
+                .is_incident_member(record.incident.id, self.user.id)
+                .await?)
+    }
+
+    /// Names a person on an incident (or takes them off), so that they may see it while it
+    /// is restricted. Returns the incident's new version.
+    pub(crate) async fn set_incident_member(
+        &self,
+        id: IncidentId,
+        handle: &str,
+        named: bool,
+    ) -> Result<i64, ApiError> {
+        let record = self.incident(id).await?;
+        if !self.may_manage_members(&record).await? {
+            return Err(ApiError::forbidden(
+                "change who is named on this incident; that needs the contributor role and membership of the incident, or the admin role",
+            ));
+        }
+        let person = self.person_in_path(handle).await?;
+        let store = &self.state.store;
+        Ok(if named {
+            store
+                .add_incident_member(self.actor(), id, person.id)
+                .await?
+        } else {
+            store
+                .remove_incident_member(self.actor(), id, person.id)
+                .await?
+        })
+    }
+
+    /// A person named in a URL: 404 when nobody has the handle.
+    async fn person_in_path(&self, raw: &str) -> Result<User, ApiError> {
+        let handle = Handle::parse(raw).map_err(|_| ApiError::not_found("person"))?;
+        self.state
+            .store
+            .user_by_handle(&handle)
+            .await?
+            .ok_or_else(|| ApiError::not_found("person"))
+    }
+
+    /// A team named in a URL with its members: 404 when there is no such team.
+    pub(crate) async fn team(&self, raw: &str) -> Result<(Team, Vec<User>), ApiError> {
+        self.require(Permission::Read, "see teams")?;
+        let name = TeamName::parse(raw).map_err(|_| ApiError::not_found("team"))?;
+        let team = self
+            .state
+            .store
+            .team(&name)
+            .await?
+            .ok_or_else(|| ApiError::not_found("team"))?;
+        let members = self.state.store.team_members(&name).await?;
+        Ok((team, members))
+    }
+
+    pub(crate) async fn teams(&self) -> Result<Vec<Team>, ApiError> {
+        self.require(Permission::Read, "see teams")?;
+        Ok(self.state.store.teams().await?)
+    }
+
+    pub(crate) async fn create_team(&self, input: TeamInput) -> Result<Team, ApiError> {
+        self.require(Permission::ManageTeams, "create teams")?;
+        let mut errors = Collector::default();
+        let name = errors.ok(TeamName::parse(&input.name));
+        let display_name = errors.ok(postmortem_core::DisplayName::parse(&input.display_name)
+            .map_err(|e| ValidationError::new("display_name", e.rule())));
+        let (Some(name), Some(display_name)) = (name, display_name) else {
+            return Err(ApiError::invalid(errors.into_errors()));
+        };
+        Ok(self
+            .state
+            .store
+            .create_team(self.actor(), NewTeam { name, display_name })
+            .await?)
+    }
+
+    /// Adds a person to a team, or takes them out of it.
+    pub(crate) async fn set_team_member(
+        &self,
+        team: &str,
+        handle: &str,
+        member: bool,
+    ) -> Result<(), ApiError> {
+        self.require(Permission::ManageTeams, "change who is in a team")?;
+        let (team, _) = self.team(team).await?;
+        let person = self.person_in_path(handle).await?;
+        let store = &self.state.store;
+        if member {
+            store
+                .add_team_member(self.actor(), &team.name, person.id)
+                .await?;
+        } else {
+            store
+                .remove_team_member(self.actor(), &team.name, person.id)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Everyone with an account, by handle, for admins managing roles.
+    pub(crate) async fn users(&self) -> Result<Vec<User>, ApiError> {
+        self.require(Permission::ManagePeople, "list people and their roles")?;
+        Ok(self.state.store.users().await?)
+    }
+
+    /// Gives a person another role; the store refuses to leave nobody an admin.
+    pub(crate) async fn set_role(&self, handle: &str, input: RoleInput) -> Result<User, ApiError> {
+        self.require(Permission::ManagePeople, "change roles")?;
+        let person = self.person_in_path(handle).await?;
+        let role = Role::parse(&input.role)?;
+        Ok(self
+            .state
+            .store
+            .set_role(self.actor(), person.id, role)
             .await?)
     }
 

@@ -1,9 +1,10 @@
-//! A cache of "similar past incidents" per incident and reader. The answer depends only on the
+//! A cache of "similar past incidents" per incident and reader (the person and the teams
+//! they belong to, which decide the restricted incidents they see). The answer depends only on the
 //! index, so each entry remembers the index's applied change-feed sequence and is recomputed
 //! as soon as the index has moved on; an incident page then costs one lookup, not a
 //! more-like-this query, while nothing changes.
 
-use postmortem_core::{IncidentId, UserId};
+use postmortem_core::IncidentId;
 use postmortem_search::{SearchIndex, SimilarIncident, Viewer};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,7 +12,7 @@ use std::sync::{Arc, Mutex};
 /// Entries kept before the cache starts over; pages of the most-read incidents refill it fast.
 const CAPACITY: usize = 4096;
 
-type Key = (IncidentId, Option<UserId>);
+type Key = (IncidentId, Viewer);
 /// The index's applied sequence when computed, and the answer.
 type Entry = (Option<i64>, Vec<SimilarIncident>);
 
@@ -26,16 +27,10 @@ impl SimilarCache {
         &self,
         index: &Arc<SearchIndex>,
         id: IncidentId,
-        viewer: Viewer,
+        viewer: &Viewer,
         limit: usize,
     ) -> postmortem_search::Result<Vec<SimilarIncident>> {
-        let key = (
-            id,
-            match viewer {
-                Viewer::Everything => None,
-                Viewer::Person(user) => Some(user),
-            },
-        );
+        let key = (id, viewer.clone());
         let seq = index.applied_seq();
         if let Some((cached_seq, similar)) = self.lock().get(&key)
             && *cached_seq == seq

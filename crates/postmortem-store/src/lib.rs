@@ -29,7 +29,7 @@ use async_trait::async_trait;
 use postmortem_core::{
     ActionId, ActionItem, ContributingFactor, Handle, IncidentBundle, IncidentFacts, IncidentId,
     Markdown, NewActionItem, NewFactor, NewIncident, NewTimelineEntry, PostmortemStatus,
-    ReviewComment, ReviewDecision, SectionName, TimelineEntry, User, UserId,
+    ReviewComment, ReviewDecision, Role, SectionName, Team, TeamName, TimelineEntry, User, UserId,
 };
 use std::sync::Arc;
 
@@ -110,6 +110,24 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         identity: ExternalIdentity,
     ) -> Result<User>;
 
+    /// Gives a person another role. Refused when it would leave nobody with the admin role.
+    async fn set_role(&self, actor: Actor, user: UserId, role: Role) -> Result<User>;
+
+    // Teams.
+
+    async fn create_team(&self, actor: Actor, team: NewTeam) -> Result<Team>;
+    /// Every team, by name.
+    async fn teams(&self) -> Result<Vec<Team>>;
+    async fn team(&self, name: &TeamName) -> Result<Option<Team>>;
+    /// The team's members, by handle.
+    async fn team_members(&self, name: &TeamName) -> Result<Vec<User>>;
+    /// The teams a person belongs to, by name.
+    async fn teams_of(&self, user: UserId) -> Result<Vec<TeamName>>;
+    /// Makes a person a member of a team; a member already is one, and that is no error.
+    async fn add_team_member(&self, actor: Actor, team: &TeamName, user: UserId) -> Result<()>;
+    /// Takes a person out of a team; someone who is not a member stays out, with no error.
+    async fn remove_team_member(&self, actor: Actor, team: &TeamName, user: UserId) -> Result<()>;
+
     // Incidents.
 
     async fn create_incident(
@@ -133,6 +151,19 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The whole incident with everything in it, if it exists and `viewer` may see it.
     async fn incident(&self, id: IncidentId, viewer: Visibility) -> Result<Option<IncidentRecord>>;
     async fn list_incidents(&self, query: &IncidentQuery) -> Result<IncidentPage>;
+    /// Whether the person belongs to the incident: recorded it, is named on it, or is a member
+    /// of one of the teams it names. Whatever the incident's visibility.
+    async fn is_incident_member(&self, id: IncidentId, user: UserId) -> Result<bool>;
+    /// Names a person on an incident (a no-op if they are named already) and returns the
+    /// incident's new version.
+    async fn add_incident_member(&self, actor: Actor, id: IncidentId, user: UserId) -> Result<i64>;
+    /// Takes a named person off an incident and returns the incident's new version.
+    async fn remove_incident_member(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        user: UserId,
+    ) -> Result<i64>;
     /// Up to `limit` whole incidents with ids after `after` (all when `None`), in id order,
     /// whatever their visibility: for rebuilding derived data such as the search index, which
     /// applies visibility itself. Never hand these to a person as they are.

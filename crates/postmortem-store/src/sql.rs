@@ -34,6 +34,7 @@ macro_rules! impl_store {
             i.pm_decision, i.pm_reasons";
 
         const USER_COLUMNS: &str = "u.id, u.handle, u.display_name, u.role, u.created_at";
+        const TEAM_COLUMNS: &str = "t.name, t.display_name, t.created_at";
 
         const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.label, t.created_at, t.expires_at, t.revoked_at";
 
@@ -64,6 +65,14 @@ macro_rules! impl_store {
                 handle: stored(Handle::parse(row.try_get::<String, _>("handle")?))?,
                 display_name: stored(DisplayName::parse(row.try_get::<String, _>("display_name")?))?,
                 role: stored(Role::parse(&row.try_get::<String, _>("role")?))?,
+                created_at: from_ms(row.try_get("created_at")?)?,
+            })
+        }
+
+        fn team_from_row(row: &DbRow) -> Result<Team> {
+            Ok(Team {
+                name: stored(TeamName::parse(row.try_get::<String, _>("name")?))?,
+                display_name: stored(DisplayName::parse(row.try_get::<String, _>("display_name")?))?,
                 created_at: from_ms(row.try_get("created_at")?)?,
             })
         }
@@ -215,15 +224,23 @@ macro_rules! impl_store {
             serde_json::from_str(raw).map_err(|e| StoreError::corrupt(format!("webhook events `{raw}`: {e}")))
         }
 
+        /// `(i is the person's incident)`: they recorded it, are named on it, or belong to a
+        /// team it names.
+        fn push_membership(qb: &mut QueryBuilder<'static, $db>, user: UserId) {
+            qb.push("(i.created_by = ")
+                .push_bind(user.get())
+                .push(" OR EXISTS (SELECT 1 FROM incident_members m WHERE m.incident_id = i.id AND m.user_id = ")
+                .push_bind(user.get())
+                .push(") OR EXISTS (SELECT 1 FROM incident_teams it JOIN team_members tm ON tm.team = it.name WHERE it.incident_id = i.id AND tm.user_id = ")
+                .push_bind(user.get())
+                .push("))");
+        }
+
         fn push_visibility(qb: &mut QueryBuilder<'static, $db>, visibility: Visibility) {
             if let Visibility::Person(user) = visibility {
-                qb.push(" AND (i.restricted = ")
-                    .push_bind(false)
-                    .push(" OR i.created_by = ")
-                    .push_bind(user.get())
-                    .push(" OR EXISTS (SELECT 1 FROM incident_members m WHERE m.incident_id = i.id AND m.user_id = ")
-                    .push_bind(user.get())
-                    .push("))");
+                qb.push(" AND (i.restricted = ").push_bind(false).push(" OR ");
+                push_membership(qb, user);
+                qb.push(")");
             }
         }
 
@@ -449,6 +466,57 @@ macro_rules! impl_store {
                     .bind(n)
                     .fetch_one(&mut **tx)
                     .await?)
+            }
+
+            /// Adds (`INSERT`) or removes (`DELETE`) a team member in one audited transaction.
+            async fn change_team_member(&self, actor: Actor, team: &TeamName, user: UserId, statement: &str, action: &str) -> Result<()> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                let exists: Option<String> = sqlx::query_scalar("SELECT name FROM teams WHERE name = $1")
+                    .bind(team.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if exists.is_none() {
+                    return Err(StoreError::NotFound("team"));
+                }
+                let changed = sqlx::query(statement)
+                    .bind(team.as_str())
+                    .bind(user.get())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound("user"),
+                        _ => StoreError::Database(e),
+                    })?;
+                if changed.rows_affected() > 0 {
+                    // Readers of restricted incidents that name the team change with it, so
+                    // followers (the search index, its caches) hear of it through the feed.
+                    let details = serde_json::json!({"team": team.as_str(), "user_id": user.get()});
+                    Self::record(&mut tx, now, actor, action, None, "team", "update", details).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            /// Names (`INSERT`) or un-names (`DELETE`) a person on an incident, bumping its
+            /// version, in one audited transaction.
+            async fn change_incident_member(&self, actor: Actor, id: IncidentId, user: UserId, statement: &str, action: &str) -> Result<i64> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                let version = Self::bump(&mut tx, id, now).await?;
+                sqlx::query(statement)
+                    .bind(id.get())
+                    .bind(user.get())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound("user"),
+                        _ => StoreError::Database(e),
+                    })?;
+                let details = serde_json::json!({"user_id": user.get()});
+                Self::record(&mut tx, now, actor, action, Some(id), "member", "update", details).await?;
+                tx.commit().await?;
+                Ok(version)
             }
 
             /// Bumps an incident's version inside a write; the incident must exist.
@@ -1041,6 +1109,126 @@ macro_rules! impl_store {
             async fn clear_login_failures(&self, subject: &str) -> Result<()> {
                 sqlx::query("DELETE FROM login_failures WHERE subject = $1").bind(subject).execute(self.writer()).await?;
                 Ok(())
+            }
+
+            async fn set_role(&self, actor: Actor, user: UserId, role: Role) -> Result<User> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                // Lock the admins' rows first (a no-op update, valid in both backends): on
+                // PostgreSQL two admins demoting each other at once would otherwise both see
+                // another admin left.
+                sqlx::query("UPDATE users SET role = role WHERE role = $1")
+                    .bind(Role::Admin.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                let before = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
+                    .bind(user.get())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .as_ref()
+                    .map(user_from_row)
+                    .transpose()?
+                    .ok_or(StoreError::NotFound("user"))?;
+                if before.role == Role::Admin && role != Role::Admin {
+                    let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
+                        .bind(Role::Admin.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if admins <= 1 {
+                        return Err(StoreError::Invalid(postmortem_core::ValidationError::new(
+                            "role",
+                            format!("`{}` is the last admin; make someone else an admin first", before.handle),
+                        )));
+                    }
+                }
+                sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+                    .bind(user.get())
+                    .bind(role.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                let details = serde_json::json!({"user_id": user.get(), "before": {"role": before.role.as_str()}, "after": {"role": role.as_str()}});
+                Self::record(&mut tx, now, actor, "user.role", None, "user", "update", details).await?;
+                tx.commit().await?;
+                Ok(User { role, ..before })
+            }
+
+            async fn create_team(&self, actor: Actor, team: NewTeam) -> Result<Team> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                sqlx::query("INSERT INTO teams (name, display_name, created_at) VALUES ($1, $2, $3)")
+                    .bind(team.name.as_str())
+                    .bind(team.display_name.as_str())
+                    .bind(to_ms(now))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| StoreError::or_duplicate(e, || format!("the team `{}` exists already", team.name)))?;
+                let details = serde_json::json!({"after": {"team": team.name.as_str(), "display_name": team.display_name.as_str()}});
+                Self::record(&mut tx, now, actor, "team.create", None, "team", "create", details).await?;
+                tx.commit().await?;
+                Ok(Team { name: team.name, display_name: team.display_name, created_at: from_ms(to_ms(now))? })
+            }
+
+            async fn teams(&self) -> Result<Vec<Team>> {
+                sqlx::query(&format!("SELECT {TEAM_COLUMNS} FROM teams t ORDER BY t.name"))
+                    .fetch_all(self.reader())
+                    .await?
+                    .iter()
+                    .map(team_from_row)
+                    .collect()
+            }
+
+            async fn team(&self, name: &TeamName) -> Result<Option<Team>> {
+                sqlx::query(&format!("SELECT {TEAM_COLUMNS} FROM teams t WHERE t.name = $1"))
+                    .bind(name.as_str())
+                    .fetch_optional(self.reader())
+                    .await?
+                    .as_ref()
+                    .map(team_from_row)
+                    .transpose()
+            }
+
+            async fn team_members(&self, name: &TeamName) -> Result<Vec<User>> {
+                sqlx::query(&format!("SELECT {USER_COLUMNS} FROM team_members tm JOIN users u ON u.id = tm.user_id WHERE tm.team = $1 ORDER BY u.handle"))
+                    .bind(name.as_str())
+                    .fetch_all(self.reader())
+                    .await?
+                    .iter()
+                    .map(user_from_row)
+                    .collect()
+            }
+
+            async fn teams_of(&self, user: UserId) -> Result<Vec<TeamName>> {
+                sqlx::query_scalar::<_, String>("SELECT team FROM team_members WHERE user_id = $1 ORDER BY team")
+                    .bind(user.get())
+                    .fetch_all(self.reader())
+                    .await?
+                    .into_iter()
+                    .map(|name| stored(TeamName::parse(name)))
+                    .collect()
+            }
+
+            async fn add_team_member(&self, actor: Actor, team: &TeamName, user: UserId) -> Result<()> {
+                self.change_team_member(actor, team, user, "INSERT INTO team_members (team, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", "team.member.add").await
+            }
+
+            async fn remove_team_member(&self, actor: Actor, team: &TeamName, user: UserId) -> Result<()> {
+                self.change_team_member(actor, team, user, "DELETE FROM team_members WHERE team = $1 AND user_id = $2", "team.member.remove").await
+            }
+
+            async fn is_incident_member(&self, id: IncidentId, user: UserId) -> Result<bool> {
+                let mut qb = QueryBuilder::<'static, $db>::new("SELECT COUNT(*) FROM incidents i WHERE i.id = ");
+                qb.push_bind(id.get()).push(" AND ");
+                push_membership(&mut qb, user);
+                let count: i64 = qb.build_query_scalar().fetch_one(self.reader()).await?;
+                Ok(count > 0)
+            }
+
+            async fn add_incident_member(&self, actor: Actor, id: IncidentId, user: UserId) -> Result<i64> {
+                self.change_incident_member(actor, id, user, "INSERT INTO incident_members (incident_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", "incident.member.add").await
+            }
+
+            async fn remove_incident_member(&self, actor: Actor, id: IncidentId, user: UserId) -> Result<i64> {
+                self.change_incident_member(actor, id, user, "DELETE FROM incident_members WHERE incident_id = $1 AND user_id = $2", "incident.member.remove").await
             }
 
             async fn create_incident(&self, actor: Actor, new: NewIncident, postmortem: PostmortemStart) -> Result<IncidentId> {

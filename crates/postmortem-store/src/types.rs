@@ -21,7 +21,8 @@ impl Actor {
 }
 
 /// Whose eyes a read is for: restricted incidents are hidden from people who are not their
-/// members (or the one who recorded it), unless the reader sees everything (admins).
+/// members (the one who recorded it, the people named on it and the members of the teams
+/// it names), unless the reader sees everything (admins).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
     Everything,
@@ -43,6 +44,12 @@ pub struct NewUser {
     pub display_name: DisplayName,
     pub role: Role,
     pub password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTeam {
+    pub name: postmortem_core::TeamName,
+    pub display_name: DisplayName,
 }
 
 #[derive(Debug, Clone)]

@@ -3,10 +3,10 @@
 
 use postmortem_core::{
     ActionKind, ActionStatus, BundleAction, BundleReview, BundleSection, BundleTimelineEntry,
-    DisplayName, FactorCategory, Handle, Impact, IncidentBundle, IncidentKind, Markdown, Marker,
-    Name, NewActionItem, NewFactor, NewIncident, NewTimelineEntry, Perspective, PostmortemStatus,
-    Priority, ReviewDecision, Role, SectionName, Severity, Source, TemplateName, Title, UserId,
-    parse_instant,
+    DisplayName, FactorCategory, Handle, Impact, IncidentBundle, IncidentId, IncidentKind,
+    Markdown, Marker, Name, NewActionItem, NewFactor, NewIncident, NewTimelineEntry, Perspective,
+    PostmortemStatus, Priority, ReviewDecision, Role, SectionName, Severity, Source, TeamName,
+    TemplateName, Title, UserId, parse_instant,
 };
 use postmortem_store::testing::TestDb;
 use postmortem_store::*;
@@ -62,6 +62,18 @@ fn lockout(free_failures: i64, forget_after: time::Duration) -> LockoutPolicy {
         longest_lockout: time::Duration::minutes(10),
         forget_after,
     }
+}
+
+fn team(name: &str) -> TeamName {
+    TeamName::parse(name).unwrap()
+}
+
+async fn make_team(db: &TestDb, name: &str) {
+    let new = NewTeam {
+        name: team(name),
+        display_name: DisplayName::parse(name).unwrap(),
+    };
+    db.store.create_team(Actor::SYSTEM, new).await.unwrap();
 }
 
 fn owed() -> PostmortemStart {
@@ -361,6 +373,103 @@ postmortem_store::backend_tests! {
         let sams_list = db.store.list_incidents(&IncidentQuery::new(Visibility::Person(sam))).await.unwrap();
         assert_eq!(sams_list.total, 1, "not even counted");
         assert_eq!(sams_list.items.len(), 1);
+    }
+
+    async fn a_team_is_created_once_and_listed_by_name(db: TestDb) {
+        let admin = person(&db, "ada", Role::Admin).await;
+        for (name, display) in [("site-reliability", "Site Reliability"), ("payments", "Payments")] {
+            db.store.create_team(Actor::user(admin), NewTeam { name: team(name), display_name: DisplayName::parse(display).unwrap() }).await.unwrap();
+        }
+        let again = db.store.create_team(Actor::user(admin), NewTeam { name: team("payments"), display_name: DisplayName::parse("Other").unwrap() }).await.unwrap_err();
+        assert_eq!(again.to_string(), "the team `payments` exists already");
+        let names: Vec<String> = db.store.teams().await.unwrap().into_iter().map(|t| t.name.into_inner()).collect();
+        assert_eq!(names, ["payments", "site-reliability"]);
+        assert_eq!(db.store.team(&team("payments")).await.unwrap().unwrap().display_name.as_str(), "Payments");
+        assert!(db.store.team(&team("growth")).await.unwrap().is_none());
+        let audit = db.store.audit_events(None, 10).await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "team.create" && e.actor == Some(admin)));
+    }
+
+    async fn team_members_are_added_once_removed_and_listed_both_ways(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let sam = person(&db, "sam", Role::Viewer).await;
+        make_team(&db, "payments").await;
+        make_team(&db, "growth").await;
+        let before = db.store.latest_change_seq().await.unwrap();
+        for (who, name) in [(dana, "payments"), (dana, "payments"), (sam, "payments"), (dana, "growth")] {
+            db.store.add_team_member(Actor::SYSTEM, &team(name), who).await.unwrap();
+        }
+        let handles: Vec<String> = db.store.team_members(&team("payments")).await.unwrap().into_iter().map(|u| u.handle.into_inner()).collect();
+        assert_eq!(handles, ["dana", "sam"]);
+        assert_eq!(db.store.teams_of(dana).await.unwrap(), [team("growth"), team("payments")]);
+        let feed = db.store.changes_since(before, 100).await.unwrap();
+        assert_eq!(feed.len(), 3, "adding someone twice changes nothing the second time");
+        assert!(feed.iter().all(|c| c.entity == "team"));
+        db.store.remove_team_member(Actor::SYSTEM, &team("payments"), dana).await.unwrap();
+        db.store.remove_team_member(Actor::SYSTEM, &team("payments"), dana).await.unwrap();
+        assert_eq!(db.store.teams_of(dana).await.unwrap(), [team("growth")]);
+        assert!(matches!(db.store.add_team_member(Actor::SYSTEM, &team("nope"), dana).await, Err(StoreError::NotFound("team"))));
+        assert!(matches!(db.store.add_team_member(Actor::SYSTEM, &team("growth"), UserId::new(999)).await, Err(StoreError::NotFound("user"))));
+    }
+
+    async fn a_restricted_incident_is_seen_by_its_creator_named_people_and_members_of_its_teams(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let named = person(&db, "nora", Role::Viewer).await;
+        let teammate = person(&db, "tess", Role::Viewer).await;
+        let outsider = person(&db, "otto", Role::Reviewer).await;
+        make_team(&db, "payments").await;
+        make_team(&db, "growth").await;
+        db.store.add_team_member(Actor::SYSTEM, &team("payments"), teammate).await.unwrap();
+        db.store.add_team_member(Actor::SYSTEM, &team("growth"), outsider).await.unwrap();
+        let mut secret = incident("Credential leak", "SEV1", &["auth"]);
+        secret.restricted = true;
+        let id = db.store.create_incident(Actor::user(dana), secret, owed()).await.unwrap();
+        db.store.add_action(Actor::user(dana), id, action("Rotate the keys")).await.unwrap();
+        let version = db.store.add_incident_member(Actor::user(dana), id, named).await.unwrap();
+        assert_eq!(db.store.incident(id, Visibility::Everything).await.unwrap().unwrap().members, [named]);
+        assert_eq!(version, 3, "naming someone is a change to the incident");
+        for (who, sees) in [(dana, true), (named, true), (teammate, true), (outsider, false), (UserId::new(0), false)] {
+            let view = Visibility::Person(who);
+            assert_eq!(db.store.incident(id, view).await.unwrap().is_some(), sees, "{who}");
+            assert_eq!(db.store.is_incident_member(id, who).await.unwrap(), sees, "{who}");
+            assert_eq!(db.store.list_incidents(&IncidentQuery::new(view)).await.unwrap().total, i64::from(sees), "{who}");
+            assert_eq!(db.store.owed_postmortems(view).await.unwrap().len(), usize::from(sees), "{who}");
+            let today = time::macros::date!(2026 - 03 - 02);
+            assert_eq!(db.store.list_actions(&ActionQuery::new(view, today)).await.unwrap().total, i64::from(sees), "{who}");
+        }
+        // Leaving the team, or being taken off the incident, ends access at once.
+        db.store.remove_team_member(Actor::SYSTEM, &team("payments"), teammate).await.unwrap();
+        db.store.remove_incident_member(Actor::user(dana), id, named).await.unwrap();
+        for who in [teammate, named] {
+            assert!(db.store.incident(id, Visibility::Person(who)).await.unwrap().is_none());
+        }
+        let feed = db.store.changes_since(0, 100).await.unwrap();
+        assert_eq!(feed.iter().filter(|c| c.entity == "member" && c.incident_id == Some(id)).count(), 2, "followers re-read the incident");
+    }
+
+    async fn naming_someone_who_does_not_exist_on_an_incident_changes_nothing(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();
+        let error = db.store.add_incident_member(Actor::user(dana), id, UserId::new(999)).await.unwrap_err();
+        assert!(matches!(error, StoreError::NotFound("user")), "{error}");
+        assert_eq!(db.store.incident(id, Visibility::Everything).await.unwrap().unwrap().incident.version, 1);
+        assert!(matches!(db.store.add_incident_member(Actor::user(dana), IncidentId::new(999), dana).await, Err(StoreError::NotFound("incident"))));
+    }
+
+    async fn a_role_changes_but_the_last_admin_stays_an_admin(db: TestDb) {
+        let ada = person(&db, "ada", Role::Admin).await;
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let refused = db.store.set_role(Actor::user(ada), ada, Role::Viewer).await.unwrap_err();
+        assert!(refused.to_string().contains("the last admin"), "{refused}");
+        assert_eq!(db.store.set_role(Actor::user(ada), dana, Role::Admin).await.unwrap().role, Role::Admin);
+        assert_eq!(db.store.set_role(Actor::user(dana), ada, Role::Reviewer).await.unwrap().role, Role::Reviewer);
+        assert_eq!(db.store.user(ada).await.unwrap().unwrap().role, Role::Reviewer);
+        assert!(db.store.set_role(Actor::user(dana), dana, Role::Viewer).await.is_err());
+        assert!(matches!(db.store.set_role(Actor::SYSTEM, UserId::new(999), Role::Viewer).await, Err(StoreError::NotFound("user"))));
+        let audit = db.store.audit_events(None, 10).await.unwrap();
+        let promotion = audit.iter().find(|e| e.action == "user.role" && e.details["user_id"] == dana.get()).unwrap();
+        assert_eq!(promotion.details["before"]["role"], "contributor");
+        assert_eq!(promotion.details["after"]["role"], "admin");
     }
 
     async fn a_stale_section_save_is_refused_with_the_current_text_and_nothing_is_lost(db: TestDb) {

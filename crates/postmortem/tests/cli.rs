@@ -258,6 +258,7 @@ fn demo_fills_the_database_with_people_and_incidents() {
     let stderr = text(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("120 incidents written"), "{stderr}");
+    assert!(stderr.contains("12 teams with their members"), "{stderr}");
     assert!(stderr.contains("Sign in as `demo`"), "{stderr}");
     let users = postmortem(&["user", "list"], dir.path(), None);
     assert!(text(&users.stdout).lines().count() > 50);

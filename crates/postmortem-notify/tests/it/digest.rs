@@ -2,11 +2,11 @@
 
 use postmortem_core::{
     ActionKind, ActionStatus, DisplayName, Handle, Impact, IncidentKind, Name, NewActionItem,
-    NewIncident, PostmortemStatus, Priority, Role, Severity, TemplateName, Title, UserId,
+    NewIncident, PostmortemStatus, Priority, Role, Severity, TeamName, TemplateName, Title, UserId,
 };
 use postmortem_notify::{DigestFormat, build_digest};
 use postmortem_store::testing::TestDb;
-use postmortem_store::{ActionUpdate, Actor, NewUser, PostmortemStart};
+use postmortem_store::{ActionUpdate, Actor, NewTeam, NewUser, PostmortemStart};
 use time::macros::date;
 
 async fn person(db: &TestDb, handle: &str) -> UserId {
@@ -123,6 +123,19 @@ async fn the_digest_lists_owed_reviews_overdue_actions_and_recent_completions_bu
                 ..ActionUpdate::default()
             },
         )
+        .await
+        .unwrap();
+
+    // The team's members may read the restricted incident, but the digest goes to a shared
+    // channel: it is built with the unrestricted view, which belongs to no team.
+    let payments = TeamName::parse("payments").unwrap();
+    let team = NewTeam {
+        name: payments.clone(),
+        display_name: DisplayName::parse("Payments").unwrap(),
+    };
+    db.store.create_team(Actor::SYSTEM, team).await.unwrap();
+    db.store
+        .add_team_member(Actor::SYSTEM, &payments, dana)
         .await
         .unwrap();
 

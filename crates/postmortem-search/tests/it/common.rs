@@ -284,7 +284,7 @@ pub fn sorted_ids(results: &SearchResults) -> Vec<IncidentId> {
 }
 
 /// Searches as `viewer`, first page of ten, expecting the query to be accepted.
-pub fn search(index: &SearchIndex, query: &str, viewer: Viewer) -> SearchResults {
+pub fn search(index: &SearchIndex, query: &str, viewer: &Viewer) -> SearchResults {
     index
         .search(query, viewer, 10, 0)
         .unwrap_or_else(|e| panic!("`{query}` was refused: {e}"))

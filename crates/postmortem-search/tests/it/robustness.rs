@@ -97,10 +97,10 @@ fn syntax_soup() -> impl Strategy<Value = String> {
 
 fn check(query: &str) -> Result<(), TestCaseError> {
     let Fixture { index, lib, .. } = fixture();
-    let sam = Viewer::Person(lib.people.sam);
+    let sam = Viewer::person(lib.people.sam, vec![]);
     match (
-        index.search(query, sam, 10, 0),
-        index.search(query, Viewer::Everything, 10, 0),
+        index.search(query, &sam, 10, 0),
+        index.search(query, &Viewer::Everything, 10, 0),
     ) {
         (Ok(seen_by_sam), Ok(seen_by_all)) => {
             prop_assert!(seen_by_sam.items.len() <= 10);
@@ -145,8 +145,8 @@ proptest! {
     #[test]
     fn similar_incidents_never_panic_or_leak(id in 0i64..8, limit in 0usize..200) {
         let Fixture { index, lib, .. } = fixture();
-        let sam = Viewer::Person(lib.people.sam);
-        match index.similar(postmortem_core::IncidentId::new(id), sam, limit) {
+        let sam = Viewer::person(lib.people.sam, vec![]);
+        match index.similar(postmortem_core::IncidentId::new(id), &sam, limit) {
             Ok(similar) => {
                 prop_assert!(similar.len() <= limit);
                 prop_assert!(similar.iter().all(|s| s.incident_id != lib.leak));

@@ -2,8 +2,9 @@
 //! snippets, similar incidents, and restricted incidents never leaking.
 
 use crate::common::{Draft, built, ids, library, search, sorted_ids, write_incident};
-use postmortem_core::{IncidentKind, PostmortemStatus};
+use postmortem_core::{IncidentKind, PostmortemStatus, TeamName};
 use postmortem_search::{SearchError, Viewer};
+use postmortem_store::Actor;
 use postmortem_store::testing::TestDb;
 
 const ALL: Viewer = Viewer::Everything;
@@ -14,12 +15,12 @@ async fn a_phrase_matches_only_words_that_stand_together() {
     let lib = library(&db).await;
     let (_dir, index) = built(&db).await;
 
-    let found = search(&index, r#""connection pool""#, ALL);
+    let found = search(&index, r#""connection pool""#, &ALL);
     assert_eq!(sorted_ids(&found), [lib.pool, lib.retries, lib.leak]);
     assert_eq!(found.total, 3);
     // The title says "connection pool", so the incident about it ranks first.
     assert_eq!(ids(&found)[0], lib.pool);
-    assert_eq!(search(&index, r#""pool connection""#, ALL).total, 0);
+    assert_eq!(search(&index, r#""pool connection""#, &ALL).total, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,7 +29,7 @@ async fn a_misspelt_long_word_still_finds_what_was_meant_but_a_short_one_does_no
     let lib = library(&db).await;
     let (_dir, index) = built(&db).await;
 
-    let found = search(&index, "timout", ALL);
+    let found = search(&index, "timout", &ALL);
     assert_eq!(sorted_ids(&found), [lib.migration, lib.retries]);
     let snippets: Vec<_> = found.items.iter().map(|hit| hit.snippet.as_str()).collect();
     assert!(
@@ -36,7 +37,7 @@ async fn a_misspelt_long_word_still_finds_what_was_meant_but_a_short_one_does_no
         "{snippets:?}"
     );
     // "pol" is three letters: one edit away from far too many words to guess.
-    assert_eq!(search(&index, "pol", ALL).total, 0);
+    assert_eq!(search(&index, "pol", &ALL).total, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,7 +46,7 @@ async fn a_prefix_finds_every_word_it_starts() {
     let lib = library(&db).await;
     let (_dir, index) = built(&db).await;
 
-    let found = search(&index, "migrat*", ALL);
+    let found = search(&index, "migrat*", &ALL);
     assert_eq!(sorted_ids(&found), [lib.pool, lib.migration]);
     assert!(
         found
@@ -54,7 +55,7 @@ async fn a_prefix_finds_every_word_it_starts() {
             .all(|hit| hit.snippet.contains("<mark>migration</mark>")),
         "{found:?}"
     );
-    assert_eq!(search(&index, "zepp*", ALL).total, 1);
+    assert_eq!(search(&index, "zepp*", &ALL).total, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,7 +87,7 @@ async fn every_filter_narrows_the_results_to_what_it_names() {
         ("kind:near_miss", vec![]),
     ];
     for (query, expected) in cases {
-        let found = search(&index, query, ALL);
+        let found = search(&index, query, &ALL);
         let mut expected = expected;
         expected.sort();
         assert_eq!(sorted_ids(&found), expected, "{query}");
@@ -100,13 +101,13 @@ async fn a_query_without_words_lists_the_newest_first() {
     let lib = library(&db).await;
     let (_dir, index) = built(&db).await;
 
-    let found = search(&index, "", ALL);
+    let found = search(&index, "", &ALL);
     assert_eq!(
         ids(&found),
         [lib.retries, lib.leak, lib.pool, lib.migration]
     );
     assert!(found.items.iter().all(|hit| hit.score == 0.0));
-    let page = index.search("service:checkout", ALL, 1, 1).unwrap();
+    let page = index.search("service:checkout", &ALL, 1, 1).unwrap();
     assert_eq!(ids(&page), [lib.leak]);
     assert_eq!(page.total, 3);
 }
@@ -117,7 +118,7 @@ async fn facets_count_every_match_not_just_the_page() {
     library(&db).await;
     let (_dir, index) = built(&db).await;
 
-    let found = index.search("pool", ALL, 1, 0).unwrap();
+    let found = index.search("pool", &ALL, 1, 0).unwrap();
     assert_eq!(found.items.len(), 1);
     assert_eq!(found.total, 3);
     let count = |facet: &[postmortem_search::FacetCount], value: &str| {
@@ -136,7 +137,7 @@ async fn facets_count_every_match_not_just_the_page() {
     assert_eq!(count(&found.facets.team, "payments"), 2);
     // Largest first.
     assert_eq!(found.facets.service[0].value, "checkout");
-    let zero = index.search("pool", ALL, 0, 0).unwrap();
+    let zero = index.search("pool", &ALL, 0, 0).unwrap();
     assert!(zero.items.is_empty());
     assert_eq!(zero.total, 3);
     assert_eq!(zero.facets, found.facets);
@@ -148,7 +149,7 @@ async fn snippets_mark_where_the_query_matched_and_escape_the_rest() {
     let lib = library(&db).await;
     let (_dir, index) = built(&db).await;
 
-    let found = search(&index, "exhausted", ALL);
+    let found = search(&index, "exhausted", &ALL);
     assert_eq!(ids(&found), [lib.pool]);
     assert!(
         found.items[0].snippet.contains("<mark>exhausted</mark>"),
@@ -156,14 +157,14 @@ async fn snippets_mark_where_the_query_matched_and_escape_the_rest() {
         found.items[0]
     );
 
-    let found = search(&index, "slow cluster", ALL);
+    let found = search(&index, "slow cluster", &ALL);
     assert_eq!(ids(&found), [lib.migration]);
     let snippet = &found.items[0].snippet;
     assert!(snippet.contains("<mark>slow</mark>"), "{snippet}");
     assert!(snippet.contains("p99 &gt; 2s"), "{snippet}");
 
     // Found through a factor: the snippet comes from the factor, not the summary.
-    let found = search(&index, "rehearsed", ALL);
+    let found = search(&index, "rehearsed", &ALL);
     assert_eq!(ids(&found), [lib.migration]);
     assert!(
         found.items[0].snippet.contains("<mark>rehearsed</mark>"),
@@ -223,7 +224,7 @@ async fn titles_and_summaries_outweigh_the_rest() {
     .await;
     let (_dir, index) = built(&db).await;
 
-    let found = search(&index, "brownout", ALL);
+    let found = search(&index, "brownout", &ALL);
     assert_eq!(ids(&found), [in_title, in_summary, in_body]);
     assert!(
         found.items.windows(2).all(|w| w[0].score > w[1].score),
@@ -236,8 +237,8 @@ async fn a_restricted_incident_never_shows_to_someone_who_may_not_see_it() {
     let db = TestDb::sqlite().await;
     let lib = library(&db).await;
     let (_dir, index) = built(&db).await;
-    let sam = Viewer::Person(lib.people.sam);
-    let rae = Viewer::Person(lib.people.rae);
+    let sam = Viewer::person(lib.people.sam, vec![]);
+    let rae = Viewer::person(lib.people.rae, vec![]);
 
     for query in [
         "zeppelin",
@@ -246,7 +247,7 @@ async fn a_restricted_incident_never_shows_to_someone_who_may_not_see_it() {
         "team:security",
         "factor:risky_default",
     ] {
-        let hidden = search(&index, query, sam);
+        let hidden = search(&index, query, &sam);
         assert_eq!(hidden.total, 0, "{query}");
         assert!(hidden.items.is_empty(), "{query}");
         assert!(
@@ -258,11 +259,11 @@ async fn a_restricted_incident_never_shows_to_someone_who_may_not_see_it() {
             "{query}: {:?}",
             hidden.facets
         );
-        assert_eq!(ids(&search(&index, query, rae)), [lib.leak], "{query}");
-        assert_eq!(ids(&search(&index, query, ALL)), [lib.leak], "{query}");
+        assert_eq!(ids(&search(&index, query, &rae)), [lib.leak], "{query}");
+        assert_eq!(ids(&search(&index, query, &ALL)), [lib.leak], "{query}");
     }
 
-    let seen_by_sam = search(&index, "pool", sam);
+    let seen_by_sam = search(&index, "pool", &sam);
     assert_eq!(seen_by_sam.total, 2);
     assert!(!ids(&seen_by_sam).contains(&lib.leak));
     let checkout = seen_by_sam
@@ -285,9 +286,47 @@ async fn a_restricted_incident_never_shows_to_someone_who_may_not_see_it() {
             .iter()
             .all(|hit| !hit.snippet.contains("zeppelin"))
     );
-    assert_eq!(search(&index, "pool", rae).total, 3);
-    assert_eq!(search(&index, "", sam).total, 3);
-    assert_eq!(search(&index, "", ALL).total, 4);
+    assert_eq!(search(&index, "pool", &rae).total, 3);
+    assert_eq!(search(&index, "", &sam).total, 3);
+    assert_eq!(search(&index, "", &ALL).total, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restricted_incident_shows_to_members_of_its_teams_and_people_named_on_it() {
+    let db = TestDb::sqlite().await;
+    let lib = library(&db).await;
+    let (_dir, index) = built(&db).await;
+    let team = |name: &str| TeamName::parse(name).unwrap();
+    let in_security = Viewer::person(lib.people.sam, vec![team("payments"), team("security")]);
+    let elsewhere = Viewer::person(lib.people.sam, vec![team("payments")]);
+    assert_eq!(ids(&search(&index, "zeppelin", &in_security)), [lib.leak]);
+    assert_eq!(search(&index, "team:security", &in_security).total, 1);
+    assert_eq!(search(&index, "zeppelin", &elsewhere).total, 0);
+    let nobody = Viewer::person(postmortem_core::UserId::new(0), vec![]);
+    assert_eq!(search(&index, "", &nobody).total, 3);
+    assert_eq!(
+        index.similar(lib.leak, &in_security, 5).unwrap(),
+        index.similar(lib.leak, &ALL, 5).unwrap()
+    );
+    assert!(
+        index.similar(lib.leak, &elsewhere, 5).is_err(),
+        "hidden like one that does not exist"
+    );
+
+    // Naming sam on the incident reaches the index through the change feed.
+    let sam = Viewer::person(lib.people.sam, vec![]);
+    db.store
+        .add_incident_member(Actor::user(lib.people.rae), lib.leak, lib.people.sam)
+        .await
+        .unwrap();
+    index.catch_up(db.store.as_ref()).await.unwrap();
+    assert_eq!(ids(&search(&index, "zeppelin", &sam)), [lib.leak]);
+    db.store
+        .remove_incident_member(Actor::user(lib.people.rae), lib.leak, lib.people.sam)
+        .await
+        .unwrap();
+    index.catch_up(db.store.as_ref()).await.unwrap();
+    assert_eq!(search(&index, "zeppelin", &sam).total, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -296,7 +335,7 @@ async fn similar_incidents_are_earlier_ones_with_the_reason_in_words() {
     let lib = library(&db).await;
     let (_dir, index) = built(&db).await;
 
-    let similar = index.similar(lib.retries, ALL, 5).unwrap();
+    let similar = index.similar(lib.retries, &ALL, 5).unwrap();
     let found: Vec<_> = similar.iter().map(|s| s.incident_id).collect();
     assert_eq!(found[0], lib.pool, "{similar:#?}");
     assert!(found.contains(&lib.leak), "{similar:#?}");
@@ -316,9 +355,9 @@ async fn similar_incidents_are_earlier_ones_with_the_reason_in_words() {
     );
 
     // Only earlier incidents: nothing came before the oldest one.
-    assert!(index.similar(lib.migration, ALL, 5).unwrap().is_empty());
+    assert!(index.similar(lib.migration, &ALL, 5).unwrap().is_empty());
     let after_pool: Vec<_> = index
-        .similar(lib.pool, ALL, 5)
+        .similar(lib.pool, &ALL, 5)
         .unwrap()
         .iter()
         .map(|s| s.incident_id)
@@ -334,11 +373,11 @@ async fn similar_incidents_never_include_or_reveal_a_restricted_one() {
     let db = TestDb::sqlite().await;
     let lib = library(&db).await;
     let (_dir, index) = built(&db).await;
-    let sam = Viewer::Person(lib.people.sam);
-    let rae = Viewer::Person(lib.people.rae);
+    let sam = Viewer::person(lib.people.sam, vec![]);
+    let rae = Viewer::person(lib.people.rae, vec![]);
 
     let for_sam: Vec<_> = index
-        .similar(lib.retries, sam, 5)
+        .similar(lib.retries, &sam, 5)
         .unwrap()
         .iter()
         .map(|s| s.incident_id)
@@ -346,23 +385,23 @@ async fn similar_incidents_never_include_or_reveal_a_restricted_one() {
     assert!(!for_sam.contains(&lib.leak), "{for_sam:?}");
     assert!(for_sam.contains(&lib.pool));
     let for_rae: Vec<_> = index
-        .similar(lib.retries, rae, 5)
+        .similar(lib.retries, &rae, 5)
         .unwrap()
         .iter()
         .map(|s| s.incident_id)
         .collect();
     assert!(for_rae.contains(&lib.leak), "{for_rae:?}");
 
-    let hidden = index.similar(lib.leak, sam, 5).unwrap_err();
+    let hidden = index.similar(lib.leak, &sam, 5).unwrap_err();
     let missing = index
-        .similar(postmortem_core::IncidentId::new(999), sam, 5)
+        .similar(postmortem_core::IncidentId::new(999), &sam, 5)
         .unwrap_err();
     assert!(matches!(hidden, SearchError::UnknownIncident(_)));
     assert_eq!(
         hidden.to_string().replace(&lib.leak.to_string(), "N"),
         missing.to_string().replace("999", "N")
     );
-    assert!(!index.similar(lib.leak, rae, 5).unwrap().is_empty());
+    assert!(!index.similar(lib.leak, &rae, 5).unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -371,17 +410,17 @@ async fn bad_input_is_read_as_text_or_refused_with_a_message_never_a_panic() {
     let lib = library(&db).await;
     let (_dir, index) = built(&db).await;
 
-    assert_eq!(ids(&search(&index, r#""exhausted"#, ALL)), [lib.pool]);
-    assert_eq!(ids(&search(&index, "exhausted: *", ALL)), [lib.pool]);
-    assert_eq!(ids(&search(&index, "error:exhausted", ALL)), [lib.pool]);
-    assert_eq!(search(&index, "the of and", ALL).total, 4);
+    assert_eq!(ids(&search(&index, r#""exhausted"#, &ALL)), [lib.pool]);
+    assert_eq!(ids(&search(&index, "exhausted: *", &ALL)), [lib.pool]);
+    assert_eq!(ids(&search(&index, "error:exhausted", &ALL)), [lib.pool]);
+    assert_eq!(search(&index, "the of and", &ALL).total, 4);
     for (query, message) in [
         ("service:", "`service:` needs a value"),
         ("severity:SEV12", "is not a valid filter"),
         ("after:soon", "use a date such as"),
         (&"pool ".repeat(250), "the query is too long"),
     ] {
-        let error = index.search(query, ALL, 10, 0).unwrap_err();
+        let error = index.search(query, &ALL, 10, 0).unwrap_err();
         assert!(matches!(error, SearchError::Query(_)), "{error:?}");
         assert!(error.to_string().contains(message), "{error}");
     }
@@ -393,7 +432,7 @@ async fn results_serialise_in_the_shape_the_api_serves() {
     let lib = library(&db).await;
     let (_dir, index) = built(&db).await;
 
-    let json = serde_json::to_value(search(&index, "exhausted", ALL)).unwrap();
+    let json = serde_json::to_value(search(&index, "exhausted", &ALL)).unwrap();
     assert_eq!(json["total"], 1);
     assert_eq!(json["items"][0]["incident_id"], lib.pool.get());
     assert_eq!(
@@ -408,6 +447,6 @@ async fn results_serialise_in_the_shape_the_api_serves() {
             .contains("<mark>")
     );
     assert_eq!(json["facets"]["service"][0]["value"], "checkout");
-    let text = postmortem_search::format_text(&search(&index, "exhausted", ALL), false);
+    let text = postmortem_search::format_text(&search(&index, "exhausted", &ALL), false);
     assert!(text.contains("[exhausted]"), "{text}");
 }

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
-use postmortem_core::User;
+use postmortem_core::{Permission, User};
 use postmortem_store::{Actor, Webhook, WebhookDelivery};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -21,7 +21,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 pub(crate) fn require_admin(user: &User) -> Result<(), ApiError> {
-    if user.role.is_admin() {
+    if user.role.may(Permission::ManageWebhooks) {
         Ok(())
     } else {
         Err(ApiError::forbidden("manage webhooks"))

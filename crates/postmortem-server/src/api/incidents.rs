@@ -202,6 +202,7 @@ pub(crate) fn incident_json(state: &AppState, record: &IncidentRecord) -> Value 
     object.insert("actions".into(), json!(record.actions));
     object.insert("reviews".into(), json!(record.reviews));
     object.insert("comments".into(), json!(record.comments));
+    object.insert("members".into(), json!(record.members));
     value
 }
 

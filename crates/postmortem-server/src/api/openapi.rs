@@ -1,11 +1,13 @@
 //! The OpenAPI 3 document at `/api/v1/openapi.json`, generated from the handlers' annotations
 //! and the input types, with bearer tokens as the security scheme.
 
-use super::{admin, audit, follow_through, incidents, lint, schema, search, tokens, writing};
+use super::{
+    access, admin, audit, follow_through, incidents, lint, schema, search, tokens, writing,
+};
 use crate::live;
 use crate::service::{
     ActionInput, ActionPatch, CommentInput, FactorInput, FactsPatch, ImpactPatch, IncidentInput,
-    TimelineInput, TransitionInput,
+    RoleInput, TeamInput, TimelineInput, TransitionInput,
 };
 use axum::Json;
 use utoipa::openapi::path::Operation;
@@ -43,6 +45,15 @@ use utoipa::{Modify, OpenApi};
         admin::deliveries,
         audit::log,
         audit::history,
+        access::teams,
+        access::create_team,
+        access::team,
+        access::add_team_member,
+        access::remove_team_member,
+        access::users,
+        access::set_role,
+        access::add_incident_member,
+        access::remove_incident_member,
         search::search,
         lint::lint,
         tokens::list,
@@ -52,6 +63,7 @@ use utoipa::{Modify, OpenApi};
     components(schemas(
         IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TransitionInput,
         CommentInput, writing::SectionsInput, admin::WebhookInput, admin::WebhookPatch,
+        TeamInput, RoleInput, schema::TeamView,
         schema::ErrorBody, schema::ErrorDetail, schema::UserView, schema::IncidentView,
         schema::IncidentPageView, schema::IncidentSummaryView, schema::PostmortemSummaryView,
         schema::PostmortemView, schema::TimelineEntryView, schema::FactorView, schema::ActionView,

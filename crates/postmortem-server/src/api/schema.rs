@@ -38,6 +38,16 @@ pub(crate) struct UserView {
     pub created_at: String,
 }
 
+/// A team with its members.
+#[derive(Debug, ToSchema)]
+pub(crate) struct TeamView {
+    /// The slug incidents use in `teams`, such as `payments`.
+    pub name: String,
+    pub display_name: String,
+    pub created_at: String,
+    pub members: Vec<UserView>,
+}
+
 /// An incident's facts, as in the list and at the top of the whole incident.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct IncidentSummaryView {
@@ -102,6 +112,9 @@ pub(crate) struct IncidentView {
     pub actions: Vec<ActionView>,
     pub reviews: Vec<ReviewView>,
     pub comments: Vec<CommentView>,
+    /// Ids of the people named on the incident; with its recorder and the members of its
+    /// teams they may see it while it is restricted.
+    pub members: Vec<i64>,
 }
 
 #[derive(Debug, ToSchema)]

@@ -1,7 +1,6 @@
 //! `GET /api/v1/search`: full-text search over the incidents the reader may see, with
 //! highlighted snippets and facet counts.
 
-use super::visibility;
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::QueryRejection;
@@ -10,7 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use postmortem_core::User;
-use postmortem_search::{SearchError, SearchResults, Viewer};
+use postmortem_search::{SearchError, SearchResults};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -56,7 +55,7 @@ pub(crate) async fn run(
             "search is not running on this server",
         ));
     };
-    let viewer = Viewer::from(visibility(user));
+    let viewer = super::viewer(state, user).await?;
     let query = params.q.unwrap_or_default();
     let limit = params
         .limit
@@ -66,7 +65,7 @@ pub(crate) async fn run(
         .offset
         .unwrap_or(0)
         .min(postmortem_search::MAX_OFFSET);
-    tokio::task::spawn_blocking(move || index.search(&query, viewer, limit, offset))
+    tokio::task::spawn_blocking(move || index.search(&query, &viewer, limit, offset))
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::from)

@@ -16,7 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
-use postmortem_core::{IncidentId, User};
+use postmortem_core::{IncidentId, Permission, User};
 use postmortem_store::IncidentRecord;
 use std::collections::BTreeMap;
 
@@ -75,6 +75,10 @@ pub(crate) async fn page(
     let Some(record) = load(&state, &user, id).await? else {
         return Ok(not_found(&user, id));
     };
+    // A viewer would fill in boxes only to have the save refused.
+    if !user.role.may(Permission::Write) {
+        return Ok(refusal(&user, &ApiError::forbidden("write post-mortems")));
+    }
     let draft = Draft::from_record(&record);
     editor(
         &state.settings.templates,

@@ -39,6 +39,8 @@ pub(crate) struct View<'a> {
     pub lint_participants: Vec<String>,
     /// Whether the reader may read the incident's history (admins and its members).
     pub may_read_history: bool,
+    /// Whether the reader may name people on the incident or take them off.
+    pub manage_members: bool,
 }
 
 impl View<'_> {
@@ -100,6 +102,7 @@ pub(crate) async fn render(
     };
     let people = service.people().await?;
     let similar = similar_incidents(state, user, record.incident.id).await;
+    let manage_members = service.may_manage_members(&record).await?;
     let view = View {
         template: state
             .settings
@@ -116,6 +119,7 @@ pub(crate) async fn render(
         lint_participants: lint_participants(&record),
         may_read_history: crate::audit::may_read_history(state.store.as_ref(), user, &record)
             .await?,
+        manage_members,
     };
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
     let body = whole_page(&view, problem.as_ref());
@@ -170,6 +174,8 @@ pub(crate) async fn fragment(
         lint_participants: lint_participants(&record),
         // The history link sits outside every fragment.
         may_read_history: false,
+        // The fragments do not hold the members' forms.
+        manage_members: false,
     };
     let markup = match part.as_str() {
         "facts" => facts(&view),
@@ -225,6 +231,7 @@ fn whole_page(view: &View, problem: Option<&Problem>) -> Markup {
                 h2 #similar-heading { "Similar past incidents" }
                 (similar_list(view))
             }
+            @if incident.restricted { (members(view, problem)) }
             section aria-labelledby="contributors-heading" {
                 h2 #contributors-heading { "Who contributed" }
                 (contributors(view))
@@ -805,9 +812,15 @@ async fn similar_incidents(
     let Some(index) = state.search.clone() else {
         return Vec::new();
     };
-    let viewer = postmortem_search::Viewer::from(crate::api::visibility(user));
+    let viewer = match crate::api::viewer(state, user).await {
+        Ok(viewer) => viewer,
+        Err(error) => {
+            tracing::warn!(error = %error.message, "similar incidents unavailable");
+            return Vec::new();
+        }
+    };
     let cache = state.similar.clone();
-    match tokio::task::spawn_blocking(move || cache.get_or_compute(&index, id, viewer, 5)).await {
+    match tokio::task::spawn_blocking(move || cache.get_or_compute(&index, id, &viewer, 5)).await {
         Ok(Ok(similar)) => similar,
         Ok(Err(error)) => {
             tracing::warn!(%error, incident = %id, "similar incidents unavailable");
@@ -816,6 +829,56 @@ async fn similar_incidents(
         Err(error) => {
             tracing::warn!(%error, "similar incidents task failed");
             Vec::new()
+        }
+    }
+}
+
+/// Who may see a restricted incident, with the forms to name people on it or take them off.
+fn members(view: &View, problem: Option<&Problem>) -> Markup {
+    let record = view.record;
+    let id = record.incident.id;
+    let named = &record.members;
+    let candidates: Vec<&User> = view
+        .people
+        .values()
+        .filter(|p| p.id != record.incident.created_by && !named.contains(&p.id))
+        .collect();
+    let form = FormView::of("member", problem);
+    html! {
+        section aria-labelledby="members-heading" #members {
+            h2 #members-heading { "Who may see it" }
+            p { "Besides admins: " (view.name(record.incident.created_by)) ", who recorded it"
+                @if !record.incident.teams.is_empty() {
+                    ", the members of "
+                    @for (n, team) in record.incident.teams.iter().enumerate() {
+                        @if n > 0 { ", " } a href={ "/teams/" (team) } { (team) }
+                    }
+                }
+                @if named.is_empty() { "." } @else { ", and the people named here:" }
+            }
+            @if !named.is_empty() {
+                ul { @for person in named { li {
+                    (view.name(*person))
+                    @if view.manage_members { @if let Some(user) = view.people.get(person) {
+                        " "
+                        form.inline method="post" action={ "/incidents/" (id) "/members/" (user.handle) "/remove" } {
+                            (csrf_field(&view.csrf))
+                            button type="submit" { "Take " (user.display_name) " off this incident" }
+                        }
+                    } }
+                } } }
+            }
+            @if view.manage_members && !candidates.is_empty() {
+                form method="post" action={ "/incidents/" (id) "/members" } {
+                    (form.summary())
+                    (csrf_field(&view.csrf))
+                    p { label for=(form.id("handle")) { "Name a person on this incident" }
+                        select id=(form.id("handle")) name="handle" required {
+                            @for person in &candidates { option value=(person.handle) selected[form.value("handle", "") == person.handle.as_str()] { (person.display_name) " (" (person.handle) ")" } }
+                        } }
+                    button type="submit" { "Name them" }
+                }
+            }
         }
     }
 }

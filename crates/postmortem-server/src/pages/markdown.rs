@@ -80,7 +80,10 @@ mod tests {
         assert!(!html.contains("onerror"), "{html}");
         assert!(!html.contains("onload"), "{html}");
         let link = render("[click](javascript:alert(1)) and [ok](https://example.com)").0;
-        assert!(link.contains("rel=\"noopener noreferrer nofollow\""), "{link}");
+        assert!(
+            link.contains("rel=\"noopener noreferrer nofollow\""),
+            "{link}"
+        );
         assert!(!link.contains("href=\"javascript:"), "{link}");
         assert!(link.contains("href=\"https://example.com\""), "{link}");
     }

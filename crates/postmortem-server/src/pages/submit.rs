@@ -27,6 +27,59 @@ pub(crate) fn routes() -> Router<AppState> {
             "/incidents/{id}/comments/{comment_id}/resolve",
             post(resolve),
         )
+        .route("/incidents/{id}/members", post(member_add))
+        .route(
+            "/incidents/{id}/members/{handle}/remove",
+            post(member_remove),
+        )
+}
+
+/// Names a person on the incident (`handle` from the form) or takes them off (`handle` in
+/// the path), then goes back to the page's "Who may see it".
+async fn change_member(
+    state: &AppState,
+    user: &User,
+    headers: &HeaderMap,
+    id: i64,
+    handle: &str,
+    fields: Vec<(String, String)>,
+    named: bool,
+) -> Result<Response, ApiError> {
+    let fields = match checked(headers, fields) {
+        Ok(fields) => fields,
+        Err(error) => return Ok(refusal(user, &error)),
+    };
+    let result = Service::new(state, user)
+        .set_incident_member(IncidentId::new(id), handle, named)
+        .await
+        .map(drop);
+    let sent = Sent {
+        form: "member",
+        anchor: "members",
+        fields,
+    };
+    respond(state, user, headers, id, sent, result).await
+}
+
+async fn member_add(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let handle = Fields(fields.clone()).get("handle");
+    change_member(&state, &user, &headers, id, &handle, fields, true).await
+}
+
+async fn member_remove(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path((id, handle)): Path<(i64, String)>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    change_member(&state, &user, &headers, id, &handle, fields, false).await
 }
 
 /// Joins a `datetime-local` value and an offset into an RFC 3339 instant. A blank date stays

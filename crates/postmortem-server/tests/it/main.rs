@@ -5,6 +5,7 @@
 mod action_editors;
 mod api;
 mod audit;
+mod authz;
 mod browser;
 mod common;
 mod facts;
@@ -15,5 +16,6 @@ mod oidc;
 mod openapi;
 mod pages;
 mod search;
+mod teams;
 mod templates;
 mod workflow;

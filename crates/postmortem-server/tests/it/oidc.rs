@@ -283,7 +283,10 @@ async fn a_first_sign_in_creates_the_person_and_the_second_finds_them() {
     assert_eq!(ada.display_name.as_str(), "Ada Lovelace", "from name");
     let created = server.db.store.audit_events(None, 10).await.unwrap();
     let event = created.iter().find(|e| e.action == "user.create").unwrap();
-    assert_eq!(event.details["after"]["identity"]["issuer"], provider_of(&server));
+    assert_eq!(
+        event.details["after"]["identity"]["issuer"],
+        provider_of(&server)
+    );
     assert_eq!(event.details["after"]["identity"]["subject"], "acme-0001");
 
     // Another browser, so the provider asks again; the same person comes back.

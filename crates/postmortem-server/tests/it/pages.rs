@@ -15,7 +15,7 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Checks that every visible form control has a `<label for>` and every button visible text.
-fn assert_accessible(html: &str) {
+pub(crate) fn assert_accessible(html: &str) {
     for kind in ["<input", "<select", "<textarea"] {
         for (n, _) in html.match_indices(kind) {
             let tag = &html[n..n + html[n..].find('>').unwrap()];
@@ -44,7 +44,7 @@ fn assert_accessible(html: &str) {
     }
 }
 
-async fn signed_in(app: &TestApp, handle: &str, role: &str) -> (String, String) {
+pub(crate) async fn signed_in(app: &TestApp, handle: &str, role: &str) -> (String, String) {
     let token = app.person(handle, role).await;
     let cookie = app.sign_in(handle).await;
     (token, cookie)

@@ -9,7 +9,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// The test application with a search index in a temporary directory.
-async fn searchable() -> (TestApp, Arc<SearchIndex>, tempfile::TempDir) {
+pub(crate) async fn searchable() -> (TestApp, Arc<SearchIndex>, tempfile::TempDir) {
     let mut test = TestApp::new().await;
     let dir = tempfile::tempdir().unwrap();
     let index = Arc::new(SearchIndex::open(dir.path().join("index")).unwrap());
@@ -18,7 +18,7 @@ async fn searchable() -> (TestApp, Arc<SearchIndex>, tempfile::TempDir) {
     (test, index, dir)
 }
 
-async fn record(
+pub(crate) async fn record(
     app: &TestApp,
     token: &str,
     title: &str,

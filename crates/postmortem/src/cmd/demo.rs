@@ -3,9 +3,10 @@
 use super::{DatabaseArgs, open_store};
 use crate::config::Config;
 use indicatif::{ProgressBar, ProgressStyle};
+use postmortem_core::{DisplayName, TeamName};
 use postmortem_demo::{DemoConfig, incidents, organisation};
 use postmortem_server::accounts::{NewAccount, create_account, new_secret};
-use postmortem_store::{Actor, NewUser};
+use postmortem_store::{Actor, NewTeam, NewUser};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -45,6 +46,26 @@ pub async fn run(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "{n_created} demo people created ({} in the organisation)",
         org.people.len()
     );
+    // Teams with their people, so that restricted demo incidents are visible to the members
+    // of the teams they name.
+    for team in &org.teams {
+        let name = TeamName::parse(team.as_str())?;
+        if store.team(&name).await?.is_none() {
+            let mut display_name = team.as_str().to_owned();
+            display_name[..1].make_ascii_uppercase();
+            let new = NewTeam {
+                name: name.clone(),
+                display_name: DisplayName::parse(display_name)?,
+            };
+            store.create_team(Actor::SYSTEM, new).await?;
+        }
+        for person in org.people.iter().filter(|p| &p.team == team) {
+            if let Some(user) = store.user_by_handle(&person.handle).await? {
+                store.add_team_member(Actor::SYSTEM, &name, user.id).await?;
+            }
+        }
+    }
+    eprintln!("{} teams with their members", org.teams.len());
 
     let demo_handle = postmortem_core::Handle::parse("demo")?;
     if store.user_by_handle(&demo_handle).await?.is_none() {

@@ -82,7 +82,7 @@ pub async fn search(config: Config, args: SearchArgs) -> anyhow::Result<ExitCode
     let query = args.query.join(" ");
     let results = match index.search(
         &query,
-        Viewer::Everything,
+        &Viewer::Everything,
         args.limit.clamp(1, postmortem_search::MAX_LIMIT),
         0,
     ) {
