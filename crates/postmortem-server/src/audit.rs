@@ -183,6 +183,16 @@ pub(crate) async fn may_read_history(
     if user.role.is_admin() || is_named_on(record, user.id) {
         return Ok(true);
     }
+    // Members of the incident's teams are its members too, as for restricted incidents.
+    let teams = store.teams_of(user.id).await?;
+    if record
+        .incident
+        .teams
+        .iter()
+        .any(|name| teams.iter().any(|team| team.as_str() == name.as_str()))
+    {
+        return Ok(true);
+    }
     // Someone whose text was overwritten since still wrote in it: the log itself says so.
     let query = AuditQuery {
         actor: Some(user.id),
@@ -193,7 +203,7 @@ pub(crate) async fn may_read_history(
     Ok(!store.audit_log(&query).await?.items.is_empty())
 }
 
-/// Whether the incident as it stands names `person`: who recorded it, its members, action
+/// Whether the incident as it stands names `person` (its teams aside): who recorded it, its members, action
 /// owners, reviewers, and the authors of its timeline, comments and sections.
 fn is_named_on(record: &IncidentRecord, person: UserId) -> bool {
     record.incident.created_by == person

@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
-use postmortem_core::{IncidentId, User};
+use postmortem_core::{IncidentId, Permission, User};
 use postmortem_store::IncidentRecord;
 
 /// The facts a person can see side by side when a save was refused, with their labels.
@@ -118,6 +118,11 @@ pub(crate) async fn page(
         .incident(IncidentId::new(id))
         .await
     {
+        // A viewer would fill in boxes only to have the save refused.
+        Ok(_) if !user.role.may(Permission::Write) => Ok(refusal(
+            &user,
+            &ApiError::forbidden("correct an incident's facts"),
+        )),
         Ok(record) => Ok(form_page(&state, &user, &headers, &record, None, false)),
         Err(error) if error.status == StatusCode::NOT_FOUND => Ok(not_found(&user, id)),
         Err(error) => Err(error),

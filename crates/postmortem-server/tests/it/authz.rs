@@ -26,7 +26,8 @@
 //! another's answer.
 //!
 //! Paths are filled in like this: `{id}` is the incident (the action item under
-//! `/api/v1/actions/`, the webhook under `/api/v1/webhooks/`), `{action_id}` and
+//! `/api/v1/actions/`, the webhook under `/api/v1/webhooks/`, a fresh token of `nora` under
+//! `/api/v1/tokens/` and `/account/tokens/`), `{action_id}` and
 //! `{comment_id}` belong to it, `{team}` is `payments`, `{handle}` is `nora` (a viewer who
 //! is in none of the columns), `{part}` is `facts`. Form bodies get the session's CSRF token
 //! added; in bodies, `{version}` is the incident's version (requests to incidents also
@@ -54,8 +55,15 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET",    "/healthz", "", "200 200 200 200 200 200 200", "same"),
     ("GET",    "/readyz", "", "200 200 200 200 200 200 200", "same"),
     ("GET",    "/login", "", "200 200 200 200 200 200 200", "same"),
-    ("POST",   "/login", "handle=nobody&password=wrong+password+here", "401 401 401 401 401 401 401", "same"),
-    ("POST",   "/logout", "", "login login login login login login login", "same"),
+    // The same handle fails in every column, so the sixth attempt on is locked out.
+    ("POST",   "/login", "handle=nobody&password=wrong+password+here", "401 401 401 401 401 429 429", "same"),
+    // Without a session there is no CSRF token to send.
+    ("POST",   "/logout", "", "403 login login login login login login", "same"),
+    ("GET",    "/login/oidc", "", "404 404 404 404 404 404 404", "same"),
+    ("GET",    "/login/oidc/callback", "", "404 404 404 404 404 404 404", "same"),
+    ("GET",    "/account", "", "login 200 200 200 200 200 200", "same"),
+    ("POST",   "/account/tokens", "label=laptop&expires_in_days=30", "login 200 200 200 200 200 200", "same"),
+    ("POST",   "/account/tokens/{id}/revoke", "", "login 404 404 404 303 404 404", "same"),
     ("GET",    "/static/app.css", "", "200 200 200 200 200 200 200", "same"),
     ("GET",    "/static/app.js", "", "200 200 200 200 200 200 200", "same"),
 
@@ -66,12 +74,17 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET",    "/incidents/{id}", "", "login 200 200 200 200 200 200", "login 404 404 404 200 200 200"),
     ("GET",    "/incidents/{id}/edit", "", "login 403 200 200 200 200 403", "login 404 404 404 200 200 403"),
     ("POST",   "/incidents/{id}/edit", "base_version={version}&section.summary=The+queue+stalled.", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("GET",    "/incidents/{id}/facts", "", "login 403 200 200 200 200 403", "login 404 404 404 200 200 403"),
+    ("POST",   "/incidents/{id}/facts", "base_version={version}&title=Checkout+returned+503s&kind=outage&severity=SEV2&services=checkout&teams=payments", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("GET",    "/incidents/{id}/history", "", "login 403 403 403 200 200 200", "login 404 404 404 200 200 200"),
     ("GET",    "/incidents/{id}/fragments/{part}", "", "login 200 200 200 200 200 200", "login 404 404 404 200 200 200"),
     ("GET",    "/incidents/{id}/events", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("POST",   "/incidents/{id}/timeline", "at_local=2026-03-01T14:05&offset=%2B01:00&text=Alert+fired", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/factors", "category=capacity&description=The+pool+was+small.", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/actions", "title=Size+the+pool&kind=prevent", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
-    ("POST",   "/incidents/{id}/actions/{action_id}", "status=in_progress", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    // Action items: their owner, the incident's authors, its reviewers and admins (none of
+    // the columns but admins is one of these).
+    ("POST",   "/incidents/{id}/actions/{action_id}", "status=in_progress", "login 403 403 403 303 403 403", "login 404 404 404 303 403 403"),
     ("POST",   "/incidents/{id}/transitions", "to=in_review&reviewers=rev", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/comments", "section=summary&body=Which+pool%3F", "login 403 403 303 303 403 403", "login 404 404 404 303 403 403"),
     ("POST",   "/incidents/{id}/comments/{comment_id}/resolve", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
@@ -87,6 +100,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET",    "/teams/{team}", "", "login 200 200 200 200 200 200", "same"),
     ("POST",   "/teams/{team}/members", "handle=nora", "login 403 403 403 303 403 403", "same"),
     ("POST",   "/teams/{team}/members/{handle}/remove", "", "login 403 403 403 303 403 403", "same"),
+    ("GET",    "/admin/audit", "", "login 403 403 403 200 403 403", "same"),
     ("GET",    "/admin/webhooks", "", "login 403 403 403 200 403 403", "same"),
     ("POST",   "/admin/webhooks", "url=https%3A%2F%2Fhooks.example.com%2Fb&secret=0123456789abcdef&events=digest", "login 403 403 403 303 403 403", "same"),
 
@@ -96,13 +110,15 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET",    "/api/v1/incidents", "", "401 200 200 200 200 200 200", "same"),
     ("POST",   "/api/v1/incidents", r#"{"title": "Queue stalled", "kind": "outage", "severity": "SEV3"}"#, "401 403 201 201 201 201 403", "same"),
     ("GET",    "/api/v1/incidents/{id}", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
+    ("PATCH",  "/api/v1/incidents/{id}", r#"{"title": "Checkout returned 503s"}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
+    ("GET",    "/api/v1/incidents/{id}/history", "", "401 403 403 403 200 200 200", "401 404 404 404 200 200 200"),
     ("GET",    "/api/v1/incidents/{id}/events", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("PATCH",  "/api/v1/incidents/{id}/postmortem", r#"{"sections": {"summary": "The queue stalled."}}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
     ("POST",   "/api/v1/incidents/{id}/postmortem/transitions", r#"{"to": "in_review", "reviewers": ["rev"]}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
     ("POST",   "/api/v1/incidents/{id}/timeline", r#"{"at": "2026-03-01T14:05:00+01:00", "text": "Alert fired"}"#, "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
     ("POST",   "/api/v1/incidents/{id}/factors", r#"{"category": "capacity", "description": "The pool was small."}"#, "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
     ("POST",   "/api/v1/incidents/{id}/actions", r#"{"title": "Size the pool", "kind": "prevent"}"#, "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
-    ("PATCH",  "/api/v1/actions/{id}", r#"{"status": "in_progress"}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
+    ("PATCH",  "/api/v1/actions/{id}", r#"{"status": "in_progress"}"#, "401 403 403 403 200 403 403", "401 404 404 404 200 403 403"),
     ("POST",   "/api/v1/incidents/{id}/comments", r#"{"section": "summary", "body": "Which pool?"}"#, "401 403 403 201 201 403 403", "401 404 404 404 201 403 403"),
     ("POST",   "/api/v1/incidents/{id}/comments/{comment_id}/resolve", "", "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
     ("PUT",    "/api/v1/incidents/{id}/members/{handle}", "", "401 403 403 403 200 200 403", "401 404 404 404 200 200 403"),
@@ -123,6 +139,10 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("DELETE", "/api/v1/teams/{team}/members/{handle}", "", "401 403 403 403 204 403 403", "same"),
     ("GET",    "/api/v1/users", "", "401 403 403 403 200 403 403", "same"),
     ("PATCH",  "/api/v1/users/{handle}", r#"{"role": "viewer"}"#, "401 403 403 403 200 403 403", "same"),
+    ("GET",    "/api/v1/audit", "", "401 403 403 403 200 403 403", "same"),
+    ("GET",    "/api/v1/tokens", "", "401 200 200 200 200 200 200", "same"),
+    ("POST",   "/api/v1/tokens", r#"{"label": "laptop", "expires_in_days": 30}"#, "401 201 201 201 201 201 201", "same"),
+    ("DELETE", "/api/v1/tokens/{id}", "", "401 404 404 404 200 404 404", "same"),
     ("GET",    "/api/v1/webhooks", "", "401 403 403 403 200 403 403", "same"),
     ("POST",   "/api/v1/webhooks", r#"{"url": "https://hooks.example.com/a", "secret": "0123456789abcdef", "events": ["*"]}"#, "401 403 403 403 201 403 403", "same"),
     ("PATCH",  "/api/v1/webhooks/{id}", r#"{"active": false}"#, "401 403 403 403 200 403 403", "same"),
@@ -303,7 +323,7 @@ impl World {
         ] {
             tokens.push((handle.to_owned(), app.person(handle, role).await));
         }
-        app.person("rec", "contributor").await;
+        app.person("rcd", "contributor").await;
         app.person("nora", "viewer").await;
         let user = |handle: &'static str| {
             let store = store.clone();
@@ -340,7 +360,7 @@ impl World {
             )
             .await
             .unwrap();
-        let recorder = user("rec").await;
+        let recorder = user("rcd").await;
         let named = user("nam").await;
         Self {
             app,
@@ -352,7 +372,7 @@ impl World {
         }
     }
 
-    /// A fresh incident recorded by `rec` for one cell, naming `nam`, with a factor, an
+    /// A fresh incident recorded by `rcd` for one cell, naming `nam`, with a factor, an
     /// action item and a review comment.
     async fn incident(&self, restricted: bool) -> Fixture {
         let store = &self.app.db.store;
@@ -417,6 +437,31 @@ impl World {
         }
     }
 
+    /// A fresh API token of `nora`, who is in none of the columns, for the routes that
+    /// revoke a token: only its owner (never a column) and admins may.
+    async fn token_of_nora(&self) -> i64 {
+        let store = &self.app.db.store;
+        let nora = store
+            .user_by_handle(&postmortem_core::Handle::parse("nora").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let n = self.sessions.get() + 1;
+        self.sessions.set(n);
+        store
+            .create_api_token(
+                Actor::SYSTEM,
+                postmortem_store::NewApiToken {
+                    user_id: nora.id,
+                    token_hash: secret_hash(&format!("matrix-token-{n}")),
+                    label: format!("matrix {n}"),
+                    expires_at: None,
+                },
+            )
+            .await
+            .unwrap()
+    }
+
     /// A new browser session for a column's person: the cookie and its CSRF token.
     async fn session(&self, handle: &str) -> (String, String) {
         let n = self.sessions.get() + 1;
@@ -469,6 +514,8 @@ impl World {
                 .replace("{comment_id}", &fixture.comment.to_string());
             body = body.replace("{version}", &fixture.version.to_string());
             request = request.header(header::IF_MATCH, format!("\"v{}\"", fixture.version));
+        } else if path.starts_with("/api/v1/tokens/") || path.starts_with("/account/tokens/") {
+            path = path.replace("{id}", &self.token_of_nora().await.to_string());
         } else {
             path = path.replace("{id}", &self.webhook.to_string());
         }
@@ -510,7 +557,10 @@ async fn every_route_answers_every_person_as_the_matrix_says() {
     let mut wrong = Vec::new();
     let mut cells = 0;
     for (method, path, body, open, restricted) in MATRIX {
-        let about_incident = path.contains("{id}") && !path.starts_with("/api/v1/webhooks/");
+        let about_incident = path.contains("{id}")
+            && !path.starts_with("/api/v1/webhooks/")
+            && !path.starts_with("/api/v1/tokens/")
+            && !path.starts_with("/account/tokens/");
         let mut kinds = vec![("open", *open, false)];
         if *restricted != "same" {
             assert!(
