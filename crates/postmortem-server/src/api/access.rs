@@ -2,12 +2,12 @@
 //! roles, and the people named on an incident. Every call goes through [`Service`], which
 //! applies the roles matrix.
 
-use super::ApiJson;
 use super::schema::{ErrorBody, TeamView, UserView};
+use super::{ApiJson, ApiPath};
 use crate::auth::ApiUser;
 use crate::service::{RoleInput, Service, TeamInput};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch, put};
 use axum::{Json, Router};
@@ -90,7 +90,7 @@ fn team_json(team: &Team, members: &[User]) -> Value {
 pub(crate) async fn team(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (team, members) = Service::new(&state, &user).team(&name).await?;
     Ok(Json(team_json(&team, &members)))
@@ -114,7 +114,7 @@ pub(crate) async fn team(
 pub(crate) async fn add_team_member(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path((team, handle)): Path<(String, String)>,
+    ApiPath((team, handle)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     Service::new(&state, &user)
         .set_team_member(&team, &handle, true)
@@ -140,7 +140,7 @@ pub(crate) async fn add_team_member(
 pub(crate) async fn remove_team_member(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path((team, handle)): Path<(String, String)>,
+    ApiPath((team, handle)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     Service::new(&state, &user)
         .set_team_member(&team, &handle, false)
@@ -183,7 +183,7 @@ pub(crate) async fn users(
 pub(crate) async fn set_role(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(handle): Path<String>,
+    ApiPath(handle): ApiPath<String>,
     ApiJson(input): ApiJson<RoleInput>,
 ) -> Result<Json<postmortem_core::User>, ApiError> {
     Ok(Json(
@@ -210,7 +210,7 @@ pub(crate) async fn set_role(
 pub(crate) async fn add_incident_member(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path((id, handle)): Path<(i64, String)>,
+    ApiPath((id, handle)): ApiPath<(i64, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let version = Service::new(&state, &user)
         .set_incident_member(IncidentId::new(id), &handle, true)
@@ -236,7 +236,7 @@ pub(crate) async fn add_incident_member(
 pub(crate) async fn remove_incident_member(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path((id, handle)): Path<(i64, String)>,
+    ApiPath((id, handle)): ApiPath<(i64, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let version = Service::new(&state, &user)
         .set_incident_member(IncidentId::new(id), &handle, false)

@@ -1,11 +1,11 @@
 //! `/api/v1/tokens`: a person's own API tokens. The secret is answered once, at creation;
 //! listings never carry it. Owners revoke their tokens, admins anyone's.
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::accounts::{TokenRequest, create_token, revoke_token};
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderName, StatusCode, header};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -148,7 +148,7 @@ pub(crate) async fn create(
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<TokenView>, ApiError> {
     let token = revoke_token(state.store.as_ref(), &user, id).await?;
     Ok(Json(TokenView::of(token, state.store.now())))
