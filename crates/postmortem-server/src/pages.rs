@@ -91,6 +91,8 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · postmortem" }
                 link rel="stylesheet" href="/static/app.css";
+                // An empty icon, so browsers do not ask for a /favicon.ico that is not served.
+                link rel="icon" href="data:,";
             }
             body {
                 a.skip href="#main" { "Skip to content" }
