@@ -65,6 +65,12 @@ impl Provider {
             "the test provider's packages are missing: run `npm ci` in {} (cargo xtask test does)",
             dir.display()
         );
+        // One provider starts at a time: each makes an RSA key and loads a few hundred
+        // modules, and several at once on a loaded two-core machine outran the time limit.
+        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = STARTING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut child = Command::new("node")
             .arg("provider.mjs")
             .current_dir(&dir)
@@ -91,7 +97,7 @@ impl Provider {
             lines.for_each(drop);
         });
         let line = announced
-            .recv_timeout(std::time::Duration::from_secs(30))
+            .recv_timeout(std::time::Duration::from_secs(120))
             .ok()
             .flatten()
             .and_then(Result::ok)
