@@ -14,6 +14,7 @@ use crate::api::incidents::parse_bound;
 use crate::service::Service;
 use crate::{ApiError, AppState};
 use postmortem_core::{Collector, Handle, IncidentId, User, UserId, ValidationError};
+use postmortem_search::Viewer;
 use postmortem_store::{AuditPage, AuditQuery, IncidentRecord, Store};
 use serde::Deserialize;
 
@@ -162,7 +163,8 @@ pub(crate) async fn history(
     params: HistoryParams,
 ) -> Result<(IncidentRecord, AuditPage), ApiError> {
     let record = Service::new(state, user).incident(id).await?;
-    if !may_read_history(state.store.as_ref(), user, &record).await? {
+    let viewer = crate::api::viewer(state, user).await?;
+    if !may_read_history(state.store.as_ref(), user, &viewer, &record).await? {
         return Err(ApiError::forbidden(
             "read this incident's history; it is for the people who recorded it, are named on it, wrote in it or review it, and admins",
         ));
@@ -174,22 +176,24 @@ pub(crate) async fn history(
     Ok((record, state.store.audit_log(&query).await?))
 }
 
-/// Whether `user` may read the history of an incident they can see.
+/// Whether `user` may read the history of an incident they can see. `viewer` is the same
+/// person as search sees them, with their teams, which the page has already asked for.
 pub(crate) async fn may_read_history(
     store: &dyn Store,
     user: &User,
+    viewer: &Viewer,
     record: &IncidentRecord,
 ) -> Result<bool, ApiError> {
     if user.role.is_admin() || is_named_on(record, user.id) {
         return Ok(true);
     }
     // Members of the incident's teams are its members too, as for restricted incidents.
-    let teams = store.teams_of(user.id).await?;
-    if record
-        .incident
-        .teams
-        .iter()
-        .any(|name| teams.iter().any(|team| team.as_str() == name.as_str()))
+    if let Viewer::Person { teams, .. } = viewer
+        && record
+            .incident
+            .teams
+            .iter()
+            .any(|name| teams.iter().any(|team| team.as_str() == name.as_str()))
     {
         return Ok(true);
     }

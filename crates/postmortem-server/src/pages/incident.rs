@@ -101,7 +101,9 @@ pub(crate) async fn render(
         Err(error) => return Err(error),
     };
     let people = service.people().await?;
-    let similar = similar_incidents(state, user, record.incident.id).await;
+    // The person as search sees them, with their teams: asked for once, used twice.
+    let viewer = crate::api::viewer(state, user).await?;
+    let similar = similar_incidents(state, viewer.clone(), record.incident.id).await;
     let manage_members = service.may_manage_members(&record).await?;
     let view = View {
         template: state
@@ -117,8 +119,13 @@ pub(crate) async fn render(
         today: state.settings.policy.today(OffsetDateTime::now_utc()),
         blame_findings: count_blame_findings(state, &record),
         lint_participants: lint_participants(&record),
-        may_read_history: crate::audit::may_read_history(state.store.as_ref(), user, &record)
-            .await?,
+        may_read_history: crate::audit::may_read_history(
+            state.store.as_ref(),
+            user,
+            &viewer,
+            &record,
+        )
+        .await?,
         manage_members,
     };
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
@@ -806,18 +813,11 @@ fn workflow_forms(view: &View, problem: Option<&Problem>) -> Markup {
 /// requirement: when the index is off or fails, the page shows without them.
 async fn similar_incidents(
     state: &AppState,
-    user: &User,
+    viewer: postmortem_search::Viewer,
     id: IncidentId,
 ) -> Vec<postmortem_search::SimilarIncident> {
     let Some(index) = state.search.clone() else {
         return Vec::new();
-    };
-    let viewer = match crate::api::viewer(state, user).await {
-        Ok(viewer) => viewer,
-        Err(error) => {
-            tracing::warn!(error = %error.message, "similar incidents unavailable");
-            return Vec::new();
-        }
     };
     let cache = state.similar.clone();
     match tokio::task::spawn_blocking(move || cache.get_or_compute(&index, id, &viewer, 5)).await {

@@ -1,7 +1,7 @@
 //! Web security: the headers every response carries, the session cookie's flags, CSRF on
 //! every form, sign-in lockout with back-off, and API tokens with expiry and revocation.
 
-use crate::common::{Reply, TestApp};
+use crate::common::{Reply, TestApp, csrf_of};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
@@ -55,12 +55,6 @@ fn post_form_actions(html: &str) -> Vec<String> {
             Some(tag[start..].split('"').next()?.replace("&amp;", "&"))
         })
         .collect()
-}
-
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a CSRF field") + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
 }
 
 async fn audit_count(app: &TestApp) -> usize {
