@@ -1514,11 +1514,14 @@ macro_rules! impl_store {
             async fn save_sections(&self, actor: Actor, id: IncidentId, base_version: i64, updates: Vec<(SectionName, Markdown)>) -> Result<SaveOutcome> {
                 let now = self.clock.now();
                 let mut tx = self.writer().begin().await?;
-                let current_version: i64 = sqlx::query_scalar("SELECT version FROM incidents WHERE id = $1")
-                    .bind(id.get())
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or(StoreError::NotFound("incident"))?;
+                // Bump first: the UPDATE takes the incident's row lock, so on PostgreSQL a
+                // concurrent save waits here until this one commits or rolls back, and the
+                // sections read below are the latest committed ones (each statement of a
+                // READ COMMITTED transaction sees what committed before it began). On SQLite
+                // the one writer connection serialises saves anyway. A conflict returns
+                // before commit, so the bump is rolled back with the transaction.
+                let version = Self::bump(&mut tx, id, now).await?;
+                let current_version = version - 1;
                 let mut stored_sections = HashMap::new();
                 for row in sqlx::query("SELECT name, body, version, updated_by FROM sections WHERE incident_id = $1")
                     .bind(id.get())
@@ -1543,9 +1546,9 @@ macro_rules! impl_store {
                     })
                     .collect();
                 if !conflicts.is_empty() || base_version > current_version {
+                    tx.rollback().await?;
                     return Ok(SaveOutcome::Conflict { current_version, sections: conflicts });
                 }
-                let version = Self::bump(&mut tx, id, now).await?;
                 let mut before_texts = serde_json::Map::new();
                 let mut after_texts = serde_json::Map::new();
                 for (name, body) in &updates {

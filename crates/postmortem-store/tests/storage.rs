@@ -1038,6 +1038,35 @@ mod audit {
             assert_eq!(second.at, db.clock.now());
         }
 
+        async fn racing_saves_of_one_section_have_one_winner_per_version_and_an_unbroken_audit_chain(db: TestDb) {
+            let dana = person(&db, "dana", Role::Contributor).await;
+            let id = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();
+            let mut version = 1;
+            for round in 0..12 {
+                // Eight writers who all read the incident at `version` save the summary at once.
+                let saves: Vec<_> = (0..8).map(|writer| {
+                    let store = db.store.clone();
+                    let body = text(&format!("Round {round}, writer {writer}"));
+                    tokio::spawn(async move { store.save_sections(Actor::user(dana), id, version, vec![(section("summary"), body)]).await })
+                }).collect();
+                let mut outcomes = Vec::new();
+                for save in saves {
+                    outcomes.push(save.await.unwrap().unwrap());
+                }
+                let winners: Vec<i64> = outcomes.iter().filter_map(|o| match o { SaveOutcome::Saved { version } => Some(*version), _ => None }).collect();
+                assert_eq!(winners, vec![version + 1], "round {round}: exactly one save wins, at the next version: {outcomes:?}");
+                version += 1;
+            }
+            let mut saves = db.store.audit_events(Some(id), 100).await.unwrap();
+            saves.retain(|e| e.action == "section.save");
+            saves.reverse();
+            assert_eq!(saves.len(), 12);
+            assert_eq!(saves[0].details["before"]["summary"], Value::Null);
+            for pair in saves.windows(2) {
+                assert_eq!(pair[1].details["before"]["summary"], pair[0].details["after"]["summary"], "each save's before is the previous save's after");
+            }
+        }
+
         async fn a_refused_save_or_transition_appends_no_audit_event(db: TestDb) {
             let dana = person(&db, "dana", Role::Contributor).await;
             let sam = person(&db, "sam", Role::Contributor).await;
