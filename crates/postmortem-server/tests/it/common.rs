@@ -44,6 +44,21 @@ impl TestApp {
         Self { db, router }
     }
 
+    /// Two server nodes on one fresh PostgreSQL schema, each with its own store (its own
+    /// connection pool and record cache), as two processes behind a load balancer would be.
+    pub async fn two_nodes_on_postgres() -> (Self, Self) {
+        let db = TestDb::postgres().await;
+        let other_store = postmortem_store::connect(&db.url, db.clock.clone())
+            .await
+            .unwrap();
+        // `TestApp` holds a database of its own as well; the second node never uses it.
+        let other_node = TestApp {
+            router: app(AppState::new(other_store, Settings::default())),
+            db: TestDb::sqlite().await,
+        };
+        (TestApp::on(db), other_node)
+    }
+
     /// Creates a person and returns their API token.
     pub async fn person(&self, handle: &str, role: &str) -> String {
         let account = NewAccount {
