@@ -431,6 +431,8 @@ postmortem_store::backend_tests! {
         for (who, sees) in [(dana, true), (named, true), (teammate, true), (outsider, false), (UserId::new(0), false)] {
             let view = Visibility::Person(who);
             assert_eq!(db.store.incident(id, view).await.unwrap().is_some(), sees, "{who}");
+            let unknown = postmortem_core::IncidentId::new(9999);
+            assert_eq!(db.store.visible_incidents(&[id, unknown], view).await.unwrap(), if sees { vec![id] } else { vec![] }, "{who}");
             assert_eq!(db.store.is_incident_member(id, who).await.unwrap(), sees, "{who}");
             assert_eq!(db.store.list_incidents(&IncidentQuery::new(view)).await.unwrap().total, i64::from(sees), "{who}");
             assert_eq!(db.store.owed_postmortems(view).await.unwrap().len(), usize::from(sees), "{who}");
