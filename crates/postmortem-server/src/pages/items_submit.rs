@@ -90,24 +90,6 @@ async fn timeline_update(
     finish(&state, &user, &headers, (id, item), form, fields, result).await
 }
 
-async fn timeline_remove(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path((id, item)): ItemPath,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
-    let result = Service::new(&state, &user)
-        .remove_timeline_entry(IncidentId::new(id), TimelineEntryId::new(item))
-        .await;
-    let form = ("timeline-edit", "timeline");
-    finish(&state, &user, &headers, (id, item), form, fields, result).await
-}
-
 async fn factor_update(
     State(state): State<AppState>,
     PageUser(user): PageUser,
@@ -129,24 +111,6 @@ async fn factor_update(
         .update_factor(IncidentId::new(id), FactorId::new(item), patch)
         .await
         .map(drop);
-    let form = ("factor-edit", "factors");
-    finish(&state, &user, &headers, (id, item), form, fields, result).await
-}
-
-async fn factor_remove(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path((id, item)): ItemPath,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
-    let result = Service::new(&state, &user)
-        .remove_factor(IncidentId::new(id), FactorId::new(item))
-        .await;
     let form = ("factor-edit", "factors");
     finish(&state, &user, &headers, (id, item), form, fields, result).await
 }
@@ -183,20 +147,73 @@ async fn action_update(
     finish(&state, &user, &headers, (id, item), form, fields, result).await
 }
 
-async fn action_remove(
+/// What a remove button removes.
+#[derive(Debug, Clone, Copy)]
+enum Removed {
+    Entry,
+    Factor,
+    Action,
+}
+
+async fn remove(
+    state: &AppState,
+    user: &postmortem_core::User,
+    headers: &HeaderMap,
+    (id, item): (i64, i64),
+    fields: Vec<(String, String)>,
+    what: Removed,
+) -> Result<Response, ApiError> {
+    let fields = match checked(headers, fields) {
+        Ok(fields) => fields,
+        Err(error) => return Ok(refusal(user, &error)),
+    };
+    let service = Service::new(state, user);
+    let incident = IncidentId::new(id);
+    let (result, form) = match what {
+        Removed::Entry => (
+            service
+                .remove_timeline_entry(incident, TimelineEntryId::new(item))
+                .await,
+            ("timeline-edit", "timeline"),
+        ),
+        Removed::Factor => (
+            service.remove_factor(incident, FactorId::new(item)).await,
+            ("factor-edit", "factors"),
+        ),
+        Removed::Action => (
+            service.remove_action(ActionId::new(item)).await,
+            ("action-edit", "actions"),
+        ),
+    };
+    finish(state, user, headers, (id, item), form, fields, result).await
+}
+
+async fn timeline_remove(
     State(state): State<AppState>,
     PageUser(user): PageUser,
-    Path((id, item)): ItemPath,
+    Path(path): ItemPath,
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
-    let result = Service::new(&state, &user)
-        .remove_action(ActionId::new(item))
-        .await;
-    let form = ("action-edit", "actions");
-    finish(&state, &user, &headers, (id, item), form, fields, result).await
+    remove(&state, &user, &headers, path, fields, Removed::Entry).await
+}
+
+async fn factor_remove(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(path): ItemPath,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    remove(&state, &user, &headers, path, fields, Removed::Factor).await
+}
+
+async fn action_remove(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(path): ItemPath,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    remove(&state, &user, &headers, path, fields, Removed::Action).await
 }
