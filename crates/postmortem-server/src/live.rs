@@ -101,9 +101,11 @@ async fn follow(store: Arc<dyn Store>, sender: broadcast::Sender<Change>) {
 /// (`timeline`, `section`, `postmortem`, `factor`, `action`, `review`, `comment`...), the data
 /// `{seq, entity, op}`. A `resync` event means some changes were missed: reload everything.
 ///
-/// Who may see the incident is checked again whenever the people named on it (`member`) or
-/// any team's members (`team`) change, and the stream ends when the reader no longer may:
-/// someone taken off a restricted incident stops hearing of it at once.
+/// Who may see the incident is checked again whenever something that decides it changes: its
+/// facts (`incident`: `restricted` and its teams), the people named on it (`member`) or any
+/// team's members (`team`). The stream ends when the reader no longer may: someone taken off
+/// a restricted incident, or reading an incident that was just restricted, stops hearing of
+/// it at once.
 fn incident_events(
     receiver: broadcast::Receiver<Change>,
     id: IncidentId,
@@ -125,7 +127,7 @@ fn incident_events(
                         return Some(Some(Event::default().event("resync").data("{}")));
                     }
                 };
-                if matches!(change.entity.as_str(), "member" | "team")
+                if matches!(change.entity.as_str(), "incident" | "member" | "team")
                     && !matches!(store.incident(id, reader).await, Ok(Some(_)))
                 {
                     return None;
@@ -167,7 +169,7 @@ pub(crate) async fn api_events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let id = IncidentId::new(id);
     // Permission is checked when subscribing (a restricted incident is a 404 here as well)
-    // and again whenever membership changes.
+    // and again whenever what decides it changes.
     Service::new(&state, &user).incident(id).await?;
     let receiver = state.live.subscribe(&state.store);
     let events = incident_events(receiver, id, state.store.clone(), visibility(&user));

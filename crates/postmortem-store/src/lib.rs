@@ -150,6 +150,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn import_bundles(&self, bundles: &[IncidentBundle]) -> Result<Vec<IncidentId>>;
     /// The whole incident with everything in it, if it exists and `viewer` may see it.
     async fn incident(&self, id: IncidentId, viewer: Visibility) -> Result<Option<IncidentRecord>>;
+    /// Which of `ids` exist and `viewer` may see now, in one query: for checking what a
+    /// derived view (the search index) holds against the source of truth.
+    async fn visible_incidents(
+        &self,
+        ids: &[IncidentId],
+        viewer: Visibility,
+    ) -> Result<Vec<IncidentId>>;
     async fn list_incidents(&self, query: &IncidentQuery) -> Result<IncidentPage>;
     /// Whether the person belongs to the incident: recorded it, is named on it, or is a member
     /// of one of the teams it names. Whatever the incident's visibility.

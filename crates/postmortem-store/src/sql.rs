@@ -1438,6 +1438,23 @@ macro_rules! impl_store {
                 Ok(record)
             }
 
+            async fn visible_incidents(&self, ids: &[IncidentId], viewer: Visibility) -> Result<Vec<IncidentId>> {
+                let mut visible = Vec::with_capacity(ids.len());
+                // Bounded statements: a bind per id, in chunks both backends accept.
+                for chunk in ids.chunks(500) {
+                    let mut qb = QueryBuilder::<'static, $db>::new("SELECT i.id FROM incidents i WHERE i.id IN (");
+                    let mut separated = qb.separated(", ");
+                    for id in chunk {
+                        separated.push_bind(id.get());
+                    }
+                    qb.push(")");
+                    push_visibility(&mut qb, viewer);
+                    let rows: Vec<i64> = qb.build_query_scalar().fetch_all(self.reader()).await?;
+                    visible.extend(rows.into_iter().map(IncidentId::new));
+                }
+                Ok(visible)
+            }
+
             async fn incidents_after(&self, after: Option<IncidentId>, limit: i64) -> Result<Vec<IncidentRecord>> {
                 let mut conn = self.reader().acquire().await?;
                 let ids = sqlx::query_scalar::<_, i64>("SELECT id FROM incidents WHERE id > $1 ORDER BY id LIMIT $2")

@@ -431,6 +431,8 @@ postmortem_store::backend_tests! {
         for (who, sees) in [(dana, true), (named, true), (teammate, true), (outsider, false), (UserId::new(0), false)] {
             let view = Visibility::Person(who);
             assert_eq!(db.store.incident(id, view).await.unwrap().is_some(), sees, "{who}");
+            let unknown = postmortem_core::IncidentId::new(9999);
+            assert_eq!(db.store.visible_incidents(&[id, unknown], view).await.unwrap(), if sees { vec![id] } else { vec![] }, "{who}");
             assert_eq!(db.store.is_incident_member(id, who).await.unwrap(), sees, "{who}");
             assert_eq!(db.store.list_incidents(&IncidentQuery::new(view)).await.unwrap().total, i64::from(sees), "{who}");
             assert_eq!(db.store.owed_postmortems(view).await.unwrap().len(), usize::from(sees), "{who}");
@@ -1041,8 +1043,7 @@ mod audit {
         async fn racing_saves_of_one_section_have_one_winner_per_version_and_an_unbroken_audit_chain(db: TestDb) {
             let dana = person(&db, "dana", Role::Contributor).await;
             let id = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();
-            let mut version = 1;
-            for round in 0..12 {
+            for (round, version) in (1..=12).enumerate() {
                 // Eight writers who all read the incident at `version` save the summary at once.
                 let saves: Vec<_> = (0..8).map(|writer| {
                     let store = db.store.clone();
@@ -1055,7 +1056,6 @@ mod audit {
                 }
                 let winners: Vec<i64> = outcomes.iter().filter_map(|o| match o { SaveOutcome::Saved { version } => Some(*version), _ => None }).collect();
                 assert_eq!(winners, vec![version + 1], "round {round}: exactly one save wins, at the next version: {outcomes:?}");
-                version += 1;
             }
             let mut saves = db.store.audit_events(Some(id), 100).await.unwrap();
             saves.retain(|e| e.action == "section.save");

@@ -44,6 +44,21 @@ impl TestApp {
         Self { db, router }
     }
 
+    /// Two server nodes on one fresh PostgreSQL schema, each with its own store (its own
+    /// connection pool and record cache), as two processes behind a load balancer would be.
+    pub async fn two_nodes_on_postgres() -> (Self, Self) {
+        let db = TestDb::postgres().await;
+        let other_store = postmortem_store::connect(&db.url, db.clock.clone())
+            .await
+            .unwrap();
+        // `TestApp` holds a database of its own as well; the second node never uses it.
+        let other_node = TestApp {
+            router: app(AppState::new(other_store, Settings::default())),
+            db: TestDb::sqlite().await,
+        };
+        (TestApp::on(db), other_node)
+    }
+
     /// Creates a person and returns their API token.
     pub async fn person(&self, handle: &str, role: &str) -> String {
         let account = NewAccount {
@@ -207,4 +222,81 @@ pub fn outage() -> Value {
         "teams": ["payments"],
         "impact": {"user_visible": true, "customer_minutes": 47, "customers_affected": 1200}
     })
+}
+
+/// An incident's server-sent event stream as one reader hears it.
+pub struct EventStream {
+    body: Body,
+}
+
+impl EventStream {
+    /// Subscribes `token`'s person to the incident's events and waits for `ready`.
+    pub async fn open(app: &TestApp, id: i64, token: &str) -> Self {
+        let request = Request::get(format!("/api/v1/incidents/{id}/events"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = app.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut stream = EventStream {
+            body: response.into_body(),
+        };
+        let ready = stream.next(15).await.flatten().expect("a ready event");
+        assert!(ready.contains("event: ready"), "{ready}");
+        stream
+    }
+
+    /// The next event, or `Some(None)` when the stream ended, skipping keep-alive comments;
+    /// `None` when nothing came within `seconds`.
+    pub async fn next(&mut self, seconds: u64) -> Option<Option<String>> {
+        loop {
+            let wait = std::time::Duration::from_secs(seconds);
+            let frame = tokio::time::timeout(wait, self.body.frame()).await.ok()?;
+            let Some(frame) = frame else {
+                return Some(None);
+            };
+            let text = String::from_utf8(frame.unwrap().into_data().unwrap().to_vec()).unwrap();
+            if !text.starts_with(':') {
+                return Some(Some(text));
+            }
+        }
+    }
+
+    /// Writes timeline entries as `writer` until the stream announces one. The node starts
+    /// following the change feed with its first subscriber, so a write made before the
+    /// follower has read where the feed stands is not announced.
+    pub async fn wait_until_live(&mut self, app: &TestApp, id: i64, writer: &str) {
+        let entry = json!({"at": "2026-03-01T14:05:00+01:00", "text": "Key rotated"});
+        for _ in 0..10 {
+            app.post_json(
+                &format!("/api/v1/incidents/{id}/timeline"),
+                writer,
+                entry.clone(),
+            )
+            .await;
+            if let Some(Some(text)) = self.next(2).await {
+                assert!(text.contains("event: timeline"), "{text}");
+                return;
+            }
+        }
+        panic!("the stream never announced the incident's changes");
+    }
+
+    /// Reads until the stream ends, asserting that nothing it carries is from `since` on
+    /// (changes from before may still be on their way).
+    pub async fn assert_ends_without_changes_from(&mut self, since: i64) {
+        loop {
+            match self.next(15).await {
+                Some(Some(text)) => {
+                    let seq: i64 = text
+                        .lines()
+                        .find_map(|line| line.strip_prefix("id: "))
+                        .map_or(i64::MAX, |id| id.parse().unwrap());
+                    assert!(seq < since, "heard after losing access: {text}");
+                }
+                Some(None) => return,
+                None => panic!("the stream did not end within 15 s of losing access"),
+            }
+        }
+    }
 }

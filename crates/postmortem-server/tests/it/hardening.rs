@@ -331,17 +331,7 @@ async fn failed_sign_ins_lock_the_handle_out_for_doubling_periods_and_a_success_
 
 #[tokio::test]
 async fn a_lockout_earned_on_one_node_holds_on_another_node_of_the_same_postgresql() {
-    let db = TestDb::postgres().await;
-    let other_store = postmortem_store::connect(&db.url, db.clock.clone())
-        .await
-        .unwrap();
-    // A second node: its own store on the same database. (`TestApp` holds a database of its
-    // own as well; this node never uses it.)
-    let other_node = TestApp {
-        router: postmortem_server::app(AppState::new(other_store, Settings::default())),
-        db: TestDb::sqlite().await,
-    };
-    let node = TestApp::on(db);
+    let (node, other_node) = TestApp::two_nodes_on_postgres().await;
     node.person("dana", "contributor").await;
     for n in 1..=5 {
         let this_node = if n % 2 == 0 { &node } else { &other_node };

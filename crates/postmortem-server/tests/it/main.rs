@@ -8,6 +8,7 @@ mod audit;
 mod authz;
 mod browser;
 mod common;
+mod concurrency;
 mod facts;
 mod follow_through;
 mod hardening;
