@@ -64,6 +64,19 @@ macro_rules! sql_follow_through {
                 Ok(action)
             }
 
+            async fn remove_action(&self, actor: Actor, action_id: ActionId) -> Result<()> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                let before = Self::action_in_tx(&mut tx, action_id).await?;
+                Self::bump(&mut tx, before.incident_id, now).await?;
+                sqlx::query("DELETE FROM action_factors WHERE action_id = $1").bind(action_id.get()).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM actions WHERE id = $1").bind(action_id.get()).execute(&mut *tx).await?;
+                let details = serde_json::json!({"action_id": action_id.get(), "before": action_state(&before), "after": null});
+                Self::record(&mut tx, now, actor, "action.remove", Some(before.incident_id), "action", "delete", details).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn add_action(&self, actor: Actor, id: IncidentId, action: NewActionItem) -> Result<ActionItem> {
                 action.check()?;
                 let now = self.clock.now();
@@ -140,8 +153,11 @@ macro_rules! sql_follow_through {
                     (false, false) => before.completed_at.map(to_ms),
                     (_, true) => None,
                 };
+                let title = update.title.clone().unwrap_or_else(|| before.title.clone());
+                let kind = update.kind.unwrap_or(before.kind);
+                let priority = update.priority.unwrap_or(before.priority);
                 Self::bump(&mut tx, before.incident_id, now).await?;
-                sqlx::query("UPDATE actions SET status = $2, wont_do_reason = $3, owner_id = $4, due_on = $5, verification = $6, completed_at = $7 WHERE id = $1")
+                sqlx::query("UPDATE actions SET status = $2, wont_do_reason = $3, owner_id = $4, due_on = $5, verification = $6, completed_at = $7, title = $8, kind = $9, priority = $10 WHERE id = $1")
                     .bind(action_id.get())
                     .bind(status.as_str())
                     .bind(reason.as_deref())
@@ -149,6 +165,9 @@ macro_rules! sql_follow_through {
                     .bind(date_text(due_on))
                     .bind(verification.as_deref())
                     .bind(completed_at)
+                    .bind(title.as_str())
+                    .bind(kind.as_str())
+                    .bind(priority.as_str())
                     .execute(&mut *tx)
                     .await?;
                 let after = Self::action_in_tx(&mut tx, action_id).await?;

@@ -343,6 +343,48 @@ macro_rules! impl_store {
                 $store::add_factor(self, actor, id, factor).await
             }
 
+            async fn update_timeline_entry(
+                &self,
+                actor: Actor,
+                id: IncidentId,
+                entry_id: TimelineEntryId,
+                entry: NewTimelineEntry,
+            ) -> Result<TimelineEntry> {
+                $store::update_timeline_entry(self, actor, id, entry_id, entry).await
+            }
+
+            async fn remove_timeline_entry(
+                &self,
+                actor: Actor,
+                id: IncidentId,
+                entry_id: TimelineEntryId,
+            ) -> Result<()> {
+                $store::remove_timeline_entry(self, actor, id, entry_id).await
+            }
+
+            async fn update_factor(
+                &self,
+                actor: Actor,
+                id: IncidentId,
+                factor_id: FactorId,
+                factor: NewFactor,
+            ) -> Result<ContributingFactor> {
+                $store::update_factor(self, actor, id, factor_id, factor).await
+            }
+
+            async fn remove_factor(
+                &self,
+                actor: Actor,
+                id: IncidentId,
+                factor_id: FactorId,
+            ) -> Result<()> {
+                $store::remove_factor(self, actor, id, factor_id).await
+            }
+
+            async fn remove_action(&self, actor: Actor, action_id: ActionId) -> Result<()> {
+                $store::remove_action(self, actor, action_id).await
+            }
+
             async fn add_action(
                 &self,
                 actor: Actor,
