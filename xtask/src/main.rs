@@ -34,6 +34,10 @@ const PURE_CRATES: &[(&str, &[&str])] = &[
         "postmortem-demo",
         &["sqlx", "tokio", "axum", "hyper", "tantivy"],
     ),
+    (
+        "postmortem-hooks",
+        &["sqlx", "tokio", "axum", "hyper", "tantivy"],
+    ),
 ];
 
 fn main() -> ExitCode {
