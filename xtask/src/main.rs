@@ -38,6 +38,10 @@ const PURE_CRATES: &[(&str, &[&str])] = &[
         "postmortem-hooks",
         &["sqlx", "tokio", "axum", "hyper", "tantivy"],
     ),
+    (
+        "postmortem-markdown",
+        &["sqlx", "tokio", "axum", "hyper", "tantivy"],
+    ),
 ];
 
 fn main() -> ExitCode {

@@ -1,8 +1,8 @@
 //! The post-mortem document: its template, sections, reviews, and what publishing requires.
 
 use crate::{
-    ActionItem, CommentId, ContributingFactor, IncidentId, Markdown, Marker, PostmortemStatus,
-    ReviewId, TimelineEntry, UserId, ValidationError,
+    ActionItem, ActionStatus, CommentId, ContributingFactor, IncidentId, Markdown, Marker,
+    PostmortemStatus, ReviewId, TimelineEntry, UserId, ValidationError,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -399,7 +399,7 @@ pub struct Missing {
 
 /// The completeness check run before publishing: summary and impact written, `detected` and
 /// `resolved` on the timeline, a contributing factor besides the trigger, and every action
-/// item with an owner and a due date. A custom template without a `summary` or an `impact`
+/// item that will be done with an owner and a due date. A custom template without a `summary` or an `impact`
 /// section is not asked for it; when it has one, it must be written. An empty list means
 /// complete.
 pub fn missing_for_publication(
@@ -439,7 +439,9 @@ pub fn missing_for_publication(
             message: "add at least one contributing factor besides the trigger: which conditions let it bite?".to_owned(),
         });
     }
-    for action in actions {
+    // An item that will not be done, with its reason, owes no owner and no date: it is a
+    // decision on the record, not work to track.
+    for action in actions.iter().filter(|a| a.status != ActionStatus::WontDo) {
         if action.owner.is_none() {
             missing.push(Missing {
                 code: "action_without_owner",
@@ -599,6 +601,56 @@ mod tests {
             .map(|m| m.message)
             .collect();
         assert_eq!(messages, ["the `impact` section is not written yet"]);
+    }
+
+    #[test]
+    fn an_item_that_will_not_be_done_owes_no_owner_or_date_but_one_that_will_does() {
+        let postmortem = Postmortem {
+            incident_id: IncidentId::new(1),
+            template: TemplateName::full(),
+            status: PostmortemStatus::Approved,
+            due_on: None,
+            sections: BTreeMap::new(),
+            version: 1,
+        };
+        let item = |id: i64, status: ActionStatus, reason: Option<&str>| ActionItem {
+            id: crate::ActionId::new(id),
+            incident_id: IncidentId::new(1),
+            title: crate::Title::parse("Alert on pool saturation").unwrap(),
+            owner: None,
+            team: None,
+            due_on: None,
+            priority: crate::Priority::P2,
+            kind: crate::ActionKind::Detect,
+            status,
+            wont_do_reason: reason.map(str::to_owned),
+            external_url: None,
+            factor_ids: Vec::new(),
+            verification: None,
+            created_at: time::macros::datetime!(2026-03-01 12:00 UTC),
+            completed_at: None,
+        };
+        let actions = [
+            item(
+                1,
+                ActionStatus::WontDo,
+                Some("The service is retired next month."),
+            ),
+            item(2, ActionStatus::Open, None),
+        ];
+        let codes: Vec<_> =
+            missing_for_publication(&Template::full(), &postmortem, &[], &[], &actions)
+                .into_iter()
+                .filter(|m| m.code.starts_with("action"))
+                .map(|m| m.message)
+                .collect();
+        assert_eq!(
+            codes,
+            [
+                "action item #2 (Alert on pool saturation) has no owner",
+                "action item #2 (Alert on pool saturation) has no due date"
+            ]
+        );
     }
 
     #[test]

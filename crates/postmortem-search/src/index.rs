@@ -22,7 +22,7 @@ use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::directory::error::LockError;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery,
+    RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Schema, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -38,13 +38,35 @@ pub enum Viewer {
     Everything,
     /// Sees unrestricted incidents and the restricted ones they belong to: they recorded it,
     /// are named on it, or belong to one of the teams it names (`teams`, from the store at
-    /// the time of the search, so a change of membership counts at once).
-    Person { user: UserId, teams: Vec<TeamName> },
+    /// the time of the search, so a change of membership counts at once), except `hidden`:
+    /// incidents the store says they may no longer see although the index, which has not
+    /// applied that change yet, would still show them (see [`SearchIndex::hidden_from`]).
+    Person {
+        user: UserId,
+        teams: Vec<TeamName>,
+        hidden: Vec<IncidentId>,
+    },
 }
 
 impl Viewer {
     pub fn person(user: UserId, teams: Vec<TeamName>) -> Self {
-        Viewer::Person { user, teams }
+        Viewer::Person {
+            user,
+            teams,
+            hidden: Vec::new(),
+        }
+    }
+
+    /// The same viewer, who must not be shown `incidents` whatever the index says.
+    pub fn hiding(self, incidents: Vec<IncidentId>) -> Self {
+        match self {
+            Viewer::Person { user, teams, .. } => Viewer::Person {
+                user,
+                teams,
+                hidden: incidents,
+            },
+            Viewer::Everything => Viewer::Everything,
+        }
     }
 }
 
@@ -939,7 +961,12 @@ impl SearchIndex {
     /// `visible(viewer)`: unrestricted, or restricted with the viewer among those allowed,
     /// in person or through one of their teams.
     fn visibility_filter(&self, viewer: &Viewer) -> Option<Box<dyn Query>> {
-        let Viewer::Person { user, teams } = viewer else {
+        let Viewer::Person {
+            user,
+            teams,
+            hidden,
+        } = viewer
+        else {
             return None;
         };
         let mut either: Vec<(Occur, Box<dyn Query>)> = vec![
@@ -964,7 +991,13 @@ impl SearchIndex {
                 term_query(self.fields.allowed_team, team.as_str()),
             )
         }));
-        Some(constant(Box::new(BooleanQuery::new(either)), 0.0))
+        let mut visible: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(either)))];
+        if !hidden.is_empty() {
+            let ids = hidden.iter().map(|id| id_term(&self.fields, *id));
+            visible.push((Occur::MustNot, Box::new(TermSetQuery::new(ids))));
+        }
+        Some(constant(Box::new(BooleanQuery::new(visible)), 0.0))
     }
 
     /// Escaped HTML from the first of summary, factors and body that holds a match, matches

@@ -14,6 +14,7 @@
 //! [`follows`]: SearchIndex::follow
 
 mod error;
+mod freshness;
 mod index;
 pub mod query;
 mod results;

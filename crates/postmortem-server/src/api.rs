@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod follow_through;
 pub(crate) mod incidents;
+pub(crate) mod items;
 pub(crate) mod lint;
 pub(crate) mod openapi;
 pub(crate) mod schema;
@@ -29,6 +30,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/openapi.json", get(openapi::document))
         .merge(incidents::routes())
         .merge(writing::routes())
+        .merge(items::routes())
         .merge(follow_through::routes())
         .merge(admin::routes())
         .merge(audit::routes())
@@ -81,14 +83,22 @@ pub(crate) fn visibility(user: &postmortem_core::User) -> Visibility {
 }
 
 /// Whose eyes a search is for: the same rule as [`visibility`], with the teams the person
-/// belongs to now, which the index matches against the teams restricted incidents name.
+/// belongs to now, which the index matches against the teams restricted incidents name, and
+/// without the incidents the store says they may no longer see while the index has not
+/// caught up with that change yet.
 pub(crate) async fn viewer(
     state: &AppState,
     user: &postmortem_core::User,
 ) -> Result<Viewer, ApiError> {
     Ok(match visibility(user) {
         Visibility::Everything => Viewer::Everything,
-        Visibility::Person(id) => Viewer::person(id, state.store.teams_of(id).await?),
+        Visibility::Person(id) => {
+            let viewer = Viewer::person(id, state.store.teams_of(id).await?);
+            match &state.search {
+                Some(index) => viewer.hiding(index.hidden_from(state.store.as_ref(), id).await?),
+                None => viewer,
+            }
+        }
     })
 }
 

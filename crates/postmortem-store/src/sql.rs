@@ -792,6 +792,41 @@ macro_rules! impl_store {
                 Ok(true)
             }
 
+            async fn timeline_entry_in_tx(tx: &mut Tx, id: IncidentId, entry_id: TimelineEntryId) -> Result<TimelineEntry> {
+                let row = sqlx::query("SELECT * FROM timeline_entries WHERE id = $1 AND incident_id = $2")
+                    .bind(entry_id.get())
+                    .bind(id.get())
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("timeline entry"))?;
+                timeline_from_row(&row)
+            }
+
+            async fn factor_in_tx(tx: &mut Tx, id: IncidentId, factor_id: FactorId) -> Result<ContributingFactor> {
+                let row = sqlx::query("SELECT * FROM factors WHERE id = $1 AND incident_id = $2")
+                    .bind(factor_id.get())
+                    .bind(id.get())
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("contributing factor"))?;
+                factor_from_row(&row)
+            }
+
+            /// Keeps one trigger at most: when `factor_id` is the trigger, every other factor
+            /// of the incident stops being one. Returns the ids of those that were.
+            async fn one_trigger(tx: &mut Tx, id: IncidentId, factor_id: FactorId, is_trigger: bool) -> Result<Vec<i64>> {
+                if !is_trigger {
+                    return Ok(Vec::new());
+                }
+                Ok(sqlx::query_scalar("UPDATE factors SET is_trigger = $3 WHERE incident_id = $1 AND id <> $2 AND is_trigger = $4 RETURNING id")
+                    .bind(id.get())
+                    .bind(factor_id.get())
+                    .bind(false)
+                    .bind(true)
+                    .fetch_all(&mut **tx)
+                    .await?)
+            }
+
             async fn action_in_tx(tx: &mut Tx, action_id: ActionId) -> Result<ActionItem> {
                 let row = sqlx::query(&format!("SELECT {ACTION_COLUMNS} FROM actions a WHERE a.id = $1"))
                     .bind(action_id.get())
@@ -1438,6 +1473,23 @@ macro_rules! impl_store {
                 Ok(record)
             }
 
+            async fn visible_incidents(&self, ids: &[IncidentId], viewer: Visibility) -> Result<Vec<IncidentId>> {
+                let mut visible = Vec::with_capacity(ids.len());
+                // Bounded statements: a bind per id, in chunks both backends accept.
+                for chunk in ids.chunks(500) {
+                    let mut qb = QueryBuilder::<'static, $db>::new("SELECT i.id FROM incidents i WHERE i.id IN (");
+                    let mut separated = qb.separated(", ");
+                    for id in chunk {
+                        separated.push_bind(id.get());
+                    }
+                    qb.push(")");
+                    push_visibility(&mut qb, viewer);
+                    let rows: Vec<i64> = qb.build_query_scalar().fetch_all(self.reader()).await?;
+                    visible.extend(rows.into_iter().map(IncidentId::new));
+                }
+                Ok(visible)
+            }
+
             async fn incidents_after(&self, after: Option<IncidentId>, limit: i64) -> Result<Vec<IncidentRecord>> {
                 let mut conn = self.reader().acquire().await?;
                 let ids = sqlx::query_scalar::<_, i64>("SELECT id FROM incidents WHERE id > $1 ORDER BY id LIMIT $2")
@@ -1692,11 +1744,108 @@ macro_rules! impl_store {
                     .bind(factor.is_trigger)
                     .fetch_one(&mut *tx)
                     .await?;
+                let replaced = Self::one_trigger(&mut tx, id, FactorId::new(factor_id), factor.is_trigger).await?;
                 let added = ContributingFactor { id: FactorId::new(factor_id), incident_id: id, category: factor.category, description: factor.description, is_trigger: factor.is_trigger };
-                let details = serde_json::json!({"factor_id": factor_id, "before": null, "after": added});
+                let details = serde_json::json!({"factor_id": factor_id, "before": null, "after": added, "trigger_replaced": replaced});
                 Self::record(&mut tx, now, actor, "factor.add", Some(id), "factor", "create", details).await?;
                 tx.commit().await?;
                 Ok(added)
+            }
+
+            async fn update_timeline_entry(&self, actor: Actor, id: IncidentId, entry_id: TimelineEntryId, entry: NewTimelineEntry) -> Result<TimelineEntry> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                Self::bump(&mut tx, id, now).await?;
+                let before = Self::timeline_entry_in_tx(&mut tx, id, entry_id).await?;
+                sqlx::query("UPDATE timeline_entries SET at = $3, at_offset = $4, body = $5, actor = $6, marker = $7, perspective = $8, source = $9, source_url = $10 WHERE id = $1 AND incident_id = $2")
+                    .bind(entry_id.get())
+                    .bind(id.get())
+                    .bind(to_ms(entry.at))
+                    .bind(offset_seconds(entry.at))
+                    .bind(entry.text.as_str())
+                    .bind(entry.actor.as_deref())
+                    .bind(entry.marker.map(Marker::as_str))
+                    .bind(entry.perspective.as_str())
+                    .bind(entry.source.as_str())
+                    .bind(entry.source_url.as_ref().map(|u| u.as_str()))
+                    .execute(&mut *tx)
+                    .await?;
+                let after = Self::timeline_entry_in_tx(&mut tx, id, entry_id).await?;
+                let details = serde_json::json!({"entry_id": entry_id.get(), "before": before, "after": after});
+                Self::record(&mut tx, now, actor, "timeline.update", Some(id), "timeline", "update", details).await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn remove_timeline_entry(&self, actor: Actor, id: IncidentId, entry_id: TimelineEntryId) -> Result<()> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                Self::bump(&mut tx, id, now).await?;
+                let before = Self::timeline_entry_in_tx(&mut tx, id, entry_id).await?;
+                sqlx::query("DELETE FROM timeline_entries WHERE id = $1 AND incident_id = $2")
+                    .bind(entry_id.get())
+                    .bind(id.get())
+                    .execute(&mut *tx)
+                    .await?;
+                let details = serde_json::json!({"entry_id": entry_id.get(), "before": before, "after": null});
+                Self::record(&mut tx, now, actor, "timeline.remove", Some(id), "timeline", "delete", details).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn update_factor(&self, actor: Actor, id: IncidentId, factor_id: FactorId, factor: NewFactor) -> Result<ContributingFactor> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                Self::bump(&mut tx, id, now).await?;
+                let before = Self::factor_in_tx(&mut tx, id, factor_id).await?;
+                sqlx::query("UPDATE factors SET category = $3, description = $4, is_trigger = $5 WHERE id = $1 AND incident_id = $2")
+                    .bind(factor_id.get())
+                    .bind(id.get())
+                    .bind(factor.category.as_str())
+                    .bind(factor.description.as_str())
+                    .bind(factor.is_trigger)
+                    .execute(&mut *tx)
+                    .await?;
+                let replaced = Self::one_trigger(&mut tx, id, factor_id, factor.is_trigger).await?;
+                let after = Self::factor_in_tx(&mut tx, id, factor_id).await?;
+                let details = serde_json::json!({"factor_id": factor_id.get(), "before": before, "after": after, "trigger_replaced": replaced});
+                Self::record(&mut tx, now, actor, "factor.update", Some(id), "factor", "update", details).await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn remove_factor(&self, actor: Actor, id: IncidentId, factor_id: FactorId) -> Result<()> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                Self::bump(&mut tx, id, now).await?;
+                let before = Self::factor_in_tx(&mut tx, id, factor_id).await?;
+                let addressed_by: Vec<i64> = sqlx::query_scalar("SELECT action_id FROM action_factors WHERE factor_id = $1 ORDER BY action_id")
+                    .bind(factor_id.get())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM action_factors WHERE factor_id = $1").bind(factor_id.get()).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM factors WHERE id = $1 AND incident_id = $2")
+                    .bind(factor_id.get())
+                    .bind(id.get())
+                    .execute(&mut *tx)
+                    .await?;
+                let details = serde_json::json!({"factor_id": factor_id.get(), "before": before, "after": null, "unlinked_action_ids": addressed_by});
+                Self::record(&mut tx, now, actor, "factor.remove", Some(id), "factor", "delete", details).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn remove_action(&self, actor: Actor, action_id: ActionId) -> Result<()> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                let before = Self::action_in_tx(&mut tx, action_id).await?;
+                Self::bump(&mut tx, before.incident_id, now).await?;
+                sqlx::query("DELETE FROM action_factors WHERE action_id = $1").bind(action_id.get()).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM actions WHERE id = $1").bind(action_id.get()).execute(&mut *tx).await?;
+                let details = serde_json::json!({"action_id": action_id.get(), "before": action_state(&before), "after": null});
+                Self::record(&mut tx, now, actor, "action.remove", Some(before.incident_id), "action", "delete", details).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn add_action(&self, actor: Actor, id: IncidentId, action: NewActionItem) -> Result<ActionItem> {
@@ -1775,8 +1924,11 @@ macro_rules! impl_store {
                     (false, false) => before.completed_at.map(to_ms),
                     (_, true) => None,
                 };
+                let title = update.title.clone().unwrap_or_else(|| before.title.clone());
+                let kind = update.kind.unwrap_or(before.kind);
+                let priority = update.priority.unwrap_or(before.priority);
                 Self::bump(&mut tx, before.incident_id, now).await?;
-                sqlx::query("UPDATE actions SET status = $2, wont_do_reason = $3, owner_id = $4, due_on = $5, verification = $6, completed_at = $7 WHERE id = $1")
+                sqlx::query("UPDATE actions SET status = $2, wont_do_reason = $3, owner_id = $4, due_on = $5, verification = $6, completed_at = $7, title = $8, kind = $9, priority = $10 WHERE id = $1")
                     .bind(action_id.get())
                     .bind(status.as_str())
                     .bind(reason.as_deref())
@@ -1784,6 +1936,9 @@ macro_rules! impl_store {
                     .bind(date_text(due_on))
                     .bind(verification.as_deref())
                     .bind(completed_at)
+                    .bind(title.as_str())
+                    .bind(kind.as_str())
+                    .bind(priority.as_str())
                     .execute(&mut *tx)
                     .await?;
                 let after = Self::action_in_tx(&mut tx, action_id).await?;

@@ -5,6 +5,7 @@
 mod api;
 mod clean;
 mod corpus;
+mod evaluation;
 mod format;
 mod heldout;
 mod robustness;

@@ -203,3 +203,81 @@ async fn without_a_search_index_the_api_says_search_is_unavailable() {
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reply.json()["error"]["code"], "search_unavailable");
 }
+
+/// `node` with a search index of its own in a temporary directory, as each `serve` has.
+fn with_index(
+    node: &mut TestApp,
+    store: Arc<dyn postmortem_store::Store>,
+) -> (Arc<SearchIndex>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Arc::new(SearchIndex::open(dir.path().join("index")).unwrap());
+    node.router = app(AppState::new(store, Settings::default()).with_search(index.clone()));
+    (index, dir)
+}
+
+#[tokio::test]
+async fn an_incident_restricted_a_moment_ago_is_found_by_no_one_who_lost_it_on_any_node() {
+    let (mut node, mut other_node) = TestApp::two_nodes_on_postgres().await;
+    let other_store = postmortem_store::connect(&node.db.url, node.db.clock.clone())
+        .await
+        .unwrap();
+    let store = node.db.store.clone();
+    let (index, _dir) = with_index(&mut node, store);
+    let (other_index, _other_dir) = with_index(&mut other_node, other_store.clone());
+    let admin = node.person("ada", "admin").await;
+    let dana = node.person("dana", "contributor").await;
+    let sam = node.person("sam", "viewer").await;
+    let id = record(
+        &node,
+        &dana,
+        "Payroll export leaked to a shared bucket",
+        "payroll",
+        false,
+        "2026-02-01T14:00:00Z",
+    )
+    .await;
+    index.catch_up(node.db.store.as_ref()).await.unwrap();
+    other_index.catch_up(other_store.as_ref()).await.unwrap();
+    let query = "/api/v1/search?q=payroll%20bucket";
+    assert_eq!(
+        other_node.get(query, Some(&sam)).await.json()["total"],
+        1,
+        "sam finds the open incident"
+    );
+
+    let etag = node.etag(id, &admin).await;
+    let restricted = node
+        .patch_json(
+            &format!("/api/v1/incidents/{id}"),
+            &admin,
+            Some(&etag),
+            json!({"restricted": true}),
+        )
+        .await;
+    assert_eq!(restricted.status, StatusCode::OK, "{}", restricted.body);
+    // Neither index has applied the change yet, on either node.
+    for (name, app) in [("this node", &node), ("the other node", &other_node)] {
+        let results = app.get(query, Some(&sam)).await;
+        assert_eq!(results.json()["total"], 0, "{name}: {}", results.body);
+        assert!(
+            !results.body.contains("Payroll") && !results.body.contains("payroll"),
+            "{name}: not even as a facet: {}",
+            results.body
+        );
+        let cookie = app.sign_in("sam").await;
+        let page = app.page("/search?q=payroll%20bucket", &cookie).await;
+        assert!(
+            !page.body.contains("Payroll export"),
+            "{name}: the search page shows nothing of it"
+        );
+        let recorder = app.get(query, Some(&dana)).await.json();
+        assert_eq!(
+            recorder["total"], 1,
+            "{name}: the person who recorded it still finds it"
+        );
+    }
+    // Once the indexes apply the change, the index itself keeps it from sam.
+    index.catch_up(node.db.store.as_ref()).await.unwrap();
+    other_index.catch_up(other_store.as_ref()).await.unwrap();
+    assert_eq!(other_node.get(query, Some(&sam)).await.json()["total"], 0);
+}
