@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use postmortem_core::{
-    ActionStatus, IncidentId, MarkerTimes, PostmortemStatus, ReviewDecision, Role, Template, User,
-    UserId, format_date, format_instant,
+    ActionStatus, IncidentId, MarkerTimes, PostmortemStatus, Role, Template, User, UserId,
+    format_date,
 };
 use postmortem_store::IncidentRecord;
 use std::collections::BTreeMap;
@@ -250,11 +250,7 @@ fn whole_page(view: &View, problem: Option<&Problem>) -> Markup {
 
 /// An instant as written, in its own offset; the page's script shows it in the reader's zone.
 pub(crate) fn instant(at: OffsetDateTime) -> Markup {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day] [hour]:[minute] [offset_hour sign:mandatory]:[offset_minute]"
-    );
-    let shown = at.format(format).unwrap_or_else(|_| format_instant(at));
-    html! { time.local datetime=(format_instant(at)) title=(shown) { (shown) } }
+    super::words::instant(at)
 }
 
 fn facts(view: &View) -> Markup {
@@ -268,27 +264,50 @@ fn facts(view: &View) -> Markup {
     html! {
         dl.facts #part-facts data-part="facts" {
             dt { "Severity" } dd { span class={ "badge sev" (incident.severity.level()) } { (incident.severity) } }
-            dt { "Kind" } dd { (incident.kind.as_str().replace('_', " ")) }
+            dt { "Kind" } dd { (incident.kind.words()) }
             dt { "Services" } dd { @for (n, s) in incident.services.iter().enumerate() { @if n > 0 { ", " } (s) } }
             dt { "Teams" } dd { @for (n, t) in incident.teams.iter().enumerate() { @if n > 0 { ", " } (t) } }
             dt { "Started" } dd { @if let Some(at) = incident.started_at { (instant(at)) } @else { "not recorded" } }
-            dt { "Customer impact" } dd { (incident.impact.customer_minutes) " min, " (incident.impact.customers_affected) " customers"
-                @if incident.impact.user_visible { ", user-visible" }
-                @if incident.impact.data_loss { ", data lost" } @if incident.impact.manual_intervention { ", manual intervention" } }
+            dt { "Customer impact" } dd { (impact_words(&incident.impact)) }
             dt { "Time to detect" } dd { (minutes(markers.time_to_detect())) }
             dt { "Time to mitigate" } dd { (minutes(markers.time_to_mitigate())) }
             dt { "Time to resolve" } dd { (minutes(markers.time_to_resolve())) }
             dt { "Post-mortem" } dd { strong { (status_label(postmortem.status)) } " (" (postmortem.template) " template)"
-                @if let Some(due_on) = postmortem.due_on { @if postmortem.status.is_owed_work() { ", due " (format_date(due_on)) } } }
+                @if let Some(due_on) = postmortem.due_on { @if postmortem.status.is_owed_work() { ", due " (super::words::day(due_on)) } } }
             @if let Some(decision) = &view.record.decision {
-                dt { "Policy" } dd { (decision.decision.as_str().replace('_', " ")) ": " (decision.reasons.join("; ")) }
+                dt { "Policy" } dd { "a post-mortem is " (decision.decision.words()) ": " (decision.reasons.join("; ")) }
             }
         }
     }
 }
 
 pub(crate) fn status_label(status: PostmortemStatus) -> String {
-    status.as_str().replace('_', " ")
+    status.words().to_owned()
+}
+
+/// The impact as recorded; an impact nobody entered reads "not recorded", not "0 min".
+fn impact_words(impact: &postmortem_core::Impact) -> String {
+    let mut parts = Vec::new();
+    if impact.customer_minutes > 0 {
+        parts.push(format!("{} customer-minutes", impact.customer_minutes));
+    }
+    if impact.customers_affected > 0 {
+        parts.push(format!("{} customers affected", impact.customers_affected));
+    }
+    if impact.user_visible {
+        parts.push("visible to users".to_owned());
+    }
+    if impact.data_loss {
+        parts.push("data lost".to_owned());
+    }
+    if impact.manual_intervention {
+        parts.push("needed manual intervention".to_owned());
+    }
+    if parts.is_empty() {
+        "not recorded".to_owned()
+    } else {
+        parts.join(", ")
+    }
 }
 
 fn sections(view: &View) -> Markup {
@@ -427,11 +446,7 @@ fn review(view: &View) -> Markup {
                 ul.reviews {
                     @for review in &record.reviews {
                         li { (view.name(review.reviewer)) ": "
-                            strong { @match review.decision {
-                                ReviewDecision::Requested => "review requested",
-                                ReviewDecision::Approved => "approved",
-                                ReviewDecision::ChangesRequested => "changes requested",
-                            } }
+                            strong { (review.decision.words()) }
                             @if let Some(comment) = &review.comment { " — " (comment) }
                         }
                     }
@@ -613,7 +628,7 @@ fn workflow_forms(view: &View, problem: Option<&Problem>) -> Markup {
                                             // Asking again after changes goes to the same people by default.
                                             None => view.record.reviews.iter().any(|r| r.reviewer == reviewer.id),
                                         }];
-                                    label for={ "reviewer-" (reviewer.id) } { (reviewer.display_name) " (" (reviewer.role) ")" }
+                                    label for={ "reviewer-" (reviewer.id) } { (reviewer.display_name) " (" (reviewer.role.words()) ")" }
                                 }
                             }
                             (form.error_text("reviewers"))
@@ -761,7 +776,7 @@ fn members(view: &View, problem: Option<&Problem>) -> Markup {
                     (csrf_field(&view.csrf))
                     p { label for=(form.id("handle")) { "Name a person on this incident" }
                         select id=(form.id("handle")) name="handle" required {
-                            @for person in &candidates { option value=(person.handle) selected[form.value("handle", "") == person.handle.as_str()] { (person.display_name) " (" (person.handle) ")" } }
+                            @for person in &candidates { option value=(person.handle) selected[form.value("handle", "") == person.handle.as_str()] { (person.display_name) } }
                         } }
                     button type="submit" { "Name them" }
                 }
@@ -779,7 +794,7 @@ fn similar_list(view: &View<'_>) -> Markup {
                 @for similar in &view.similar {
                     li {
                         a href={ "/incidents/" (similar.incident_id) } { (similar.title) }
-                        " " span.muted { "(" (similar.reason) ")" }
+                        " " span.muted { "(" (super::words::similar_reason(similar, view.record)) ")" }
                     }
                 }
             }

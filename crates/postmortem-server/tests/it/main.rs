@@ -20,4 +20,5 @@ mod pages;
 mod search;
 mod teams;
 mod templates;
+mod words;
 mod workflow;
