@@ -6,6 +6,7 @@ pub(crate) mod audit;
 pub(crate) mod follow_through;
 pub(crate) mod incidents;
 pub(crate) mod lint;
+pub(crate) mod markdown;
 pub(crate) mod openapi;
 pub(crate) mod schema;
 pub(crate) mod search;
@@ -35,6 +36,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(access::routes())
         .merge(search::routes())
         .merge(lint::routes())
+        .merge(markdown::routes())
         .merge(tokens::routes())
 }
 

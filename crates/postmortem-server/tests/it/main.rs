@@ -13,6 +13,7 @@ mod facts;
 mod follow_through;
 mod hardening;
 mod lint;
+mod markdown;
 mod oidc;
 mod openapi;
 mod pages;
