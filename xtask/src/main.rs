@@ -35,6 +35,10 @@ const PURE_CRATES: &[(&str, &[&str])] = &[
         &["sqlx", "tokio", "axum", "hyper", "tantivy"],
     ),
     (
+        "postmortem-hooks",
+        &["sqlx", "tokio", "axum", "hyper", "tantivy"],
+    ),
+    (
         "postmortem-markdown",
         &["sqlx", "tokio", "axum", "hyper", "tantivy"],
     ),

@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod follow_through;
 pub(crate) mod incidents;
+pub(crate) mod items;
 pub(crate) mod lint;
 pub(crate) mod markdown;
 pub(crate) mod openapi;
@@ -30,6 +31,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/openapi.json", get(openapi::document))
         .merge(incidents::routes())
         .merge(writing::routes())
+        .merge(items::routes())
         .merge(follow_through::routes())
         .merge(admin::routes())
         .merge(audit::routes())

@@ -10,11 +10,14 @@ mod follow_through;
 pub(crate) mod forms;
 mod home;
 mod incident;
+mod items;
+mod items_submit;
 pub(crate) mod markdown;
 mod new_incident;
 mod search;
 mod submit;
 mod teams;
+mod words;
 
 use crate::AppState;
 use axum::Router;
@@ -56,6 +59,7 @@ pub(crate) fn routes() -> Router<AppState> {
             post(teams::remove_member),
         )
         .merge(submit::routes())
+        .merge(items_submit::routes())
         .merge(account::routes())
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))

@@ -5,17 +5,21 @@
 //! Reads go through [`Service::incident`], which answers 404 for a restricted incident the
 //! person may not see, so that its existence never leaks through a 403.
 
+mod items;
+
+pub(crate) use items::{FactorPatch, TimelinePatch, first_words};
+
 use crate::api::visibility;
 use crate::{ApiError, AppState, Settings};
 use axum::http::StatusCode;
 use postmortem_core::policy::{Facts, Requirement, add_business_days, status_after_reevaluation};
 use postmortem_core::{
     ActionId, ActionItem, ActionKind, ActionStatus, Collector, CommentId, ContributingFactor,
-    FactorCategory, FactorId, Handle, Impact, IncidentFacts, IncidentId, IncidentKind, Markdown,
-    Marker, Name, NewActionItem, NewFactor, NewIncident, NewTimelineEntry, Permission, Perspective,
-    PostmortemStatus, Priority, ReviewComment, ReviewDecision, Role, SectionName, Severity, Source,
-    Team, TeamName, TemplateName, Templates, TimelineEntry, Title, User, UserId, ValidationError,
-    WebLink, dedup_names, missing_for_publication, parse_date, parse_instant,
+    FactorId, Handle, Impact, IncidentFacts, IncidentId, IncidentKind, Markdown, Marker, Name,
+    NewActionItem, NewIncident, NewTimelineEntry, Permission, Perspective, PostmortemStatus,
+    Priority, ReviewComment, ReviewDecision, Role, SectionName, Severity, Source, Team, TeamName,
+    TemplateName, Templates, TimelineEntry, Title, User, UserId, ValidationError, WebLink,
+    dedup_names, missing_for_publication, parse_date, parse_instant,
 };
 use postmortem_store::{
     ActionUpdate, Actor, FactsOutcome, IncidentRecord, NewTeam, PostmortemStart, Reevaluation,
@@ -289,8 +293,12 @@ pub(crate) struct FactorInput {
     /// `communication`, `third_party`, `other`.
     pub category: String,
     pub description: String,
-    /// The trigger is one factor among the conditions that let it bite.
+    /// The trigger is one factor among the conditions that let it bite. An incident has one
+    /// trigger at most: while another factor is the trigger, this is refused unless
+    /// `replace_trigger` is also `true`.
     pub is_trigger: Option<bool>,
+    /// `true` makes this factor the trigger in place of the current one.
+    pub replace_trigger: Option<bool>,
 }
 
 /// A new action item.
@@ -324,6 +332,13 @@ pub(crate) struct ActionInput {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "in_progress", "due_on": "2026-04-15"}))]
 pub(crate) struct ActionPatch {
+    pub title: Option<String>,
+    /// `prevent`, `detect`, `mitigate` or `process`.
+    pub kind: Option<String>,
+    /// `p1`, `p2` or `p3`.
+    pub priority: Option<String>,
+    /// `open`, `in_progress`, `done` (with a `verification`, given now or before) or
+    /// `wont_do` (with a `wont_do_reason`).
     pub status: Option<String>,
     pub wont_do_reason: Option<String>,
     /// A handle, or `null` to leave the item without owner.
@@ -788,19 +803,9 @@ impl<'a> Service<'a> {
         id: IncidentId,
         input: FactorInput,
     ) -> Result<ContributingFactor, ApiError> {
-        self.incident(id).await?;
+        let record = self.incident(id).await?;
         self.require(Permission::Write, "add contributing factors")?;
-        let mut errors = Collector::default();
-        let category = errors.ok(FactorCategory::parse(&input.category));
-        let description = errors.ok(Markdown::parse_non_empty("description", input.description));
-        let (Some(category), Some(description)) = (category, description) else {
-            return Err(ApiError::invalid(errors.into_errors()));
-        };
-        let factor = NewFactor {
-            category,
-            description,
-            is_trigger: input.is_trigger.unwrap_or(false),
-        };
+        let factor = items::parse_factor(&record, None, input)?;
         Ok(self
             .state
             .store
@@ -886,27 +891,29 @@ impl<'a> Service<'a> {
         action_id: ActionId,
         patch: ActionPatch,
     ) -> Result<ActionItem, ApiError> {
-        let existing = self
-            .state
-            .store
-            .action(action_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("action item"))?;
-        // An action item of an incident the person may not see does not exist for them.
-        let record = self
-            .incident(existing.incident_id)
-            .await
-            .map_err(|_| ApiError::not_found("action item"))?;
-        self.require(Permission::Write, "change action items")?;
-        if !may_edit_action(self.user, &record, &existing) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "only the action item's owner, the incident's authors (who recorded it or wrote its sections or timeline) and its reviewers may change this action item, and admins",
+        let (existing, _) = self.editable_action(action_id).await?;
+        let mut errors = Collector::default();
+        let title = given(&patch.title).and_then(|raw| errors.ok(Title::parse_field("title", raw)));
+        if patch.title.is_some() && given(&patch.title).is_none() {
+            errors.push(ValidationError::new(
+                "title",
+                "must not be empty: say what will change",
             ));
         }
-        let mut errors = Collector::default();
+        let kind = given(&patch.kind).and_then(|raw| errors.ok(ActionKind::parse(raw)));
+        let priority = given(&patch.priority).and_then(|raw| errors.ok(Priority::parse(raw)));
         let status = given(&patch.status).and_then(|raw| errors.ok(ActionStatus::parse(raw)));
+        let verification = given(&patch.verification).map(str::to_owned);
+        if status == Some(ActionStatus::Done)
+            && existing.status != ActionStatus::Done
+            && verification.is_none()
+            && existing.verification.is_none()
+        {
+            errors.push(ValidationError::new(
+                "verification",
+                "is needed to mark the item done: how do we know it changed the system?",
+            ));
+        }
         let owner = match &patch.owner {
             None => None,
             Some(raw) => match given(raw) {
@@ -927,11 +934,14 @@ impl<'a> Service<'a> {
             return Err(ApiError::invalid(errors.into_errors()));
         }
         let update = ActionUpdate {
+            title,
+            kind,
+            priority,
             status,
             wont_do_reason: given(&patch.wont_do_reason).map(str::to_owned),
             owner,
             due_on,
-            verification: given(&patch.verification).map(str::to_owned),
+            verification,
         };
         Ok(self
             .state

@@ -27,9 +27,10 @@ pub use types::*;
 
 use async_trait::async_trait;
 use postmortem_core::{
-    ActionId, ActionItem, ContributingFactor, Handle, IncidentBundle, IncidentFacts, IncidentId,
-    Markdown, NewActionItem, NewFactor, NewIncident, NewTimelineEntry, PostmortemStatus,
-    ReviewComment, ReviewDecision, Role, SectionName, Team, TeamName, TimelineEntry, User, UserId,
+    ActionId, ActionItem, ContributingFactor, FactorId, Handle, IncidentBundle, IncidentFacts,
+    IncidentId, Markdown, NewActionItem, NewFactor, NewIncident, NewTimelineEntry,
+    PostmortemStatus, ReviewComment, ReviewDecision, Role, SectionName, Team, TeamName,
+    TimelineEntry, TimelineEntryId, User, UserId,
 };
 use std::sync::Arc;
 
@@ -228,6 +229,36 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         id: IncidentId,
         action: NewActionItem,
     ) -> Result<ActionItem>;
+    /// Rewrites a timeline entry of incident `id` (its author and creation time stay);
+    /// `NotFound("timeline entry")` when the incident holds no such entry.
+    async fn update_timeline_entry(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        entry_id: TimelineEntryId,
+        entry: NewTimelineEntry,
+    ) -> Result<TimelineEntry>;
+    /// Removes a timeline entry of incident `id`, keeping it in the audit event.
+    async fn remove_timeline_entry(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        entry_id: TimelineEntryId,
+    ) -> Result<()>;
+    /// Rewrites a contributing factor of incident `id`. An incident has one trigger at most:
+    /// making this factor the trigger makes any other factor a plain condition, in the same
+    /// transaction (the caller asks the person first).
+    async fn update_factor(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        factor_id: FactorId,
+        factor: NewFactor,
+    ) -> Result<ContributingFactor>;
+    /// Removes a contributing factor of incident `id` and its links to action items.
+    async fn remove_factor(&self, actor: Actor, id: IncidentId, factor_id: FactorId) -> Result<()>;
+    /// Removes an action item, keeping it in the audit event.
+    async fn remove_action(&self, actor: Actor, action_id: ActionId) -> Result<()>;
     /// One action item by its id, wherever it belongs; the caller checks that the reader may
     /// see its incident.
     async fn action(&self, action_id: ActionId) -> Result<Option<ActionItem>>;

@@ -1,9 +1,9 @@
 //! The values the store takes and gives beyond the domain types: queries, pages, records.
 
 use postmortem_core::{
-    ActionItem, ActionStatus, ContributingFactor, DisplayName, Handle, Incident, IncidentId,
-    IncidentKind, Name, Postmortem, PostmortemStatus, Review, ReviewComment, Role, SectionName,
-    Severity, TimelineEntry, UserId, serialize_date_option,
+    ActionItem, ActionKind, ActionStatus, ContributingFactor, DisplayName, Handle, Incident,
+    IncidentId, IncidentKind, Name, Postmortem, PostmortemStatus, Priority, Review, ReviewComment,
+    Role, SectionName, Severity, TimelineEntry, Title, UserId, serialize_date_option,
 };
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
@@ -236,6 +236,9 @@ pub struct ConflictingSection {
 /// A change to an action item; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct ActionUpdate {
+    pub title: Option<Title>,
+    pub kind: Option<ActionKind>,
+    pub priority: Option<Priority>,
     pub status: Option<ActionStatus>,
     pub wont_do_reason: Option<String>,
     pub owner: Option<Option<UserId>>,

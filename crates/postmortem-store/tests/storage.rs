@@ -571,6 +571,70 @@ postmortem_store::backend_tests! {
         assert_eq!(audit[0].details["after"]["status"], "done");
     }
 
+    async fn timeline_entries_factors_and_actions_are_corrected_and_removed_with_an_audit_trail(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let id = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();
+        let other = db.store.create_incident(Actor::user(dana), incident("Search slow", "SEV3", &["search"]), owed()).await.unwrap();
+        let entry = db.store.add_timeline_entry(Actor::user(dana), id, NewTimelineEntry {
+            at: time::macros::datetime!(2026-03-01 14:05 +01:00),
+            text: text("Alert fird"),
+            actor: None,
+            marker: None,
+            perspective: Perspective::Happened,
+            source: Source::Manual,
+            source_url: None,
+        }).await.unwrap();
+        let corrected = NewTimelineEntry {
+            at: time::macros::datetime!(2026-03-01 14:07 +01:00),
+            text: text("Alert fired"),
+            actor: Some("pager".into()),
+            marker: Some(Marker::Detected),
+            perspective: Perspective::Observed,
+            source: Source::Alert,
+            source_url: None,
+        };
+        let error = db.store.update_timeline_entry(Actor::user(dana), other, entry.id, corrected.clone()).await.unwrap_err();
+        assert!(matches!(error, StoreError::NotFound("timeline entry")), "another incident's entry is not found: {error}");
+        let updated = db.store.update_timeline_entry(Actor::user(dana), id, entry.id, corrected.clone()).await.unwrap();
+        assert_eq!((updated.text.as_str(), updated.marker, updated.author), ("Alert fired", Some(Marker::Detected), dana));
+        let audit = db.store.audit_events(Some(id), 1).await.unwrap();
+        assert_eq!(audit[0].action, "timeline.update");
+        assert_eq!(audit[0].details["before"]["text"], "Alert fird");
+        assert_eq!(audit[0].details["after"]["text"], "Alert fired");
+
+        let first = db.store.add_factor(Actor::user(dana), id, NewFactor { category: FactorCategory::Capacity, description: text("Pool too small."), is_trigger: true }).await.unwrap();
+        let second = db.store.add_factor(Actor::user(dana), id, NewFactor { category: FactorCategory::ChangeManagement, description: text("Config pushed everywhere at once."), is_trigger: false }).await.unwrap();
+        let mut item = action("Raise the pool size");
+        item.factor_ids = vec![first.id, second.id];
+        let item = db.store.add_action(Actor::user(dana), id, item).await.unwrap();
+        db.store.update_factor(Actor::user(dana), id, second.id, NewFactor { category: FactorCategory::ChangeManagement, description: text("Config pushed to every region at once."), is_trigger: true }).await.unwrap();
+        let record = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        let triggers: Vec<_> = record.factors.iter().filter(|f| f.is_trigger).map(|f| f.id).collect();
+        assert_eq!(triggers, [second.id], "one trigger at most: the new one replaced the old");
+        let audit = db.store.audit_events(Some(id), 1).await.unwrap();
+        assert_eq!(audit[0].details["trigger_replaced"], serde_json::json!([first.id.get()]));
+
+        db.store.remove_factor(Actor::user(dana), id, first.id).await.unwrap();
+        db.store.remove_timeline_entry(Actor::user(dana), id, entry.id).await.unwrap();
+        let record = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        assert!(record.timeline.is_empty());
+        assert_eq!(record.factors.iter().map(|f| f.id).collect::<Vec<_>>(), [second.id]);
+        assert_eq!(record.actions[0].factor_ids, [second.id], "the removed factor's link went with it");
+
+        let renamed = db.store.update_action(Actor::user(dana), item.id, ActionUpdate {
+            title: Some(Title::parse("Raise the pool size to 40").unwrap()),
+            priority: Some(Priority::P1),
+            ..Default::default()
+        }).await.unwrap();
+        assert_eq!((renamed.title.as_str(), renamed.priority), ("Raise the pool size to 40", Priority::P1));
+        db.store.remove_action(Actor::user(dana), item.id).await.unwrap();
+        assert!(db.store.action(item.id).await.unwrap().is_none());
+        let audit = db.store.audit_events(Some(id), 1).await.unwrap();
+        assert_eq!(audit[0].action, "action.remove");
+        assert_eq!(audit[0].details["before"]["title"], "Raise the pool size to 40");
+        assert_eq!(record.incident.version + 2, db.store.incident(id, Visibility::Everything).await.unwrap().unwrap().incident.version);
+    }
+
     async fn imported_bundles_read_back_and_later_writes_get_fresh_ids(db: TestDb) {
         let dana = person(&db, "dana", Role::Contributor).await;
         person(&db, "rae", Role::Reviewer).await;

@@ -2,13 +2,13 @@
 //! and the input types, with bearer tokens as the security scheme.
 
 use super::{
-    access, admin, audit, follow_through, incidents, lint, markdown, schema, search, tokens,
-    writing,
+    access, admin, audit, follow_through, incidents, items, lint, markdown, schema, search,
+    tokens, writing,
 };
 use crate::live;
 use crate::service::{
-    ActionInput, ActionPatch, CommentInput, FactorInput, FactsPatch, ImpactPatch, IncidentInput,
-    RoleInput, TeamInput, TimelineInput, TransitionInput,
+    ActionInput, ActionPatch, CommentInput, FactorInput, FactorPatch, FactsPatch, ImpactPatch,
+    IncidentInput, RoleInput, TeamInput, TimelineInput, TimelinePatch, TransitionInput,
 };
 use axum::Json;
 use utoipa::openapi::path::Operation;
@@ -37,6 +37,11 @@ use utoipa::{Modify, OpenApi};
         writing::update_action,
         writing::add_comment,
         writing::resolve_comment,
+        items::update_timeline_entry,
+        items::remove_timeline_entry,
+        items::update_factor,
+        items::remove_factor,
+        items::remove_action,
         live::api_events,
         follow_through::actions,
         follow_through::owed,
@@ -63,7 +68,7 @@ use utoipa::{Modify, OpenApi};
         tokens::revoke,
     ),
     components(schemas(
-        IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TransitionInput,
+        IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TimelinePatch, FactorPatch, TransitionInput,
         CommentInput, writing::SectionsInput, admin::WebhookInput, admin::WebhookPatch,
         TeamInput, RoleInput, schema::TeamView,
         schema::ErrorBody, schema::ErrorDetail, schema::UserView, schema::IncidentView,

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::html;
-use postmortem_core::{User, format_instant};
+use postmortem_core::User;
 use postmortem_store::{ApiToken, TokenState};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -51,7 +51,7 @@ async fn render(
     };
     let body = html! {
         h1 { "Your account" }
-        p { (user.display_name) " · " code { (user.handle) } " · " (user.role) }
+        p { (user.display_name) " · your handle is " code { (user.handle) } " · " (super::words::Words::words(user.role)) }
         h2 { "API tokens" }
         p { "Scripts and other programs act as you with " code { "Authorization: Bearer TOKEN" }
             ". A token is shown once, when it is made; only a hash of it is kept." }
@@ -70,8 +70,8 @@ async fn render(
             thead { tr { th scope="col" { "Label" } th scope="col" { "Made" } th scope="col" { "Expires" } th scope="col" { "State" } th scope="col" { span.visually-hidden { "Revoke" } } } }
             tbody { @for record in &tokens { tr {
                 td { (record.label) }
-                td { (format_instant(record.created_at)) }
-                td { @match record.expires_at { Some(at) => (format_instant(at)), None => "never" } }
+                td { (super::words::instant(record.created_at)) }
+                td { @match record.expires_at { Some(at) => (super::words::instant(at)), None => "never" } }
                 @let state = record.state(now);
                 td { @match state { TokenState::Live => "live", TokenState::Expired => "expired", TokenState::Revoked => "revoked" } }
                 td { @if state == TokenState::Live {

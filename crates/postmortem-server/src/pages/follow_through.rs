@@ -3,6 +3,7 @@
 //! charts, each with the same numbers as a table for screen readers and copying).
 
 use super::layout;
+use super::words::Words;
 use crate::api::follow_through::{ActionParams, today};
 use crate::api::visibility;
 use crate::auth::PageUser;
@@ -65,10 +66,16 @@ pub(crate) async fn page(
                 Err(error) => return Ok((error.status, layout("Follow-through", Some(&user), html! { h1 { "Follow-through" } (tabs) p.error role="alert" { (error.message) } })).into_response()),
             };
             let page = state.store.list_actions(&query).await?;
+            let people = Names::of(&state).await?;
             match view {
-                "overdue" => overdue_view(&page.items, page.total, team.as_deref()),
+                "overdue" => overdue_view(&people, &page.items, page.total, team.as_deref()),
                 "completed" => completed_view(&page.items),
-                _ => actions_table("Open and recent items you own", &page.items, page.total),
+                _ => actions_table(
+                    &people,
+                    "Open and recent items you own",
+                    &page.items,
+                    page.total,
+                ),
             }
         }
         _ => unreachable!("the view was checked against VIEWS"),
@@ -77,7 +84,30 @@ pub(crate) async fn page(
     Ok(layout("Follow-through", Some(&user), body).into_response())
 }
 
-fn actions_table(caption: &str, items: &[ActionListItem], total: i64) -> Markup {
+/// People's display names by id, so that pages name owners instead of showing handles.
+pub(crate) struct Names(std::collections::HashMap<postmortem_core::UserId, String>);
+
+impl Names {
+    pub(crate) async fn of(state: &AppState) -> Result<Self, ApiError> {
+        let users = state.store.users().await?;
+        Ok(Self(
+            users
+                .into_iter()
+                .map(|u| (u.id, u.display_name.to_string()))
+                .collect(),
+        ))
+    }
+
+    /// The owner's name, or `None` when the item has nobody.
+    pub(crate) fn owner(&self, item: &ActionListItem) -> Option<&str> {
+        item.action
+            .owner
+            .and_then(|id| self.0.get(&id))
+            .map(String::as_str)
+    }
+}
+
+fn actions_table(people: &Names, caption: &str, items: &[ActionListItem], total: i64) -> Markup {
     html! {
         table {
             caption { (caption) " (" (total) ")" }
@@ -87,9 +117,9 @@ fn actions_table(caption: &str, items: &[ActionListItem], total: i64) -> Markup 
                     tr {
                         td { (item.action.title.as_str()) }
                         td { a href={ "/incidents/" (item.action.incident_id) } { (item.incident_title) } }
-                        td { (item.owner_handle.as_deref().unwrap_or("unassigned")) }
+                        td { @match people.owner(item) { Some(name) => (name), None => span.needs { "nobody yet" } } }
                         td { @if let Some(team) = &item.action.team { (team) } }
-                        td { (item.action.status.as_str().replace('_', " ")) }
+                        td { (item.action.status.words()) }
                         td {
                             @if let Some(due) = item.action.due_on { (format_date(due)) }
                             @if item.overdue { " " span.badge.sev1 { "overdue" } }
@@ -101,7 +131,12 @@ fn actions_table(caption: &str, items: &[ActionListItem], total: i64) -> Markup 
     }
 }
 
-fn overdue_view(items: &[ActionListItem], total: i64, team: Option<&str>) -> Markup {
+fn overdue_view(
+    people: &Names,
+    items: &[ActionListItem],
+    total: i64,
+    team: Option<&str>,
+) -> Markup {
     let mut by_team: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for item in items {
         let team = item
@@ -109,10 +144,7 @@ fn overdue_view(items: &[ActionListItem], total: i64, team: Option<&str>) -> Mar
             .team
             .as_ref()
             .map_or_else(|| "no team".to_owned(), ToString::to_string);
-        let owner = item
-            .owner_handle
-            .clone()
-            .unwrap_or_else(|| "unassigned".to_owned());
+        let owner = people.owner(item).unwrap_or("nobody yet").to_owned();
         *by_team.entry(team).or_default().entry(owner).or_default() += 1;
     }
     html! {
@@ -128,7 +160,7 @@ fn overdue_view(items: &[ActionListItem], total: i64, team: Option<&str>) -> Mar
             tbody { @for (team, owners) in &by_team { @for (owner, n) in owners { tr { td { (team) } td { (owner) } td { (n) } } } } }
         }
         h2 { "Items" }
-        (actions_table("Overdue action items, longest overdue first", items, total))
+        (actions_table(people, "Overdue action items, longest overdue first", items, total))
     }
 }
 
@@ -167,7 +199,7 @@ async fn owed_view(state: &AppState, user: &postmortem_core::User) -> Result<Mar
                     tr {
                         td { a href={ "/incidents/" (summary.incident.id) } { (summary.incident.title) } }
                         td { @for (n, team) in summary.incident.teams.iter().enumerate() { @if n > 0 { ", " } (team) } }
-                        td { (summary.status.as_str().replace('_', " ")) }
+                        td { (summary.status.words()) }
                         td {
                             @if let Some(due) = summary.due_on { (format_date(due)) @if due < today { " " span.badge.sev1 { "overdue" } } }
                         }

@@ -121,6 +121,8 @@ pub(crate) struct Problem {
     pub errors: Vec<(String, String)>,
     /// The unmet checks of the completeness check, when publishing was refused.
     pub missing: Vec<String>,
+    /// Which item the form edits, when the page holds one such form per item.
+    pub item: Option<i64>,
 }
 
 impl Problem {
@@ -149,6 +151,7 @@ impl Problem {
             message: error.message,
             errors,
             missing,
+            item: None,
         }
     }
 }
@@ -158,6 +161,8 @@ impl Problem {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FormView<'a> {
     form: &'static str,
+    /// The item this copy of the form edits, when there is one form per item.
+    item: Option<i64>,
     problem: Option<&'a Problem>,
     /// What a fresh form shows, when it edits something that exists.
     defaults: Option<&'a Fields>,
@@ -167,8 +172,25 @@ impl<'a> FormView<'a> {
     pub(crate) fn of(form: &'static str, problem: Option<&'a Problem>) -> Self {
         Self {
             form,
-            problem: problem.filter(|p| p.form == form),
+            item: None,
+            problem: problem.filter(|p| p.form == form && p.item.is_none()),
             defaults: None,
+        }
+    }
+
+    /// The form that edits `item`, one of several alike on the page: fresh, it shows
+    /// `defaults`; refused, what was typed into this one.
+    pub(crate) fn for_item(
+        form: &'static str,
+        item: i64,
+        problem: Option<&'a Problem>,
+        defaults: &'a Fields,
+    ) -> Self {
+        Self {
+            form,
+            item: Some(item),
+            problem: problem.filter(|p| p.form == form && p.item == Some(item)),
+            defaults: Some(defaults),
         }
     }
 
@@ -223,12 +245,15 @@ impl<'a> FormView<'a> {
 
     /// The id of a field's error message, for `aria-describedby`.
     pub(crate) fn error_id(&self, name: &str) -> String {
-        format!("{}-{name}-error", self.form)
+        format!("{}-error", self.id(name))
     }
 
     /// The id of a field, unique on the page.
     pub(crate) fn id(&self, name: &str) -> String {
-        format!("{}-{name}", self.form)
+        match self.item {
+            Some(item) => format!("{}-{item}-{name}", self.form),
+            None => format!("{}-{name}", self.form),
+        }
     }
 
     /// A field's error, shown under it and announced by screen readers.
@@ -244,7 +269,7 @@ impl<'a> FormView<'a> {
     pub(crate) fn summary(&self) -> Markup {
         html! {
             @if let Some(problem) = self.problem {
-                div.error role="alert" tabindex="-1" id={ (self.form) "-problem" } {
+                div.error role="alert" tabindex="-1" id=(self.id("problem")) {
                     p { (problem.message) }
                     @if !problem.missing.is_empty() {
                         ul { @for item in &problem.missing { li { (item) } } }

@@ -1,6 +1,7 @@
 //! The home page: the incident list with filters, sorting and pages, at `/`.
 
 use super::layout;
+use super::words::{self, Words};
 use crate::api::incidents::ListParams;
 use crate::auth::PageUser;
 use crate::{ApiError, AppState};
@@ -9,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use postmortem_core::{IncidentKind, PostmortemStatus, format_date};
+use postmortem_core::{IncidentKind, PostmortemStatus};
 use postmortem_store::IncidentSummary;
 
 pub(crate) async fn page(
@@ -68,12 +69,12 @@ fn row(item: &IncidentSummary) -> Markup {
                 @if incident.restricted { " " span.badge { "restricted" } }
             }
             td { span class={ "badge sev" (incident.severity.level()) } { (incident.severity) } }
-            td { (incident.kind) }
+            td { (incident.kind.words()) }
             td { @for (n, service) in incident.services.iter().enumerate() { @if n > 0 { ", " } (service) } }
-            td { time datetime=(postmortem_core::format_instant(started)) { (format_date(started.date())) } }
+            td { time datetime=(postmortem_core::format_instant(started)) { (words::day(started.date())) } }
             td {
-                (item.status.as_str().replace('_', " "))
-                @if let Some(due_on) = item.due_on { @if item.status.is_owed_work() { br; span.muted { "due " (format_date(due_on)) } } }
+                (item.status.words())
+                @if let Some(due_on) = item.due_on { @if item.status.is_owed_work() { br; span.muted { "due " (words::day(due_on)) } } }
             }
         }
     }
@@ -158,14 +159,14 @@ fn encode(raw: &str) -> String {
 }
 
 fn filters(echo: &Echo, severity_levels: u8) -> Markup {
-    let select = |name: &str, label: &str, options: Vec<String>| {
+    let select = |name: &str, label: &str, options: Vec<(String, String)>| {
         let current = echo.get(name).to_owned();
         html! {
             p {
                 label for=(name) { (label) }
                 select id=(name) name=(name) {
                     option value="" { "Any" }
-                    @for option in &options { option value=(option) selected[*option == current] { (option) } }
+                    @for (value, words) in &options { option value=(value) selected[*value == current] { (words) } }
                 }
             }
         }
@@ -173,14 +174,14 @@ fn filters(echo: &Echo, severity_levels: u8) -> Markup {
     html! {
         form.filters method="get" action="/" role="search" aria-label="Filter incidents" {
             p { label for="q" { "Title contains" } input #q name="q" type="search" value=(echo.get("q")); }
-            (select("status", "Post-mortem", PostmortemStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect()))
-            (select("severity", "Severity", (1..=severity_levels).map(|n| format!("SEV{n}")).collect()))
-            (select("kind", "Kind", IncidentKind::ALL.iter().map(|k| k.as_str().to_owned()).collect()))
+            (select("status", "Post-mortem", PostmortemStatus::ALL.iter().map(|s| (s.as_str().to_owned(), s.words().to_owned())).collect()))
+            (select("severity", "Severity", (1..=severity_levels).map(|n| (format!("SEV{n}"), format!("SEV{n}"))).collect()))
+            (select("kind", "Kind", IncidentKind::ALL.iter().map(|k| (k.as_str().to_owned(), k.words().to_owned())).collect()))
             p { label for="service" { "Service" } input #service name="service" type="text" size="14" value=(echo.get("service")); }
             p { label for="team" { "Team" } input #team name="team" type="text" size="12" value=(echo.get("team")); }
             p { label for="from" { "From" } input #from name="from" type="date" value=(echo.get("from")); }
             p { label for="until" { "Until" } input #until name="until" type="date" value=(echo.get("until")); }
-            (select("sort", "Sort", vec!["newest".into(), "oldest".into(), "severity".into()]))
+            (select("sort", "Sort", [("newest", "newest first"), ("oldest", "oldest first"), ("severity", "most severe first")].map(|(v, w)| (v.to_owned(), w.to_owned())).to_vec()))
             p { button type="submit" { "Apply filters" } }
         }
     }

@@ -4,6 +4,8 @@
 //! fragments, which the page's script swaps in when the live event stream says they changed.
 
 use super::forms::{FormView, Problem, csrf_field, csrf_token};
+use super::items::{self, Target};
+use super::words::Words;
 use super::{layout, markdown};
 use crate::auth::PageUser;
 use crate::service::{Service, blame_findings, lint_participants, may_edit_action};
@@ -13,9 +15,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use postmortem_core::{
-    ActionKind, ActionStatus, FactorCategory, IncidentId, Marker, MarkerTimes, Perspective,
-    PostmortemStatus, Priority, ReviewDecision, Role, Template, User, UserId, format_date,
-    format_instant,
+    ActionStatus, IncidentId, MarkerTimes, PostmortemStatus, Role, Template, User, UserId,
+    format_date,
 };
 use postmortem_store::IncidentRecord;
 use std::collections::BTreeMap;
@@ -44,7 +45,7 @@ pub(crate) struct View<'a> {
 }
 
 impl View<'_> {
-    fn id(&self) -> IncidentId {
+    pub(crate) fn id(&self) -> IncidentId {
         self.record.incident.id
     }
 
@@ -187,9 +188,9 @@ pub(crate) async fn fragment(
     let markup = match part.as_str() {
         "facts" => facts(&view),
         "sections" => sections(&view),
-        "timeline" => timeline(&view),
-        "factors" => factors(&view),
-        "actions" => actions(&view),
+        "timeline" => timeline(&view, None),
+        "factors" => factors(&view, None),
+        "actions" => actions(&view, None),
         "review" => review(&view),
         "contributors" => contributors(&view),
         _ => return Err(ApiError::not_found("page part")),
@@ -215,19 +216,18 @@ fn whole_page(view: &View, problem: Option<&Problem>) -> Markup {
             }
             section aria-labelledby="timeline-heading" #timeline {
                 h2 #timeline-heading { "Timeline" }
-                (timeline(view))
-                @if can_write { (timeline_form(view, FormView::of("timeline", problem))) }
+                (timeline(view, problem))
+                @if can_write { (items::timeline_form(view, &FormView::of("timeline", problem), Target::New)) }
             }
             section aria-labelledby="factors-heading" #factors {
                 h2 #factors-heading { "Contributing factors" }
-                (factors(view))
-                @if can_write { (factor_form(view, FormView::of("factor", problem))) }
+                (factors(view, problem))
+                @if can_write { (items::factor_form(view, &FormView::of("factor", problem), Target::New)) }
             }
             section aria-labelledby="actions-heading" #actions {
                 h2 #actions-heading { "Action items" }
-                (FormView::of("action-update", problem).summary())
-                (actions(view))
-                @if can_write { (action_form(view, FormView::of("action", problem))) }
+                (actions(view, problem))
+                @if can_write { (items::action_form(view, &FormView::of("action", problem), Target::New)) }
             }
             section aria-labelledby="review-heading" #review {
                 h2 #review-heading { "Review" }
@@ -250,11 +250,7 @@ fn whole_page(view: &View, problem: Option<&Problem>) -> Markup {
 
 /// An instant as written, in its own offset; the page's script shows it in the reader's zone.
 pub(crate) fn instant(at: OffsetDateTime) -> Markup {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day] [hour]:[minute] [offset_hour sign:mandatory]:[offset_minute]"
-    );
-    let shown = at.format(format).unwrap_or_else(|_| format_instant(at));
-    html! { time.local datetime=(format_instant(at)) title=(shown) { (shown) } }
+    super::words::instant(at)
 }
 
 fn facts(view: &View) -> Markup {
@@ -268,27 +264,50 @@ fn facts(view: &View) -> Markup {
     html! {
         dl.facts #part-facts data-part="facts" {
             dt { "Severity" } dd { span class={ "badge sev" (incident.severity.level()) } { (incident.severity) } }
-            dt { "Kind" } dd { (incident.kind.as_str().replace('_', " ")) }
+            dt { "Kind" } dd { (incident.kind.words()) }
             dt { "Services" } dd { @for (n, s) in incident.services.iter().enumerate() { @if n > 0 { ", " } (s) } }
             dt { "Teams" } dd { @for (n, t) in incident.teams.iter().enumerate() { @if n > 0 { ", " } (t) } }
             dt { "Started" } dd { @if let Some(at) = incident.started_at { (instant(at)) } @else { "not recorded" } }
-            dt { "Customer impact" } dd { (incident.impact.customer_minutes) " min, " (incident.impact.customers_affected) " customers"
-                @if incident.impact.user_visible { ", user-visible" }
-                @if incident.impact.data_loss { ", data lost" } @if incident.impact.manual_intervention { ", manual intervention" } }
+            dt { "Customer impact" } dd { (impact_words(&incident.impact)) }
             dt { "Time to detect" } dd { (minutes(markers.time_to_detect())) }
             dt { "Time to mitigate" } dd { (minutes(markers.time_to_mitigate())) }
             dt { "Time to resolve" } dd { (minutes(markers.time_to_resolve())) }
             dt { "Post-mortem" } dd { strong { (status_label(postmortem.status)) } " (" (postmortem.template) " template)"
-                @if let Some(due_on) = postmortem.due_on { @if postmortem.status.is_owed_work() { ", due " (format_date(due_on)) } } }
+                @if let Some(due_on) = postmortem.due_on { @if postmortem.status.is_owed_work() { ", due " (super::words::day(due_on)) } } }
             @if let Some(decision) = &view.record.decision {
-                dt { "Policy" } dd { (decision.decision.as_str().replace('_', " ")) ": " (decision.reasons.join("; ")) }
+                dt { "Policy" } dd { "a post-mortem is " (decision.decision.words()) ": " (decision.reasons.join("; ")) }
             }
         }
     }
 }
 
 pub(crate) fn status_label(status: PostmortemStatus) -> String {
-    status.as_str().replace('_', " ")
+    status.words().to_owned()
+}
+
+/// The impact as recorded; an impact nobody entered reads "not recorded", not "0 min".
+fn impact_words(impact: &postmortem_core::Impact) -> String {
+    let mut parts = Vec::new();
+    if impact.customer_minutes > 0 {
+        parts.push(format!("{} customer-minutes", impact.customer_minutes));
+    }
+    if impact.customers_affected > 0 {
+        parts.push(format!("{} customers affected", impact.customers_affected));
+    }
+    if impact.user_visible {
+        parts.push("visible to users".to_owned());
+    }
+    if impact.data_loss {
+        parts.push("data lost".to_owned());
+    }
+    if impact.manual_intervention {
+        parts.push("needed manual intervention".to_owned());
+    }
+    if parts.is_empty() {
+        "not recorded".to_owned()
+    } else {
+        parts.join(", ")
+    }
 }
 
 fn sections(view: &View) -> Markup {
@@ -317,7 +336,8 @@ fn sections(view: &View) -> Markup {
     }
 }
 
-fn timeline(view: &View) -> Markup {
+fn timeline(view: &View, problem: Option<&Problem>) -> Markup {
+    let can_write = view.user.role.can_write();
     html! {
         div #part-timeline data-part="timeline" {
             @if view.record.timeline.is_empty() {
@@ -325,17 +345,18 @@ fn timeline(view: &View) -> Markup {
             } @else {
                 ol.timeline {
                     @for entry in &view.record.timeline {
-                        li class={ "entry " (entry.perspective) } {
+                        li class={ "entry " (entry.perspective) } id={ "entry-" (entry.id) } {
                             (instant(entry.at))
-                            @if let Some(marker) = entry.marker { " " span.badge.marker { (marker.as_str().replace('_', " ")) } }
-                            " " span.badge { (entry.perspective) }
-                            @if entry.source != postmortem_core::Source::Manual { " " span.badge { "from " (entry.source) } }
+                            @if let Some(marker) = entry.marker { " " span.badge.marker { (marker.words()) } }
+                            " " span.badge { (entry.perspective.words()) }
+                            @if entry.source != postmortem_core::Source::Manual { " " span.badge { (entry.source.words()) } }
                             div.entry-text { (markdown::render(entry.text.as_str())) }
                             p.muted.byline {
                                 @if let Some(actor) = &entry.actor { "Done by " (actor) ". " }
                                 "Written by " (view.name(entry.author)) "."
                                 @if let Some(url) = &entry.source_url { " " a href=(url.as_str()) rel="noopener noreferrer" { "Source" } }
                             }
+                            @if can_write { (items::timeline_correction(view, entry, problem)) }
                         }
                     }
                 }
@@ -344,7 +365,8 @@ fn timeline(view: &View) -> Markup {
     }
 }
 
-fn factors(view: &View) -> Markup {
+fn factors(view: &View, problem: Option<&Problem>) -> Markup {
+    let can_write = view.user.role.can_write();
     html! {
         div #part-factors data-part="factors" {
             @if view.record.factors.is_empty() {
@@ -352,8 +374,11 @@ fn factors(view: &View) -> Markup {
             } @else {
                 ul.factors {
                     @for factor in &view.record.factors {
-                        li { strong { (factor.category.label()) } @if factor.is_trigger { " " span.badge { "trigger" } } ": "
-                             (markdown::render(factor.description.as_str())) }
+                        li id={ "factor-" (factor.id) } {
+                            strong { (factor.category.label()) } @if factor.is_trigger { " " span.badge.trigger { "the trigger" } } ": "
+                            (markdown::render(factor.description.as_str()))
+                            @if can_write { (items::factor_correction(view, factor, problem)) }
+                        }
                     }
                 }
             }
@@ -361,38 +386,47 @@ fn factors(view: &View) -> Markup {
     }
 }
 
-fn actions(view: &View) -> Markup {
+/// How an action item stands, in words and a look of its own: done and verified, done but
+/// not yet verified, won't do (with why), open or in progress.
+fn action_state(action: &postmortem_core::ActionItem) -> Markup {
+    html! {
+        @match (action.status, &action.verification) {
+            (ActionStatus::Done, Some(_)) => span.badge.state-verified { "done and verified" },
+            (ActionStatus::Done, None) => span.badge.state-done { "done, not verified" },
+            (ActionStatus::WontDo, _) => span.badge.state-wont-do { "won't do" },
+            (status, _) => span class={ "badge state-" (status) } { (status.words()) },
+        }
+    }
+}
+
+fn actions(view: &View, problem: Option<&Problem>) -> Markup {
     let today = view.today;
     html! {
         div #part-actions data-part="actions" {
             @if view.record.actions.is_empty() {
                 p.muted { "No action items yet." }
             } @else {
-                table.actions {
-                    thead { tr { th scope="col" { "Action" } th scope="col" { "Kind" } th scope="col" { "Priority" } th scope="col" { "Owner" } th scope="col" { "Due" } th scope="col" { "Status" } } }
-                    tbody { @for action in &view.record.actions { tr {
-                        td { (action.title)
-                            @if let Some(url) = &action.external_url { " " a href=(url.as_str()) rel="noopener noreferrer" { "ticket" } }
-                            @if let Some(note) = &action.verification { br; span.muted { "Verified by: " (note) } } }
-                        td { (action.kind) }
-                        td { (action.priority) }
-                        td { @match action.owner { Some(owner) => (view.name(owner)), None => span.muted { "nobody yet" } } }
-                        td { @if let Some(due_on) = action.due_on { (format_date(due_on)) @if action.is_overdue(today) { " " span.badge.overdue { "overdue" } } } }
-                        td {
-                            @if may_edit_action(view.user, view.record, action) {
-                                form.inline method="post" action={ "/incidents/" (view.id()) "/actions/" (action.id) } {
-                                    (csrf_field(&view.csrf))
-                                    label for={ "status-" (action.id) } { span.visually-hidden { "Status of " (action.title) } }
-                                    select id={ "status-" (action.id) } name="status" {
-                                        @for status in ActionStatus::ALL { option value=(status) selected[*status == action.status] { (status.as_str().replace('_', " ")) } }
-                                    }
-                                    label for={ "reason-" (action.id) } { span.visually-hidden { "Reason, if it will not be done" } }
-                                    input id={ "reason-" (action.id) } name="wont_do_reason" type="text" placeholder="reason if won't do" value=[action.wont_do_reason.as_deref()];
-                                    button type="submit" { "Update" span.visually-hidden { " " (action.title) } }
-                                }
-                            } @else { (action.status.as_str().replace('_', " ")) }
+                ul.actions {
+                    @for action in &view.record.actions {
+                        @let owes = action.status != ActionStatus::WontDo && (action.owner.is_none() || action.due_on.is_none());
+                        li class={ "action state-" (action.status) } id={ "action-" (action.id) } {
+                            p.action-title { strong { (action.title) } " " (action_state(action))
+                                @if action.is_overdue(today) { " " span.badge.overdue { "overdue" } }
+                                @if let Some(url) = &action.external_url { " " a href=(url.as_str()) rel="noopener noreferrer" { "ticket" } } }
+                            p.muted.action-facts {
+                                (action.kind.words()) " · " (action.priority.words()) " · "
+                                @match action.owner { Some(owner) => { "owner " (view.name(owner)) }, None => span.needs { "no owner yet" } }
+                                " · "
+                                @match action.due_on { Some(due_on) => { "due " (format_date(due_on)) }, None => span.needs { "no due date yet" } }
+                            }
+                            @if owes {
+                                p.needs-note { "Needs an owner and a due date before the post-mortem can be published, or mark it won't do with a reason." }
+                            }
+                            @if let Some(reason) = &action.wont_do_reason { @if action.status == ActionStatus::WontDo { p { "Won't do, because: " (reason) } } }
+                            @if let Some(note) = &action.verification { p { "How we know it changed the system: " (note) } }
+                            @if may_edit_action(view.user, view.record, action) { (items::action_correction(view, action, problem)) }
                         }
-                    } } }
+                    }
                 }
             }
         }
@@ -412,11 +446,7 @@ fn review(view: &View) -> Markup {
                 ul.reviews {
                     @for review in &record.reviews {
                         li { (view.name(review.reviewer)) ": "
-                            strong { @match review.decision {
-                                ReviewDecision::Requested => "review requested",
-                                ReviewDecision::Approved => "approved",
-                                ReviewDecision::ChangesRequested => "changes requested",
-                            } }
+                            strong { (review.decision.words()) }
                             @if let Some(comment) = &review.comment { " — " (comment) }
                         }
                     }
@@ -557,134 +587,6 @@ pub(crate) fn instant_fields(form: &FormView, label: &str, required: bool) -> Ma
     }
 }
 
-fn timeline_form(view: &View, form: FormView) -> Markup {
-    html! {
-        form.card method="post" action={ "/incidents/" (view.id()) "/timeline" } #timeline-form {
-            h3 { "Add to the timeline" }
-            (form.summary())
-            (csrf_field(&view.csrf))
-            (instant_fields(&form, "When", true))
-            p {
-                label for=(form.id("text")) { "What happened, was seen or was believed" }
-                textarea id=(form.id("text")) name="text" rows="3" required aria-describedby={ (form.error_id("text")) " lint-" (form.id("text")) }
-                    data-lint=(lint_attribute(&view.lint_participants)) { (form.value("text", "")) }
-                (form.error_text("text"))
-                (lint_hints(&form.id("text")))
-            }
-            p {
-                label for=(form.id("actor")) { "Who did it (optional)" }
-                input id=(form.id("actor")) name="actor" type="text" value=(form.value("actor", ""));
-            }
-            p {
-                label for=(form.id("marker")) { "Marks" }
-                select id=(form.id("marker")) name="marker" aria-describedby=(form.error_id("marker")) {
-                    option value="" { "no lifecycle point" }
-                    @for marker in Marker::ALL { option value=(marker) selected[form.value("marker", "") == marker.as_str()] { (marker.as_str().replace('_', " ")) } }
-                }
-                (form.error_text("marker"))
-            }
-            p {
-                label for=(form.id("perspective")) { "Perspective" }
-                select id=(form.id("perspective")) name="perspective" {
-                    @for p in Perspective::ALL { option value=(p) selected[form.value("perspective", "happened") == p.as_str()] { (p) } }
-                }
-            }
-            p {
-                label for=(form.id("source_url")) { "Link to the source (optional)" }
-                input id=(form.id("source_url")) name="source_url" type="url" value=(form.value("source_url", "")) aria-describedby=(form.error_id("source_url"));
-                (form.error_text("source_url"))
-            }
-            button type="submit" { "Add entry" }
-        }
-    }
-}
-
-fn factor_form(view: &View, form: FormView) -> Markup {
-    html! {
-        form.card method="post" action={ "/incidents/" (view.id()) "/factors" } #factor-form {
-            h3 { "Add a contributing factor" }
-            (form.summary())
-            (csrf_field(&view.csrf))
-            p {
-                label for=(form.id("category")) { "Category" }
-                select id=(form.id("category")) name="category" aria-describedby=(form.error_id("category")) {
-                    @for category in FactorCategory::ALL { option value=(category) selected[form.value("category", "") == category.as_str()] { (category.label()) } }
-                }
-                (form.error_text("category"))
-            }
-            p {
-                label for=(form.id("description")) { "Which condition, and how it let the incident happen" }
-                textarea id=(form.id("description")) name="description" rows="2" required aria-describedby=(form.error_id("description")) { (form.value("description", "")) }
-                (form.error_text("description"))
-            }
-            p.check {
-                input id=(form.id("is_trigger")) name="is_trigger" type="checkbox" value="true" checked[form.ticked("is_trigger", false)];
-                label for=(form.id("is_trigger")) { "This is the trigger" }
-            }
-            button type="submit" { "Add factor" }
-        }
-    }
-}
-
-fn action_form(view: &View, form: FormView) -> Markup {
-    html! {
-        form.card method="post" action={ "/incidents/" (view.id()) "/actions" } #action-form {
-            h3 { "Add an action item" }
-            (form.summary())
-            (csrf_field(&view.csrf))
-            p {
-                label for=(form.id("title")) { "What will change" }
-                input id=(form.id("title")) name="title" type="text" required value=(form.value("title", "")) aria-describedby=(form.error_id("title"));
-                (form.error_text("title"))
-            }
-            p {
-                label for=(form.id("owner")) { "Owner" }
-                select id=(form.id("owner")) name="owner" aria-describedby=(form.error_id("owner")) {
-                    option value="" { "nobody yet" }
-                    @for person in view.people.values() { option value=(person.handle) selected[form.value("owner", "") == person.handle.as_str()] { (person.display_name) " (" (person.handle) ")" } }
-                }
-                (form.error_text("owner"))
-            }
-            p {
-                label for=(form.id("due_on")) { "Due on" }
-                input id=(form.id("due_on")) name="due_on" type="date" value=(form.value("due_on", "")) aria-describedby=(form.error_id("due_on"));
-                (form.error_text("due_on"))
-            }
-            p {
-                label for=(form.id("priority")) { "Priority" }
-                select id=(form.id("priority")) name="priority" {
-                    @for priority in Priority::ALL { option value=(priority) selected[form.value("priority", "p2") == priority.as_str()] { (priority) } }
-                }
-            }
-            p {
-                label for=(form.id("kind")) { "Kind" }
-                select id=(form.id("kind")) name="kind" aria-describedby=(form.error_id("kind")) {
-                    @for kind in ActionKind::ALL { option value=(kind) selected[form.value("kind", "prevent") == kind.as_str()] { (kind) } }
-                }
-                (form.error_text("kind"))
-            }
-            @if !view.record.factors.is_empty() {
-                fieldset {
-                    legend { "Factors it addresses" }
-                    @for factor in &view.record.factors {
-                        @let value = factor.id.to_string();
-                        p.check {
-                            input id={ "action-factor-" (factor.id) } name="factor_ids" type="checkbox" value=(value)
-                                checked[form.refused().is_some_and(|p| p.fields.all("factor_ids").contains(&value))];
-                            label for={ "action-factor-" (factor.id) } { (factor.category.label()) ": " (factor.description) }
-                        }
-                    }
-                }
-            }
-            p {
-                label for=(form.id("verification")) { "How we will know it changed the system (optional)" }
-                input id=(form.id("verification")) name="verification" type="text" value=(form.value("verification", ""));
-            }
-            button type="submit" { "Add action item" }
-        }
-    }
-}
-
 /// The moves the reader may make from the current status, each as its own small form.
 fn workflow_forms(view: &View, problem: Option<&Problem>) -> Markup {
     let status = view.record.postmortem.status;
@@ -726,7 +628,7 @@ fn workflow_forms(view: &View, problem: Option<&Problem>) -> Markup {
                                             // Asking again after changes goes to the same people by default.
                                             None => view.record.reviews.iter().any(|r| r.reviewer == reviewer.id),
                                         }];
-                                    label for={ "reviewer-" (reviewer.id) } { (reviewer.display_name) " (" (reviewer.role) ")" }
+                                    label for={ "reviewer-" (reviewer.id) } { (reviewer.display_name) " (" (reviewer.role.words()) ")" }
                                 }
                             }
                             (form.error_text("reviewers"))
@@ -874,7 +776,7 @@ fn members(view: &View, problem: Option<&Problem>) -> Markup {
                     (csrf_field(&view.csrf))
                     p { label for=(form.id("handle")) { "Name a person on this incident" }
                         select id=(form.id("handle")) name="handle" required {
-                            @for person in &candidates { option value=(person.handle) selected[form.value("handle", "") == person.handle.as_str()] { (person.display_name) " (" (person.handle) ")" } }
+                            @for person in &candidates { option value=(person.handle) selected[form.value("handle", "") == person.handle.as_str()] { (person.display_name) } }
                         } }
                     button type="submit" { "Name them" }
                 }
@@ -892,7 +794,7 @@ fn similar_list(view: &View<'_>) -> Markup {
                 @for similar in &view.similar {
                     li {
                         a href={ "/incidents/" (similar.incident_id) } { (similar.title) }
-                        " " span.muted { "(" (similar.reason) ")" }
+                        " " span.muted { "(" (super::words::similar_reason(similar, view.record)) ")" }
                     }
                 }
             }

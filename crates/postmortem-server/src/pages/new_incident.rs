@@ -148,7 +148,7 @@ pub(crate) fn fact_fields(form: &FormView, levels: u8) -> Markup {
         p {
             label for=(form.id("kind")) { "Kind" }
             select id=(form.id("kind")) name="kind" aria-describedby=(form.error_id("kind")) {
-                @for kind in IncidentKind::ALL { option value=(kind) selected[form.value("kind", "outage") == kind.as_str()] { (kind.as_str().replace('_', " ")) } }
+                @for kind in IncidentKind::ALL { option value=(kind) selected[form.value("kind", "outage") == kind.as_str()] { (super::words::Words::words(*kind)) } }
             }
             (form.error_text("kind"))
         }

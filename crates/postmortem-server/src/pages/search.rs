@@ -89,7 +89,7 @@ pub(crate) async fn page(
                 @if !counts.is_empty() {
                     h2 { (name) }
                     ul { @for count in counts.iter().take(10) {
-                        li { a href=(link(&format!("{query} {}", filter(name, &count.value)), 0)) { (count.value) } " (" (count.count) ")" }
+                        li { a href=(link(&format!("{query} {}", filter(name, &count.value)), 0)) { (super::words::facet_value(name, &count.value)) } " (" (count.count) ")" }
                     } }
                 }
             }

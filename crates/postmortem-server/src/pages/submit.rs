@@ -6,21 +6,20 @@ use super::forms::{Fields, Problem, check_origin_and_token};
 use super::incident::{not_found, refusal, render};
 use crate::auth::PageUser;
 use crate::service::{
-    ActionInput, ActionPatch, CommentInput, FactorInput, Service, TimelineInput, TransitionInput,
+    ActionInput, CommentInput, FactorInput, Service, TimelineInput, TransitionInput,
 };
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Router, routing::post};
-use postmortem_core::{ActionId, CommentId, IncidentId, User};
+use postmortem_core::{CommentId, IncidentId, User};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/incidents/{id}/timeline", post(timeline))
         .route("/incidents/{id}/factors", post(factor))
         .route("/incidents/{id}/actions", post(action))
-        .route("/incidents/{id}/actions/{action_id}", post(action_update))
         .route("/incidents/{id}/transitions", post(transition))
         .route("/incidents/{id}/comments", post(comment))
         .route(
@@ -57,6 +56,7 @@ async fn change_member(
         form: "member",
         anchor: "members",
         fields,
+        item: None,
     };
     respond(state, user, headers, id, sent, result).await
 }
@@ -95,14 +95,16 @@ pub(crate) fn compose_instant(local: &str, offset: &str) -> String {
 }
 
 /// Which form was sent, and where on the page to return to after it succeeded.
-struct Sent {
-    form: &'static str,
-    anchor: &'static str,
-    fields: Fields,
+pub(super) struct Sent {
+    pub form: &'static str,
+    pub anchor: &'static str,
+    pub fields: Fields,
+    /// The item the form edits, when the page has one such form per item.
+    pub item: Option<i64>,
 }
 
 /// What every form handler does with the service's answer.
-async fn respond(
+pub(super) async fn respond(
     state: &AppState,
     user: &User,
     headers: &HeaderMap,
@@ -114,6 +116,7 @@ async fn respond(
         form,
         anchor,
         fields,
+        item,
     } = sent;
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/incidents/{id}#{anchor}")).into_response()),
@@ -126,7 +129,10 @@ async fn respond(
                 user,
                 headers,
                 id,
-                Some(Problem::new(form, fields, error)),
+                Some(Problem {
+                    item,
+                    ..Problem::new(form, fields, error)
+                }),
             )
             .await
         }
@@ -134,7 +140,10 @@ async fn respond(
 }
 
 /// The fields of a form, or the refusal when it did not come from our own page.
-fn checked(headers: &HeaderMap, fields: Vec<(String, String)>) -> Result<Fields, ApiError> {
+pub(super) fn checked(
+    headers: &HeaderMap,
+    fields: Vec<(String, String)>,
+) -> Result<Fields, ApiError> {
     let fields = Fields(fields);
     check_origin_and_token(headers, &fields)?;
     Ok(fields)
@@ -173,6 +182,7 @@ async fn timeline(
             form: "timeline",
             anchor: "timeline",
             fields,
+            item: None,
         },
         result,
     )
@@ -194,6 +204,7 @@ async fn factor(
         category: fields.get("category"),
         description: fields.get("description"),
         is_trigger: Some(fields.ticked("is_trigger")),
+        replace_trigger: Some(fields.ticked("replace_trigger")),
     };
     let result = Service::new(&state, &user)
         .add_factor(IncidentId::new(id), input)
@@ -208,6 +219,7 @@ async fn factor(
             form: "factor",
             anchor: "factors",
             fields,
+            item: None,
         },
         result,
     )
@@ -254,41 +266,7 @@ async fn action(
             form: "action",
             anchor: "actions",
             fields,
-        },
-        result,
-    )
-    .await
-}
-
-async fn action_update(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path((id, action_id)): Path<(i64, i64)>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
-    let patch = ActionPatch {
-        status: fields.given("status"),
-        wont_do_reason: fields.given("wont_do_reason"),
-        ..ActionPatch::default()
-    };
-    let result = Service::new(&state, &user)
-        .update_action(ActionId::new(action_id), patch)
-        .await
-        .map(drop);
-    respond(
-        &state,
-        &user,
-        &headers,
-        id,
-        Sent {
-            form: "action-update",
-            anchor: "actions",
-            fields,
+            item: None,
         },
         result,
     )
@@ -325,6 +303,7 @@ async fn transition(
             form: "transition",
             anchor: "review",
             fields,
+            item: None,
         },
         result,
     )
@@ -359,6 +338,7 @@ async fn comment(
             form: "comment",
             anchor: "review",
             fields,
+            item: None,
         },
         result,
     )
@@ -388,6 +368,7 @@ async fn resolve(
             form: "comment",
             anchor: "review",
             fields,
+            item: None,
         },
         result,
     )

@@ -135,7 +135,7 @@ async fn render_team(
             p.muted { "Nobody is in this team yet." }
         } @else {
             ul { @for member in &members { li {
-                (member.display_name) " " span.muted { "(" (member.handle) ", " (member.role) ")" }
+                (member.display_name) " " span.muted { "(" (super::words::Words::words(member.role)) ")" }
                 @if manage {
                     " "
                     form.inline method="post" action={ "/teams/" (team.name) "/members/" (member.handle) "/remove" } {
@@ -151,7 +151,7 @@ async fn render_team(
                 (csrf_field(&token))
                 p { label for="member-handle" { "Person" }
                     select #member-handle name="handle" required {
-                        @for person in &others { option value=(person.handle) { (person.display_name) " (" (person.handle) ")" } }
+                        @for person in &others { option value=(person.handle) { (person.display_name) } }
                     } }
                 button type="submit" { "Add to the team" }
             }

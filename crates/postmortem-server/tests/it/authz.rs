@@ -27,8 +27,8 @@
 //!
 //! Paths are filled in like this: `{id}` is the incident (the action item under
 //! `/api/v1/actions/`, the webhook under `/api/v1/webhooks/`, a fresh token of `nora` under
-//! `/api/v1/tokens/` and `/account/tokens/`), `{action_id}` and
-//! `{comment_id}` belong to it, `{team}` is `payments`, `{handle}` is `nora` (a viewer who
+//! `/api/v1/tokens/` and `/account/tokens/`), `{action_id}`, `{comment_id}`, `{entry_id}`
+//! (a timeline entry) and `{factor_id}` belong to it, `{team}` is `payments`, `{handle}` is `nora` (a viewer who
 //! is in none of the columns), `{part}` is `facts`. Form bodies get the session's CSRF token
 //! added; in bodies, `{version}` is the incident's version (requests to incidents also
 //! carry it as `If-Match`).
@@ -85,6 +85,12 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     // Action items: their owner, the incident's authors, its reviewers and admins (none of
     // the columns but admins is one of these).
     ("POST",   "/incidents/{id}/actions/{action_id}", "status=in_progress", "login 403 403 403 303 403 403", "login 404 404 404 303 403 403"),
+    ("POST",   "/incidents/{id}/actions/{action_id}/remove", "", "login 403 403 403 303 403 403", "login 404 404 404 303 403 403"),
+    // Corrections of the timeline and factors: whoever may add to them.
+    ("POST",   "/incidents/{id}/timeline/{entry_id}", "at_local=2026-03-01T14:06&offset=%2B01:00&text=Alert+fired+for+checkout", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/timeline/{entry_id}/remove", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/factors/{factor_id}", "category=capacity&description=The+pool+was+too+small.&is_trigger=true", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/factors/{factor_id}/remove", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/transitions", "to=in_review&reviewers=rev", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/comments", "section=summary&body=Which+pool%3F", "login 403 403 303 303 403 403", "login 404 404 404 303 403 403"),
     ("POST",   "/incidents/{id}/comments/{comment_id}/resolve", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
@@ -119,6 +125,11 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST",   "/api/v1/incidents/{id}/factors", r#"{"category": "capacity", "description": "The pool was small."}"#, "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
     ("POST",   "/api/v1/incidents/{id}/actions", r#"{"title": "Size the pool", "kind": "prevent"}"#, "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
     ("PATCH",  "/api/v1/actions/{id}", r#"{"status": "in_progress"}"#, "401 403 403 403 200 403 403", "401 404 404 404 200 403 403"),
+    ("DELETE", "/api/v1/actions/{id}", "", "401 403 403 403 204 403 403", "401 404 404 404 204 403 403"),
+    ("PATCH",  "/api/v1/incidents/{id}/timeline/{entry_id}", r#"{"text": "Alert fired for checkout"}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
+    ("DELETE", "/api/v1/incidents/{id}/timeline/{entry_id}", "", "401 403 204 204 204 204 403", "401 404 404 404 204 204 403"),
+    ("PATCH",  "/api/v1/incidents/{id}/factors/{factor_id}", r#"{"description": "The pool was too small."}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
+    ("DELETE", "/api/v1/incidents/{id}/factors/{factor_id}", "", "401 403 204 204 204 204 403", "401 404 404 404 204 204 403"),
     ("POST",   "/api/v1/incidents/{id}/comments", r#"{"section": "summary", "body": "Which pool?"}"#, "401 403 403 201 201 403 403", "401 404 404 404 201 403 403"),
     ("POST",   "/api/v1/incidents/{id}/comments/{comment_id}/resolve", "", "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
     ("PUT",    "/api/v1/incidents/{id}/members/{handle}", "", "401 403 403 403 200 200 403", "401 404 404 404 200 200 403"),
@@ -294,6 +305,8 @@ struct Fixture {
     incident: i64,
     action: i64,
     comment: i64,
+    entry: i64,
+    factor: i64,
     version: i64,
 }
 
@@ -398,7 +411,17 @@ impl World {
             description: Markdown::parse("The pool was small.").unwrap(),
             is_trigger: true,
         };
-        store.add_factor(actor, id, factor).await.unwrap();
+        let factor = store.add_factor(actor, id, factor).await.unwrap();
+        let entry = postmortem_core::NewTimelineEntry {
+            at: postmortem_core::parse_instant("at", "2026-03-01T14:05:00+01:00").unwrap(),
+            text: Markdown::parse("Alert fired").unwrap(),
+            actor: None,
+            marker: None,
+            perspective: postmortem_core::Perspective::Happened,
+            source: postmortem_core::Source::Manual,
+            source_url: None,
+        };
+        let entry = store.add_timeline_entry(actor, id, entry).await.unwrap();
         let action = NewActionItem {
             title: Title::parse("Size the pool").unwrap(),
             owner: None,
@@ -433,6 +456,8 @@ impl World {
             incident: id.get(),
             action: action.id.get(),
             comment: comment.id.get(),
+            entry: entry.id.get(),
+            factor: factor.id.get(),
             version,
         }
     }
@@ -511,7 +536,9 @@ impl World {
             path = path
                 .replace("{id}", &id.to_string())
                 .replace("{action_id}", &fixture.action.to_string())
-                .replace("{comment_id}", &fixture.comment.to_string());
+                .replace("{comment_id}", &fixture.comment.to_string())
+                .replace("{entry_id}", &fixture.entry.to_string())
+                .replace("{factor_id}", &fixture.factor.to_string());
             body = body.replace("{version}", &fixture.version.to_string());
             request = request.header(header::IF_MATCH, format!("\"v{}\"", fixture.version));
         } else if path.starts_with("/api/v1/tokens/") || path.starts_with("/account/tokens/") {

@@ -159,7 +159,9 @@ async fn the_follow_through_and_figures_pages_render_for_signed_in_people() {
         "restricted items never show"
     );
     assert!(
-        overdue.body.contains("<td>sre</td><td>dana</td><td>1</td>"),
+        overdue
+            .body
+            .contains("<td>sre</td><td>dana Example</td><td>1</td>"),
         "{}",
         overdue.body
     );

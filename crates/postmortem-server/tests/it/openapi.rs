@@ -19,6 +19,11 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/incidents/{id}/factors"),
     ("post", "/api/v1/incidents/{id}/actions"),
     ("patch", "/api/v1/actions/{id}"),
+    ("delete", "/api/v1/actions/{id}"),
+    ("patch", "/api/v1/incidents/{id}/timeline/{entry_id}"),
+    ("delete", "/api/v1/incidents/{id}/timeline/{entry_id}"),
+    ("patch", "/api/v1/incidents/{id}/factors/{factor_id}"),
+    ("delete", "/api/v1/incidents/{id}/factors/{factor_id}"),
     ("post", "/api/v1/incidents/{id}/comments"),
     (
         "post",

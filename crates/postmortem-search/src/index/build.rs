@@ -1,0 +1,179 @@
+//! Building the index: rebuilding it from the store, and the writer work every change goes
+//! through (applying documents, committing them with the feed position, rolling back).
+
+use super::*;
+
+impl SearchIndex {
+    /// Rebuilds the index from scratch from every incident in the store, calling `progress`
+    /// after each batch. Searches keep answering from the old index until the new one is
+    /// committed; a failure leaves the old one in place.
+    pub async fn rebuild(
+        &self,
+        store: &dyn Store,
+        mut progress: impl FnMut(RebuildProgress) + Send,
+    ) -> Result<RebuildReport> {
+        let mut state = self.state.lock().await;
+        self.rebuild_locked(&mut state, store, &mut progress).await
+    }
+
+    pub(super) async fn rebuild_locked(
+        &self,
+        state: &mut FollowState,
+        store: &dyn Store,
+        progress: &mut (dyn FnMut(RebuildProgress) + Send),
+    ) -> Result<RebuildReport> {
+        let started = Instant::now();
+        let outcome = self.fill_from_scratch(state, store, progress).await;
+        match outcome {
+            Ok((incidents, applied_seq)) => {
+                self.commit(applied_seq).await?;
+                state.applied_seq = Some(applied_seq);
+                Ok(RebuildReport {
+                    incidents,
+                    elapsed: started.elapsed(),
+                    applied_seq,
+                })
+            }
+            Err(error) => {
+                // Never let a later commit publish a half-built index.
+                self.rollback().await?;
+                Err(error)
+            }
+        }
+    }
+
+    pub(super) async fn fill_from_scratch(
+        &self,
+        state: &mut FollowState,
+        store: &dyn Store,
+        progress: &mut (dyn FnMut(RebuildProgress) + Send),
+    ) -> Result<(u64, i64)> {
+        // Read the feed position first: changes committed while we read are then applied
+        // again by the next catch-up, which is harmless, rather than missed.
+        let head = store.latest_change_seq().await?;
+        let mut count = IncidentQuery::new(Visibility::Everything);
+        count.limit = 1;
+        let total = store.list_incidents(&count).await?.total.max(0) as u64;
+        state.handles = load_handles(store).await?;
+        self.with_writer(|writer| {
+            writer.delete_all_documents()?;
+            Ok(())
+        })
+        .await?;
+        let mut after = None;
+        let mut indexed = 0;
+        loop {
+            let batch = store.incidents_after(after, REBUILD_BATCH).await?;
+            let Some(last) = batch.last() else { break };
+            after = Some(last.incident.id);
+            indexed += batch.len() as u64;
+            self.ensure_handles(state, store, &batch).await?;
+            let ops = batch
+                .into_iter()
+                .map(|r| Op::Replace(Box::new(r)))
+                .collect();
+            self.apply(ops, state.handles.clone()).await?;
+            progress(RebuildProgress {
+                indexed,
+                total: total.max(indexed),
+            });
+        }
+        Ok((indexed, head))
+    }
+
+    /// Reads owners' handles again when an incident names an owner the cache does not know.
+    pub(super) async fn ensure_handles(
+        &self,
+        state: &mut FollowState,
+        store: &dyn Store,
+        records: &[IncidentRecord],
+    ) -> Result<()> {
+        let unknown = records
+            .iter()
+            .flat_map(|record| &record.actions)
+            .filter_map(|action| action.owner)
+            .any(|owner| !state.handles.contains_key(&owner));
+        if unknown {
+            state.handles = load_handles(store).await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn apply(&self, ops: Vec<Op>, handles: Handles) -> Result<()> {
+        let fields = self.fields;
+        self.with_writer(move |writer| {
+            for op in ops {
+                match op {
+                    Op::Delete(id) => {
+                        writer.delete_term(id_term(&fields, id));
+                    }
+                    Op::Replace(record) => {
+                        writer.delete_term(id_term(&fields, record.incident.id));
+                        writer.add_document(document(&fields, &record, &handles))?;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn commit(&self, applied_seq: i64) -> Result<()> {
+        let payload = serde_json::to_string(&Payload {
+            format: FORMAT_VERSION,
+            applied_seq,
+        })
+        .expect("a payload always serialises");
+        self.with_writer(move |writer| {
+            let mut prepared = writer.prepare_commit()?;
+            prepared.set_payload(&payload);
+            prepared.commit()?;
+            Ok(())
+        })
+        .await?;
+        self.reader.reload()?;
+        self.applied.store(applied_seq, Ordering::Release);
+        Ok(())
+    }
+
+    pub(super) async fn rollback(&self) -> Result<()> {
+        self.with_writer(|writer| {
+            writer.rollback()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Runs `work` with the writer on a blocking thread: indexing waits on tantivy's threads
+    /// and commits wait on the disk, neither of which may stall the async runtime.
+    pub(super) async fn with_writer<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut IndexWriter) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock left the writer as tantivy left it; its own
+            // consistency does not depend on our mutex, so carry on.
+            let mut writer = writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&mut writer)
+        })
+        .await?
+    }
+}
+
+pub(super) enum Op {
+    Replace(Box<IncidentRecord>),
+    Delete(IncidentId),
+}
+
+pub(super) async fn load_handles(store: &dyn Store) -> Result<Handles> {
+    let users = store.users().await?;
+    Ok(Arc::new(
+        users
+            .into_iter()
+            .map(|user| (user.id, user.handle.as_str().to_lowercase()))
+            .collect(),
+    ))
+}
