@@ -2,8 +2,8 @@
 //! and the input types, with bearer tokens as the security scheme.
 
 use super::{
-    access, admin, audit, follow_through, incidents, items, lint, markdown, schema, search,
-    tokens, writing,
+    access, admin, audit, follow_through, incidents, items, lint, markdown, schema, search, tokens,
+    writing,
 };
 use crate::live;
 use crate::service::{
