@@ -5,8 +5,10 @@
 //! Reads go through [`Service::incident`], which answers 404 for a restricted incident the
 //! person may not see, so that its existence never leaks through a 403.
 
+mod home;
 mod items;
 
+pub(crate) use home::Work;
 pub(crate) use items::{FactorPatch, TimelinePatch, first_words};
 
 use crate::api::visibility;

@@ -69,6 +69,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
 
     // Pages: lists and incidents.
     ("GET",    "/", "", "login 200 200 200 200 200 200", "same"),
+    ("GET",    "/incidents", "", "login 200 200 200 200 200 200", "same"),
     ("GET",    "/incidents/new", "", "login 200 200 200 200 200 200", "same"),
     ("POST",   "/incidents/new", "title=Queue+stalled&kind=outage&severity=SEV3", "login 403 303 303 303 303 403", "same"),
     ("GET",    "/incidents/{id}", "", "login 200 200 200 200 200 200", "login 404 404 404 200 200 200"),

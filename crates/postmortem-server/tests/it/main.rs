@@ -12,6 +12,7 @@ mod concurrency;
 mod facts;
 mod follow_through;
 mod hardening;
+mod home;
 mod items;
 mod lint;
 mod markdown;
