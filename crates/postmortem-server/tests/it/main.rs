@@ -15,6 +15,7 @@ mod hardening;
 mod home;
 mod items;
 mod lint;
+mod markdown;
 mod oidc;
 mod openapi;
 mod pages;
