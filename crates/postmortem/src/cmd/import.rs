@@ -10,9 +10,11 @@ use crate::config::Config;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use postmortem_core::{Handle, IncidentId, Templates};
-use postmortem_markdown::{Document, ImportContext, MAX_FILE_BYTES, decode, parse, render, slug_of};
+use postmortem_markdown::{
+    Document, ImportContext, MAX_FILE_BYTES, decode, parse, render, slug_of,
+};
 use postmortem_server::export::{People, document_of};
-use postmortem_store::{Store, Visibility};
+use postmortem_store::{Actor, Store, Visibility};
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -40,8 +42,9 @@ enum Outcome {
     Created(IncidentId),
     WouldCreate,
     Unchanged(IncidentId),
-    /// The file matches an incident whose content differs.
-    Differs(IncidentId),
+    /// The file matches an incident whose content differs: the first line that does, as the
+    /// incident's export has it and as the file has it.
+    Differs(IncidentId, usize, String, String),
 }
 
 pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -51,7 +54,9 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let people = People::load(store.as_ref()).await?;
     let known: HashSet<Handle> = store.users().await?.into_iter().map(|u| u.handle).collect();
     if !known.contains(&importer) && !args.dry_run {
-        anyhow::bail!("no person `{importer}` in {location}; name who imports with --as HANDLE (create them with `postmortem user create`)");
+        anyhow::bail!(
+            "no person `{importer}` in {location}; name who imports with --as HANDLE (create them with `postmortem user create`)"
+        );
     }
     let files = collect(&args.paths)?;
     let bar = if files.len() > 1 {
@@ -111,9 +116,11 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
                         unchanged += 1;
                         format!("incident {id} is unchanged")
                     }
-                    Outcome::Differs(id) => {
+                    Outcome::Differs(id, line, stored, incoming) => {
                         differs += 1;
-                        format!("incident {id} differs from the file; updating an incident from a file is not supported yet, so it was left as it is")
+                        format!(
+                            "incident {id} differs from the file (line {line} of its export is `{stored}`, the file has `{incoming}`); updating an incident from a file is not supported yet, so it was left as it is"
+                        )
                     }
                 };
                 bar.suspend(|| {
@@ -133,7 +140,11 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let verb = if args.dry_run { "would be created" } else { "created" };
+    let verb = if args.dry_run {
+        "would be created"
+    } else {
+        "created"
+    };
     eprintln!(
         "{} files read: {created} {verb}, {unchanged} unchanged, {differs} differing left alone, {failed} could not be imported",
         files.len()
@@ -155,7 +166,16 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         } else if path.is_dir() {
             let mut found = Vec::new();
             walk(path, &mut found)?;
-            found.sort();
+            // Exports are named `<id>-<slug>.md`: in id order, ids come out the same in an
+            // empty database.
+            found.sort_by_key(|path| {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let number: Option<u64> = name.split('-').next().and_then(|n| n.parse().ok());
+                (number.is_none(), number, name)
+            });
             files.extend(found);
         } else {
             anyhow::bail!("{}: no such file or folder", path.display());
@@ -172,11 +192,31 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
         } else if path
             .extension()
             .is_some_and(|ext| ext == "md" || ext == "markdown")
+            && !is_repository_file(&path)
         {
             found.push(path);
         }
     }
     Ok(())
+}
+
+/// A folder's README, licence, changelog or contribution guide: found beside post-mortems in
+/// the repositories that collect them, and not one of them. Named on the command line, such a
+/// file is imported like any other.
+fn is_repository_file(path: &Path) -> bool {
+    let name = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().to_ascii_uppercase())
+        .unwrap_or_default();
+    [
+        "README",
+        "LICENSE",
+        "LICENCE",
+        "CHANGELOG",
+        "CONTRIBUTING",
+        "CODE_OF_CONDUCT",
+    ]
+    .contains(&name.as_str())
 }
 
 /// A file's bytes, at most [`MAX_FILE_BYTES`] and one more, so that `decode` can refuse a
@@ -185,7 +225,10 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     let limit = MAX_FILE_BYTES as u64 + 1;
     let mut bytes = Vec::new();
     if path == Path::new("-") {
-        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)?;
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_end(&mut bytes)?;
     } else {
         std::fs::File::open(path)
             .with_context(|| format!("cannot open {}", path.display()))?
@@ -195,8 +238,10 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The slug of every incident's title, to find the incident a file without an id is about.
-async fn existing_slugs(store: &dyn Store) -> anyhow::Result<HashMap<String, IncidentId>> {
+/// Every incident by the slug of its title and when it started: what finds the incident a
+/// file without an id is about. Titles alone repeat ("All services returning 503"), so the
+/// start tells such incidents apart.
+async fn existing_slugs(store: &dyn Store) -> anyhow::Result<HashMap<Key, IncidentId>> {
     let mut slugs = HashMap::new();
     let mut after = None;
     loop {
@@ -204,20 +249,25 @@ async fn existing_slugs(store: &dyn Store) -> anyhow::Result<HashMap<String, Inc
         let Some(last) = records.last() else { break };
         after = Some(last.incident.id);
         for record in &records {
-            slugs
-                .entry(slug_of(record.incident.title.as_str()))
-                .or_insert(record.incident.id);
+            let key = (
+                slug_of(record.incident.title.as_str()),
+                record.incident.started_at,
+            );
+            slugs.entry(key).or_insert(record.incident.id);
         }
     }
     Ok(slugs)
 }
+
+/// A title's slug and the instant the incident started.
+type Key = (String, Option<time::OffsetDateTime>);
 
 struct Importing<'a> {
     store: &'a dyn Store,
     templates: &'a Templates,
     people: &'a People,
     known: &'a HashSet<Handle>,
-    slugs: &'a HashMap<String, IncidentId>,
+    slugs: &'a HashMap<Key, IncidentId>,
     dry_run: bool,
 }
 
@@ -228,7 +278,9 @@ impl Importing<'_> {
         let mut notes = Vec::new();
         let mut replace = |handle: &mut Handle, what: &str| {
             if !self.known.contains(handle) {
-                notes.push(format!("{what} `{handle}` has no account here; recorded as `{importer}`"));
+                notes.push(format!(
+                    "{what} `{handle}` has no account here; recorded as `{importer}`"
+                ));
                 *handle = importer.clone();
             }
         };
@@ -245,10 +297,15 @@ impl Importing<'_> {
         }
         for action in &mut bundle.actions {
             if let Some(owner) = action.owner.take_if(|owner| !self.known.contains(owner)) {
-                notes.push(format!("owner `{owner}` of “{}” has no account here; left unassigned", action.item.title));
+                notes.push(format!(
+                    "owner `{owner}` of “{}” has no account here; left unassigned",
+                    action.item.title
+                ));
             }
         }
-        document.members.retain(|member| self.known.contains(member));
+        document
+            .members
+            .retain(|member| self.known.contains(member));
         notes
     }
 
@@ -259,7 +316,10 @@ impl Importing<'_> {
                 .incident(id, Visibility::Everything)
                 .await?
                 .map(|record| (id, record)),
-            None => match self.slugs.get(&document.slug()) {
+            None => match self
+                .slugs
+                .get(&(document.slug(), document.bundle.incident.started_at))
+            {
                 Some(&id) => self
                     .store
                     .incident(id, Visibility::Everything)
@@ -269,22 +329,56 @@ impl Importing<'_> {
             },
         };
         if let Some((id, record)) = matched {
+            // A file without an id (written elsewhere) has no recorded instant of its own;
+            // an export's is compared as an instant, the store keeping milliseconds in UTC.
+            let same_instant = (document.bundle.created_at - record.incident.created_at).abs()
+                < time::Duration::milliseconds(1);
+            if document.id.is_none() || same_instant {
+                document.bundle.created_at = record.incident.created_at;
+            }
             document.id = Some(id);
             let stored = render(&document_of(&record, self.people), self.templates);
             let mut incoming = document.clone();
             // Facts the store does not keep are not differences.
             incoming.imported_from = None;
             incoming.bundle.published_at = None;
-            return Ok(if render(&incoming, self.templates) == stored {
-                Outcome::Unchanged(id)
-            } else {
-                Outcome::Differs(id)
+            let incoming = render(&incoming, self.templates);
+            let first_difference = stored
+                .lines()
+                .zip(incoming.lines().chain(std::iter::repeat("")))
+                .enumerate()
+                .find(|(_, (a, b))| a != b)
+                .map(|(index, (a, b))| (index + 1, a.to_owned(), b.to_owned()));
+            return Ok(match first_difference {
+                None if stored.len() == incoming.len() => Outcome::Unchanged(id),
+                None => Outcome::Differs(
+                    id,
+                    stored.lines().count() + 1,
+                    String::new(),
+                    "…".to_owned(),
+                ),
+                Some((line, a, b)) => Outcome::Differs(id, line, a, b),
             });
         }
         if self.dry_run {
             return Ok(Outcome::WouldCreate);
         }
         let ids = self.store.import_bundles(&[document.bundle]).await?;
-        Ok(Outcome::Created(ids[0]))
+        let id = ids[0];
+        // The policy's decision and the people named on the incident are not part of a
+        // bundle; they follow in writes of their own.
+        if let Some(policy) = &document.policy {
+            self.store
+                .set_policy_decision(Actor::SYSTEM, id, policy.decision, &policy.reasons)
+                .await?;
+        }
+        for member in &document.members {
+            if let Some(user) = self.store.user_by_handle(member).await? {
+                self.store
+                    .add_incident_member(Actor::SYSTEM, id, user.id)
+                    .await?;
+            }
+        }
+        Ok(Outcome::Created(id))
     }
 }
