@@ -5,7 +5,7 @@
 //!
 //! [`App`] holds the store and the organisation's rules; [`App::acting_for`] gives the
 //! [`Service`] acting for one person. Its operations are split by capability, one module each:
-//! [`incidents`], [`writing`], [`review`], [`actions`], [`people`] (teams and people),
+//! [`incidents`], [`home`] (what needs the person), [`writing`], [`review`], [`actions`], [`people`] (teams and people),
 //! and [`accounts`] (accounts and tokens). Every failure is one [`AppError`] with a
 //! stable code.
 //!
@@ -18,6 +18,7 @@
 pub mod accounts;
 pub mod actions;
 mod error;
+pub mod home;
 pub mod incidents;
 pub mod people;
 pub mod review;
@@ -25,6 +26,7 @@ pub mod writing;
 
 pub use actions::{ActionInput, ActionPatch, may_edit_action};
 pub use error::AppError;
+pub use home::Work;
 pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};
 pub use people::{RoleInput, TeamInput};
 pub use review::{

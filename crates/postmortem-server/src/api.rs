@@ -7,6 +7,7 @@ pub(crate) mod follow_through;
 pub(crate) mod incidents;
 pub(crate) mod items;
 pub(crate) mod lint;
+pub(crate) mod markdown;
 pub(crate) mod openapi;
 pub(crate) mod schema;
 pub(crate) mod search;
@@ -36,6 +37,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(access::routes())
         .merge(search::routes())
         .merge(lint::routes())
+        .merge(markdown::routes())
         .merge(tokens::routes())
 }
 

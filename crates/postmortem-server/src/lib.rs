@@ -9,6 +9,7 @@ mod api;
 mod audit;
 mod auth;
 mod error;
+pub mod export;
 mod health;
 mod live;
 pub mod oidc;

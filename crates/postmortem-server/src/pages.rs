@@ -12,6 +12,7 @@ mod home;
 mod incident;
 mod items;
 mod items_submit;
+mod list;
 pub(crate) mod markdown;
 mod new_incident;
 mod search;
@@ -30,6 +31,7 @@ use postmortem_core::User;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home::page))
+        .route("/incidents", get(list::page))
         .route(
             "/incidents/new",
             get(new_incident::page).post(new_incident::submit),
@@ -104,10 +106,11 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                     a.brand href="/" { "postmortem" }
                     @if let Some(user) = user {
                         nav aria-label="Main" {
-                            a href="/" { "Incidents" }
+                            a href="/" { "Home" }
                             " "
-                            a href="/incidents/new" { "New incident" }
+                            a href="/incidents" { "All incidents" }
                             " "
+                            @if user.role.can_write() { a href="/incidents/new" { "Record an incident" } " " }
                             a href="/follow-through" { "Follow-through" }
                             " "
                             a href="/figures" { "Figures" }
@@ -122,7 +125,7 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                         }
                         form.signout method="post" action="/logout" {
                             (forms::csrf_field(&forms::request_csrf_token()))
-                            a href="/account" { (user.display_name) " (" (user.role) ")" }
+                            a href="/account" { (user.display_name) " (" (words::Words::words(user.role)) ")" }
                             button type="submit" { "Sign out" }
                         }
                     }

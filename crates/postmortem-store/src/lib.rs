@@ -296,6 +296,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn list_actions(&self, query: &ActionQuery) -> Result<ActionPage>;
     /// Post-mortems still owed (required and not yet published), soonest due first.
     async fn owed_postmortems(&self, visibility: Visibility) -> Result<Vec<IncidentSummary>>;
+    /// What needs `person`, for their home page: reviews asked of them, drafts they write,
+    /// post-mortems owed by them or their teams (soonest due first), and what was published
+    /// lately in incidents of their teams.
+    async fn personal_incidents(
+        &self,
+        person: UserId,
+        visibility: Visibility,
+    ) -> Result<PersonalIncidents>;
     /// The facts behind the follow-through figures.
     async fn follow_through_facts(
         &self,

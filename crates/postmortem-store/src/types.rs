@@ -154,6 +154,20 @@ pub struct IncidentSummary {
     pub due_on: Option<Date>,
 }
 
+/// The incidents a person's home page starts from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PersonalIncidents {
+    /// In review, with the person asked and not yet answered, longest waiting first.
+    pub review_requests: Vec<IncidentSummary>,
+    /// Drafts (or changes requested) the person recorded or wrote in, latest first.
+    pub drafts: Vec<IncidentSummary>,
+    /// Owed, draft or changes requested, recorded by the person or of their teams, soonest
+    /// due first.
+    pub owed: Vec<IncidentSummary>,
+    /// Published in incidents the person recorded, is named on or whose team they are in.
+    pub recently_published: Vec<IncidentSummary>,
+}
+
 /// How the incident list is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IncidentSort {

@@ -635,6 +635,36 @@ postmortem_store::backend_tests! {
         assert_eq!(record.incident.version + 2, db.store.incident(id, Visibility::Everything).await.unwrap().unwrap().incident.version);
     }
 
+    async fn a_persons_incidents_are_the_reviews_asked_of_them_their_drafts_and_what_their_teams_owe(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let rae = person(&db, "rae", Role::Reviewer).await;
+        let sam = person(&db, "sam", Role::Contributor).await;
+        make_team(&db, "payments").await;
+        db.store.add_team_member(Actor::SYSTEM, &team("payments"), dana).await.unwrap();
+        let due = |day| PostmortemStart { status: PostmortemStatus::Owed, due_on: Some(time::Date::from_calendar_date(2026, time::Month::April, day).unwrap()) };
+        let later = db.store.create_incident(Actor::user(sam), incident("Refunds queued twice", "SEV2", &["refunds"]), due(20)).await.unwrap();
+        let sooner = db.store.create_incident(Actor::user(sam), incident("Ledger timed out", "SEV1", &["ledger"]), due(3)).await.unwrap();
+        let mut elsewhere = incident("Search slow", "SEV3", &["search"]);
+        elsewhere.teams = vec![Name::parse("search").unwrap()];
+        db.store.create_incident(Actor::user(sam), elsewhere, owed()).await.unwrap();
+        let drafted = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();
+        db.store.set_status(Actor::user(dana), drafted, PostmortemStatus::Draft, None).await.unwrap();
+        db.store.set_status(Actor::user(sam), sooner, PostmortemStatus::Draft, None).await.unwrap();
+        db.store.set_status(Actor::user(sam), sooner, PostmortemStatus::InReview, None).await.unwrap();
+        db.store.set_review(Actor::user(sam), sooner, rae, ReviewDecision::Requested, None).await.unwrap();
+
+        let ids = |list: &[IncidentSummary]| list.iter().map(|s| s.incident.id).collect::<Vec<_>>();
+        let danas = db.store.personal_incidents(dana, Visibility::Person(dana)).await.unwrap();
+        assert_eq!(ids(&danas.owed), [later, drafted], "the team's and her own, soonest due first; in review is not owed work");
+        assert_eq!(ids(&danas.drafts), [drafted]);
+        assert!(danas.review_requests.is_empty());
+        let raes = db.store.personal_incidents(rae, Visibility::Person(rae)).await.unwrap();
+        assert_eq!(ids(&raes.review_requests), [sooner]);
+        db.store.set_review(Actor::user(rae), sooner, rae, ReviewDecision::Approved, None).await.unwrap();
+        let raes = db.store.personal_incidents(rae, Visibility::Person(rae)).await.unwrap();
+        assert!(raes.review_requests.is_empty(), "an answered review is no longer asked");
+    }
+
     async fn imported_bundles_read_back_and_later_writes_get_fresh_ids(db: TestDb) {
         let dana = person(&db, "dana", Role::Contributor).await;
         person(&db, "rae", Role::Reviewer).await;

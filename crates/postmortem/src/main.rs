@@ -36,6 +36,8 @@ enum Command {
     Reindex(cmd::search::ReindexArgs),
     /// Search past incidents.
     Search(cmd::search::SearchArgs),
+    /// Write incidents as Markdown files, one per incident.
+    Export(cmd::export::ExportArgs),
     /// Check Markdown post-mortems for blameful language.
     Lint(cmd::lint::LintArgs),
     /// When a post-mortem is owed: check an incident, explain the rules.
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
                 Command::Reindex(args) => cmd::search::reindex(config, args).await,
                 Command::Search(args) => cmd::search::search(config, args).await,
                 Command::Digest(args) => cmd::digest::run(config, args).await,
+                Command::Export(args) => cmd::export::run(config, args).await,
             }
         })
     });

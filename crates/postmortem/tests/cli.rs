@@ -263,3 +263,75 @@ fn demo_fills_the_database_with_people_and_incidents() {
     let users = postmortem(&["user", "list"], dir.path(), None);
     assert!(text(&users.stdout).lines().count() > 50);
 }
+
+#[test]
+fn export_writes_one_markdown_file_per_incident_that_reads_back_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = postmortem(
+        &["demo", "--incidents", "40", "--seed", "3"],
+        dir.path(),
+        None,
+    );
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    let output = postmortem(&["export", "--out", "library"], dir.path(), None);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("40 incidents exported"), "{stderr}");
+    let library = dir.path().join("library");
+    let mut names: Vec<String> = std::fs::read_dir(&library)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 40);
+    let templates = postmortem_core::Templates::default();
+    let importer = postmortem_core::Handle::parse("someone").unwrap();
+    let context = postmortem_markdown::ImportContext {
+        templates: &templates,
+        importer: &importer,
+        now: time::OffsetDateTime::now_utc(),
+    };
+    for name in &names {
+        let file = std::fs::read_to_string(library.join(name)).unwrap();
+        let parsed = postmortem_markdown::parse(name, &file, &context).unwrap();
+        assert_eq!(&postmortem_markdown::file_name(&parsed.document), name);
+        assert_eq!(
+            postmortem_markdown::render(&parsed.document, &templates),
+            file
+        );
+    }
+
+    // Exporting again changes no byte; one incident goes to standard output.
+    let before = std::fs::read(library.join(&names[0])).unwrap();
+    assert!(
+        postmortem(&["export", "--out", "library"], dir.path(), None)
+            .status
+            .success()
+    );
+    assert_eq!(std::fs::read(library.join(&names[0])).unwrap(), before);
+    let id = names[0].split('-').next().unwrap();
+    let one = postmortem(
+        &["export", "--incident", id, "--out", "-"],
+        dir.path(),
+        None,
+    );
+    assert!(one.status.success(), "{}", text(&one.stderr));
+    assert_eq!(one.stdout, [before, b"\n".to_vec()].concat());
+
+    let external = postmortem(
+        &["export", "--incident", id, "--out", "-", "--external"],
+        dir.path(),
+        None,
+    );
+    let shared = text(&external.stdout);
+    assert!(!shared.contains("recorded_by"), "{shared}");
+    assert!(!shared.contains('@'), "{shared}");
+
+    let missing = postmortem(
+        &["export", "--incident", "999999", "--out", "-"],
+        dir.path(),
+        None,
+    );
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("no incident 999999"));
+}

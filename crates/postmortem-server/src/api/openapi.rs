@@ -2,7 +2,8 @@
 //! and the input types, with bearer tokens as the security scheme.
 
 use super::{
-    access, admin, audit, follow_through, incidents, items, lint, schema, search, tokens, writing,
+    access, admin, audit, follow_through, incidents, items, lint, markdown, schema, search, tokens,
+    writing,
 };
 use crate::live;
 use axum::Json;
@@ -27,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         incidents::create,
         incidents::read,
         incidents::update,
+        markdown::markdown,
         writing::save_sections,
         writing::transition,
         writing::add_timeline_entry,

@@ -3,9 +3,9 @@
 //! and after, section text as a word diff. Filters are a plain GET form and pages are links,
 //! so there is nothing to protect with a CSRF token and no script.
 
-use super::home::Echo;
 use super::incident::not_found;
 use super::layout;
+use super::list::Echo;
 use crate::api::audit::invalid_query;
 use crate::audit::{AuditParams, HistoryParams};
 use crate::auth::PageUser;

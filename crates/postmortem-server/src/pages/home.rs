@@ -1,188 +1,114 @@
-//! The home page: the incident list with filters, sorting and pages, at `/`.
+//! The home page at `/`: it starts from the person — reviews asked of them, post-mortems
+//! they or their teams owe (overdue first, marked), their open action items, their drafts,
+//! and what was published lately in their teams — each with what to do when it is empty.
+//! The full list of incidents is one click away, at `/incidents`.
 
 use super::layout;
 use super::words::{self, Words};
-use crate::api::incidents::ListParams;
 use crate::auth::PageUser;
 use crate::{ApiError, AppState};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use postmortem_core::{IncidentKind, PostmortemStatus};
+use postmortem_app::Work;
+use postmortem_core::User;
 use postmortem_store::IncidentSummary;
 
 pub(crate) async fn page(
     State(state): State<AppState>,
     PageUser(user): PageUser,
-    params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let (params, rejected) = match params {
-        Ok(Query(params)) => (params, None),
-        Err(rejection) => (ListParams::default(), Some(rejection.body_text())),
-    };
-    let echo = Echo::of(&params);
-    let query = match params.into_query(&user, state.settings.severity_levels) {
-        Ok(_) if rejected.is_some() => {
-            let message = rejected.unwrap_or_default();
-            let body = html! { h1 { "Incidents" } (filters(&echo, state.settings.severity_levels)) p.error role="alert" { (message) } };
-            return Ok((
-                StatusCode::BAD_REQUEST,
-                layout("Incidents", Some(&user), body),
-            )
-                .into_response());
-        }
-        Ok(query) => query,
-        Err(error) => {
-            let body = html! { h1 { "Incidents" } (filters(&echo, state.settings.severity_levels)) p.error role="alert" { (error.message) } };
-            return Ok((error.status, layout("Incidents", Some(&user), body)).into_response());
-        }
-    };
-    let page = state.store.list_incidents(&query).await?;
-    let body = html! {
-        h1 { "Incidents" }
-        @if user.role.can_write() { p { a.button href="/incidents/new" { "New incident" } } }
-        (filters(&echo, state.settings.severity_levels))
-        p.muted aria-live="polite" { (page.total) " incidents match." }
-        table {
-            thead { tr { th scope="col" { "Incident" } th scope="col" { "Severity" } th scope="col" { "Kind" } th scope="col" { "Services" } th scope="col" { "Started" } th scope="col" { "Post-mortem" } } }
-            tbody {
-                @for item in &page.items { (row(item)) }
-            }
-        }
-        nav.pager aria-label="Pages" {
-            @if echo.cursor.is_some() { a href=(echo.link(None)) { "First page" } } @else { span {} }
-            @if let Some(next) = &page.next_cursor { a href=(echo.link(Some(next))) rel="next" { "Next page" } }
-        }
-    };
-    Ok(layout("Incidents", Some(&user), body).into_response())
+    let work = state.app.acting_for(&user).work().await?;
+    Ok(layout("Home", Some(&user), body(&user, &work)).into_response())
 }
 
-fn row(item: &IncidentSummary) -> Markup {
-    let incident = &item.incident;
-    let started = incident.started_at.unwrap_or(incident.created_at);
+fn body(user: &User, work: &Work) -> Markup {
+    let overdue = work.owed.iter().filter(|s| work.is_overdue(s)).count()
+        + work.drafts.iter().filter(|s| work.is_overdue(s)).count();
+    let overdue_actions = work.actions.iter().filter(|a| a.overdue).count();
     html! {
-        tr {
-            td {
-                a href={ "/incidents/" (incident.id) } { (incident.title) }
-                @if incident.restricted { " " span.badge { "restricted" } }
-            }
-            td { span class={ "badge sev" (incident.severity.level()) } { (incident.severity) } }
-            td { (incident.kind.words()) }
-            td { @for (n, service) in incident.services.iter().enumerate() { @if n > 0 { ", " } (service) } }
-            td { time datetime=(postmortem_core::format_instant(started)) { (words::day(started.date())) } }
-            td {
-                (item.status.words())
-                @if let Some(due_on) = item.due_on { @if item.status.is_owed_work() { br; span.muted { "due " (words::day(due_on)) } } }
-            }
+        h1 { "What needs you, " (user.display_name) }
+        p.summary-line {
+            (count(work.review_requests.len(), "review asked of you", "reviews asked of you")) " · "
+            (count(overdue, "overdue post-mortem", "overdue post-mortems")) " · "
+            (count(overdue_actions, "overdue action item", "overdue action items"))
+            " · " a href="/incidents" { "All incidents" }
         }
-    }
-}
-
-/// The filter values as the reader typed them, to show them again and build page links.
-#[derive(Debug, Default)]
-pub(super) struct Echo {
-    pairs: Vec<(&'static str, String)>,
-    cursor: Option<String>,
-}
-
-impl Echo {
-    fn of(params: &ListParams) -> Self {
-        let fields: [(&'static str, &Option<String>); 9] = [
-            ("q", &params.q),
-            ("status", &params.status),
-            ("severity", &params.severity),
-            ("kind", &params.kind),
-            ("service", &params.service),
-            ("team", &params.team),
-            ("from", &params.from),
-            ("until", &params.until),
-            ("sort", &params.sort),
-        ];
-        Self::of_fields(&fields, params.cursor.clone())
-    }
-
-    /// The given (non-empty) values of a page's filters, by parameter name.
-    pub(super) fn of_fields(
-        fields: &[(&'static str, &Option<String>)],
-        cursor: Option<String>,
-    ) -> Self {
-        Self {
-            pairs: fields
-                .iter()
-                .filter_map(|(k, v)| {
-                    v.as_ref()
-                        .filter(|v| !v.is_empty())
-                        .map(|v| (*k, v.clone()))
-                })
-                .collect(),
-            cursor,
-        }
-    }
-
-    pub(super) fn get(&self, key: &str) -> &str {
-        self.pairs
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    }
-
-    fn link(&self, cursor: Option<&str>) -> String {
-        self.link_at("/", cursor)
-    }
-
-    /// A link to the page at `base` with the same filters, at `cursor`.
-    pub(super) fn link_at(&self, base: &str, cursor: Option<&str>) -> String {
-        let mut query: Vec<String> = self
-            .pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect();
-        if let Some(cursor) = cursor {
-            query.push(format!("cursor={}", encode(cursor)));
-        }
-        format!("{base}?{}", query.join("&"))
-    }
-}
-
-fn encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
+        div.home-grid {
+            section aria-labelledby="asked-heading" {
+                h2 #asked-heading { "Reviews asked of you" }
+                @if work.review_requests.is_empty() {
+                    p.empty { "Nobody is waiting for your review. When an author asks you, the post-mortem shows up here." }
+                } @else {
+                    ul.work { @for summary in &work.review_requests { li { (incident_line(work, summary)) } } }
+                }
             }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn filters(echo: &Echo, severity_levels: u8) -> Markup {
-    let select = |name: &str, label: &str, options: Vec<(String, String)>| {
-        let current = echo.get(name).to_owned();
-        html! {
-            p {
-                label for=(name) { (label) }
-                select id=(name) name=(name) {
-                    option value="" { "Any" }
-                    @for (value, words) in &options { option value=(value) selected[*value == current] { (words) } }
+            section aria-labelledby="owed-heading" {
+                h2 #owed-heading { "Post-mortems you or your teams owe" }
+                @if work.owed.is_empty() {
+                    p.empty { "Nothing owed by you or your teams. "
+                        @if user.role.can_write() { "After an incident, " a href="/incidents/new" { "record it" } " and the policy says whether a post-mortem is owed." } }
+                } @else {
+                    ul.work { @for summary in &work.owed { li class=[work.is_overdue(summary).then_some("overdue")] { (incident_line(work, summary)) } } }
+                }
+            }
+            section aria-labelledby="actions-heading" {
+                h2 #actions-heading { "Your open action items" }
+                @if work.actions.is_empty() {
+                    p.empty { "You own no open action items. Items given to you on an incident page show up here until they are done." }
+                } @else {
+                    ul.work {
+                        @for item in &work.actions {
+                            li class=[item.overdue.then_some("overdue")] {
+                                a href={ "/incidents/" (item.action.incident_id) "#action-" (item.action.id) } { (item.action.title) }
+                                " " span.muted { "on " (item.incident_title) }
+                                br;
+                                span.badge { (item.action.status.words()) }
+                                @match item.action.due_on {
+                                    Some(due) => { " due " (words::day(due)) }
+                                    None => { " " span.needs { "no due date yet" } }
+                                }
+                                @if item.overdue { " " span.badge.overdue { "overdue" } }
+                            }
+                        }
+                    }
+                    p { a href="/follow-through" { "All your items and the follow-through views" } }
+                }
+            }
+            section aria-labelledby="drafts-heading" {
+                h2 #drafts-heading { "Your drafts" }
+                @if work.drafts.is_empty() {
+                    p.empty { "No drafts of yours. Start one from an incident that owes a post-mortem: its page has “Start the draft”." }
+                } @else {
+                    ul.work { @for summary in &work.drafts { li class=[work.is_overdue(summary).then_some("overdue")] { (incident_line(work, summary)) } } }
+                }
+            }
+            section aria-labelledby="published-heading" {
+                h2 #published-heading { "Recently published in your teams" }
+                @if work.recently_published.is_empty() {
+                    p.empty { "Nothing published in your teams yet. " a href="/incidents?status=published" { "Read what other teams published" } "." }
+                } @else {
+                    ul.work { @for summary in &work.recently_published { li { (incident_line(work, summary)) } } }
                 }
             }
         }
-    };
+    }
+}
+
+fn count(n: usize, one: &str, many: &str) -> Markup {
+    html! { strong { (n) } " " @if n == 1 { (one) } @else { (many) } }
+}
+
+/// One incident in a home list: its title, severity, status and when it is due.
+fn incident_line(work: &Work, summary: &IncidentSummary) -> Markup {
+    let incident = &summary.incident;
     html! {
-        form.filters method="get" action="/" role="search" aria-label="Filter incidents" {
-            p { label for="q" { "Title contains" } input #q name="q" type="search" value=(echo.get("q")); }
-            (select("status", "Post-mortem", PostmortemStatus::ALL.iter().map(|s| (s.as_str().to_owned(), s.words().to_owned())).collect()))
-            (select("severity", "Severity", (1..=severity_levels).map(|n| (format!("SEV{n}"), format!("SEV{n}"))).collect()))
-            (select("kind", "Kind", IncidentKind::ALL.iter().map(|k| (k.as_str().to_owned(), k.words().to_owned())).collect()))
-            p { label for="service" { "Service" } input #service name="service" type="text" size="14" value=(echo.get("service")); }
-            p { label for="team" { "Team" } input #team name="team" type="text" size="12" value=(echo.get("team")); }
-            p { label for="from" { "From" } input #from name="from" type="date" value=(echo.get("from")); }
-            p { label for="until" { "Until" } input #until name="until" type="date" value=(echo.get("until")); }
-            (select("sort", "Sort", [("newest", "newest first"), ("oldest", "oldest first"), ("severity", "most severe first")].map(|(v, w)| (v.to_owned(), w.to_owned())).to_vec()))
-            p { button type="submit" { "Apply filters" } }
-        }
+        a href={ "/incidents/" (incident.id) } { (incident.title) }
+        " " span class={ "badge sev" (incident.severity.level()) } { (incident.severity) }
+        @if incident.restricted { " " span.badge { "restricted" } }
+        br;
+        span.muted { (summary.status.words())
+            @if let Some(due) = summary.due_on { @if summary.status.is_owed_work() { ", due " (words::day(due)) } } }
+        @if work.is_overdue(summary) { " " span.badge.overdue { "overdue" } }
     }
 }

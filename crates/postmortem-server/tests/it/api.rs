@@ -217,7 +217,7 @@ async fn pages_send_strangers_to_sign_in_and_signed_in_people_see_the_list() {
     let session = cookie.split(';').next().unwrap().to_owned();
     let home = app
         .send(
-            Request::get("/")
+            Request::get("/incidents")
                 .header(header::COOKIE, &session)
                 .body(Body::empty())
                 .unwrap(),

@@ -69,6 +69,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
 
     // Pages: lists and incidents.
     ("GET",    "/", "", "login 200 200 200 200 200 200", "same"),
+    ("GET",    "/incidents", "", "login 200 200 200 200 200 200", "same"),
     ("GET",    "/incidents/new", "", "login 200 200 200 200 200 200", "same"),
     ("POST",   "/incidents/new", "title=Queue+stalled&kind=outage&severity=SEV3", "login 403 303 303 303 303 403", "same"),
     ("GET",    "/incidents/{id}", "", "login 200 200 200 200 200 200", "login 404 404 404 200 200 200"),
@@ -117,6 +118,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST",   "/api/v1/incidents", r#"{"title": "Queue stalled", "kind": "outage", "severity": "SEV3"}"#, "401 403 201 201 201 201 403", "same"),
     ("GET",    "/api/v1/incidents/{id}", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("PATCH",  "/api/v1/incidents/{id}", r#"{"title": "Checkout returned 503s"}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
+    ("GET",    "/api/v1/incidents/{id}/markdown", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("GET",    "/api/v1/incidents/{id}/history", "", "401 403 403 403 200 200 200", "401 404 404 404 200 200 200"),
     ("GET",    "/api/v1/incidents/{id}/events", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("PATCH",  "/api/v1/incidents/{id}/postmortem", r#"{"sections": {"summary": "The queue stalled."}}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),

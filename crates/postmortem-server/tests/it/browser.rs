@@ -114,7 +114,7 @@ async fn sign_in(browser: &Client, base: &str, handle: &str) {
         .unwrap();
     browser
         .wait()
-        .for_element(Locator::LinkText("New incident"))
+        .for_element(Locator::LinkText("All incidents"))
         .await
         .unwrap();
 }
@@ -170,7 +170,7 @@ async fn two_people_write_an_incident_together_and_see_each_others_entries_live(
 
     let dana = driver.browser().await;
     sign_in(&dana, &base, "dana").await;
-    dana.find(Locator::LinkText("New incident"))
+    dana.find(Locator::LinkText("Record an incident"))
         .await
         .unwrap()
         .click()
@@ -328,7 +328,7 @@ async fn two_people_write_an_incident_together_and_see_each_others_entries_live(
     );
 
     screenshot(&rae, "incident.png").await;
-    rae.goto(&format!("{base}/")).await.unwrap();
+    rae.goto(&format!("{base}/incidents")).await.unwrap();
     rae.wait()
         .for_element(Locator::LinkText("Checkout returned 502s"))
         .await

@@ -53,6 +53,7 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens"),
     ("delete", "/api/v1/tokens/{id}"),
+    ("get", "/api/v1/incidents/{id}/markdown"),
 ];
 
 async fn document(app: &TestApp) -> Value {

@@ -156,6 +156,7 @@ async fn no_page_shows_a_raw_internal_value() {
     let cookie = app.sign_in("ada").await;
     let pages = [
         "/".to_owned(),
+        "/incidents".to_owned(),
         "/incidents/new".to_owned(),
         format!("/incidents/{id}"),
         format!("/incidents/{id}/facts"),

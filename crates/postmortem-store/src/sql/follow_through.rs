@@ -237,12 +237,52 @@ macro_rules! sql_follow_through {
             }
 
             async fn owed_postmortems(&self, visibility: Visibility) -> Result<Vec<IncidentSummary>> {
-                let mut conn = self.reader().acquire().await?;
                 let mut qb = QueryBuilder::<'static, $db>::new(format!(
                     "SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE i.pm_status IN ('owed', 'draft', 'in_review', 'changes_requested', 'approved')"
                 ));
                 push_visibility(&mut qb, visibility);
                 qb.push(" ORDER BY (i.pm_due_on IS NULL), i.pm_due_on, i.id LIMIT 1000");
+                self.summaries(qb).await
+            }
+
+            async fn personal_incidents(&self, person: UserId, visibility: Visibility) -> Result<PersonalIncidents> {
+                let statuses = |list: &str| format!("SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE i.pm_status IN ({list})");
+                let mut asked = QueryBuilder::<'static, $db>::new(statuses("'in_review'"));
+                asked.push(" AND EXISTS (SELECT 1 FROM reviews r WHERE r.incident_id = i.id AND r.decision = 'requested' AND r.reviewer_id = ")
+                    .push_bind(person.get())
+                    .push(")");
+                push_visibility(&mut asked, visibility);
+                asked.push(" ORDER BY i.updated_at, i.id LIMIT 50");
+                let mut drafts = QueryBuilder::<'static, $db>::new(statuses("'draft', 'changes_requested'"));
+                drafts.push(" AND (i.created_by = ")
+                    .push_bind(person.get())
+                    .push(" OR EXISTS (SELECT 1 FROM sections s WHERE s.incident_id = i.id AND s.updated_by = ")
+                    .push_bind(person.get())
+                    .push("))");
+                push_visibility(&mut drafts, visibility);
+                drafts.push(" ORDER BY i.updated_at DESC, i.id DESC LIMIT 50");
+                let mut owed = QueryBuilder::<'static, $db>::new(statuses("'owed', 'draft', 'changes_requested'"));
+                owed.push(" AND ");
+                push_membership(&mut owed, person);
+                push_visibility(&mut owed, visibility);
+                owed.push(" ORDER BY (i.pm_due_on IS NULL), i.pm_due_on, i.id LIMIT 100");
+                let mut published = QueryBuilder::<'static, $db>::new(statuses("'published'"));
+                published.push(" AND ");
+                push_membership(&mut published, person);
+                push_visibility(&mut published, visibility);
+                published.push(" ORDER BY i.pm_published_at DESC, i.id DESC LIMIT 10");
+                Ok(PersonalIncidents {
+                    review_requests: self.summaries(asked).await?,
+                    drafts: self.summaries(drafts).await?,
+                    owed: self.summaries(owed).await?,
+                    recently_published: self.summaries(published).await?,
+                })
+            }
+
+            /// Runs a query for incident rows and returns them as summaries with their
+            /// services and teams.
+            async fn summaries(&self, mut qb: QueryBuilder<'static, $db>) -> Result<Vec<IncidentSummary>> {
+                let mut conn = self.reader().acquire().await?;
                 let rows = qb.build().fetch_all(&mut *conn).await?;
                 let incident_rows = rows.iter().map(incident_from_row).collect::<Result<Vec<_>>>()?;
                 let ids: Vec<i64> = incident_rows.iter().map(|r| r.incident.id.get()).collect();

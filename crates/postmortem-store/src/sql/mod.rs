@@ -448,6 +448,14 @@ macro_rules! impl_store {
                 $store::owed_postmortems(self, visibility).await
             }
 
+            async fn personal_incidents(
+                &self,
+                person: UserId,
+                visibility: Visibility,
+            ) -> Result<PersonalIncidents> {
+                $store::personal_incidents(self, person, visibility).await
+            }
+
             async fn follow_through_facts(
                 &self,
                 visibility: Visibility,

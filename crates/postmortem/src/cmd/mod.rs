@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod digest;
+pub mod export;
 pub mod lint;
 pub mod policy;
 pub mod search;
