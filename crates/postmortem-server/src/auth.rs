@@ -133,7 +133,7 @@ async fn login_page(
     Query(query): Query<NextQuery>,
 ) -> Result<Response, ApiError> {
     let first_run = state.store.count_users().await? == 0;
-    Ok(login_form(&state, query.next.as_deref(), None, first_run).into_response())
+    Ok(login_form(&state, query.next.as_deref(), None, first_run, "").into_response())
 }
 
 fn login_form(
@@ -141,6 +141,7 @@ fn login_form(
     next: Option<&str>,
     error: Option<&str>,
     first_run: bool,
+    handle: &str,
 ) -> maud::Markup {
     let single_sign_on = state
         .oidc
@@ -164,11 +165,11 @@ fn login_form(
                 input type="hidden" name="next" value=(safe_next(next));
                 p {
                     label for="handle" { "Handle" }
-                    input #handle name="handle" type="text" autocomplete="username" required autofocus;
+                    input #handle name="handle" type="text" autocomplete="username" required autofocus[handle.is_empty()] value=(handle);
                 }
                 p {
                     label for="password" { "Password" }
-                    input #password name="password" type="password" autocomplete="current-password" required;
+                    input #password name="password" type="password" autocomplete="current-password" required autofocus[!handle.is_empty()];
                 }
                 button type="submit" { "Sign in" }
             }
@@ -203,7 +204,13 @@ async fn login(
         let message = "That handle and password do not match an account.";
         (
             StatusCode::UNAUTHORIZED,
-            login_form(&state, form.next.as_deref(), Some(message), false),
+            login_form(
+                &state,
+                form.next.as_deref(),
+                Some(message),
+                false,
+                &form.handle,
+            ),
         )
             .into_response()
     };
@@ -216,7 +223,13 @@ async fn login(
         (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, seconds.to_string())],
-            login_form(&state, form.next.as_deref(), Some(&message), false),
+            login_form(
+                &state,
+                form.next.as_deref(),
+                Some(&message),
+                false,
+                &form.handle,
+            ),
         )
             .into_response()
     };

@@ -38,6 +38,7 @@ pub fn app(state: AppState) -> Router {
         .merge(oidc::routes())
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
+        .fallback(pages::no_such_page)
         .layer(axum::middleware::from_fn(pages::forms::with_request_csrf));
     security::with_headers(router)
         .layer(TraceLayer::new_for_http())

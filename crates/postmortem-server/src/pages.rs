@@ -67,6 +67,28 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/static/app.js", get(script))
 }
 
+/// Any path nothing serves: the API's error shape under `/api/`, a page for people elsewhere,
+/// so the browser never shows its own bare error.
+pub(crate) async fn no_such_page(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        return crate::ApiError::not_found("API route").into_response();
+    }
+    let body = html! {
+        h1 { "There is no such page" }
+        p { "Nothing lives at " code { (uri.path()) } ". The link may be old or mistyped." }
+        ul {
+            li { a href="/" { "Your home page" } ", with what needs you" }
+            li { a href="/incidents" { "All incidents" } }
+            li { a href="/search" { "Search past incidents" } }
+        }
+    };
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        layout("Not found", None, body),
+    )
+        .into_response()
+}
+
 async fn stylesheet() -> impl IntoResponse {
     (
         [

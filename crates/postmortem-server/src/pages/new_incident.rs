@@ -20,6 +20,16 @@ pub(crate) async fn page(
     PageUser(user): PageUser,
     headers: HeaderMap,
 ) -> Response {
+    if !user.role.can_write() {
+        // No form a person cannot submit: say who can record incidents instead.
+        let body = maud::html! {
+            h1 { "Record an incident" }
+            p { "Your role lets you read incidents and their post-mortems, not record them. "
+                "Ask an admin for the contributor role, or ask a contributor on your team to record it." }
+            p { a href="/" { "Back to your home page" } }
+        };
+        return super::layout("Record an incident", Some(&user), body).into_response();
+    }
     form_page(&state, &user, &headers, None)
 }
 

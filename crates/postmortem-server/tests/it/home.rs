@@ -160,3 +160,50 @@ async fn the_home_page_lists_what_needs_the_person_overdue_first() {
     );
     let _ = rae;
 }
+
+#[tokio::test]
+async fn an_unknown_page_is_a_real_page_and_a_viewer_is_offered_nothing_they_cannot_use() {
+    let app = TestApp::new().await;
+    app.person("val", "viewer").await;
+    let cookie = app.sign_in("val").await;
+    let missing = app.page("/no/such/thing", &cookie).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.body.contains("There is no such page"),
+        "{}",
+        missing.body
+    );
+    assert!(missing.body.contains("<link rel=\"stylesheet\""));
+    let api = app.get("/api/v1/no/such/thing", None).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert_eq!(api.json()["error"]["code"], "not_found");
+    let home = app.page("/", &cookie).await;
+    assert!(!home.body.contains("Record an incident"), "{}", home.body);
+    let new = app.page("/incidents/new", &cookie).await;
+    assert!(
+        !new.body
+            .contains("<form method=\"post\" action=\"/incidents/new\"")
+    );
+    assert!(new.body.contains("Ask an admin for the contributor role"));
+}
+
+#[tokio::test]
+async fn a_refused_sign_in_keeps_the_handle_that_was_typed() {
+    let app = TestApp::new().await;
+    app.person("dana", "contributor").await;
+    let refused = app
+        .send(
+            axum::http::Request::post("/login")
+                .header(
+                    axum::http::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(axum::body::Body::from(
+                    "handle=dana&password=wrong+one+here",
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused.body.contains("value=\"dana\""), "{}", refused.body);
+}
