@@ -5,7 +5,8 @@
 
 use crate::foreign;
 use crate::syntax::{
-    ACTIONS, DOT, FACTORS, FORMAT, FrontMatter, TIMELINE, key_line, section_name_of, tidy, unquote,
+    ACTIONS, DOT, FACTORS, FORMAT, FrontMatter, TIMELINE, humanize, key_line, section_name_of,
+    tidy, unquote,
 };
 use crate::{Document, ImportContext, MappingNote, ParseError, PolicyNote};
 use postmortem_core::{
@@ -147,7 +148,13 @@ impl<'a> Native<'a> {
         let timeline_at = find_last(TIMELINE, factors_at).ok_or_else(|| missing(TIMELINE))?;
 
         let template = self.templates.resolve(&matter.template);
-        let mut sections = self.sections(&lines[..timeline_at], body_line, template)?;
+        let extra_names: Vec<&SectionName> = matter
+            .section_writers
+            .keys()
+            .filter(|name| !template.sections.iter().any(|s| &s.name == *name))
+            .collect();
+        let mut sections =
+            self.sections(&lines[..timeline_at], body_line, template, &extra_names)?;
         for section in &mut sections {
             section.updated_by = matter
                 .section_writers
@@ -222,9 +229,21 @@ impl<'a> Native<'a> {
         lines: &[&str],
         body_line: usize,
         template: &postmortem_core::Template,
+        extra_names: &[&SectionName],
     ) -> Result<Vec<BundleSection>, ParseError> {
         let region = lines.join("\n");
-        let heading_lines = atx_heading_lines(&region, HeadingLevel::H2);
+        // Only the headings of the template's sections and of the other sections the front
+        // matter lists start a section; any other `##` heading belongs to a section's text.
+        let heading_lines: Vec<usize> = atx_heading_lines(&region, HeadingLevel::H2)
+            .into_iter()
+            .filter(|&index| {
+                let heading = lines[index][3..].trim();
+                template.sections.iter().any(|s| s.title == heading)
+                    || extra_names
+                        .iter()
+                        .any(|name| humanize(name.as_str()) == heading)
+            })
+            .collect();
         let mut sections: Vec<BundleSection> = Vec::new();
         let first = heading_lines.first().copied().unwrap_or(lines.len());
         if let Some(stray) = lines[..first]

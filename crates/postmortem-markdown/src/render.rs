@@ -43,7 +43,15 @@ pub fn render(document: &Document, templates: &Templates) -> String {
         write_section(&mut out, &wanted.title, body);
     }
     let in_template = |name: &SectionName| template.sections.iter().any(|s| &s.name == name);
-    for section in bundle.sections.iter().filter(|s| !in_template(&s.name)) {
+    // Sections the template does not list follow by name, as the store keeps them, so a
+    // file reads the same however its sections arrived.
+    let mut extras: Vec<_> = bundle
+        .sections
+        .iter()
+        .filter(|s| !in_template(&s.name))
+        .collect();
+    extras.sort_by(|a, b| a.name.cmp(&b.name));
+    for section in extras {
         write_section(
             &mut out,
             &humanize(section.name.as_str()),

@@ -38,6 +38,8 @@ enum Command {
     Search(cmd::search::SearchArgs),
     /// Write incidents as Markdown files, one per incident.
     Export(cmd::export::ExportArgs),
+    /// Read Markdown post-mortems (exports, or written elsewhere) into the database.
+    Import(cmd::import::ImportArgs),
     /// Check Markdown post-mortems for blameful language.
     Lint(cmd::lint::LintArgs),
     /// When a post-mortem is owed: check an incident, explain the rules.
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
                 Command::Search(args) => cmd::search::search(config, args).await,
                 Command::Digest(args) => cmd::digest::run(config, args).await,
                 Command::Export(args) => cmd::export::run(config, args).await,
+                Command::Import(args) => cmd::import::run(config, args).await,
             }
         })
     });

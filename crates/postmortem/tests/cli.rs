@@ -335,3 +335,100 @@ fn export_writes_one_markdown_file_per_incident_that_reads_back_byte_for_byte() 
     assert!(!missing.status.success());
     assert!(text(&missing.stderr).contains("no incident 999999"));
 }
+
+#[test]
+fn import_reads_real_post_mortems_once_reports_bad_files_and_round_trips_through_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library");
+    std::fs::create_dir(&library).unwrap();
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../postmortem-markdown/tests/it/fixtures/dfds"
+    );
+    for entry in std::fs::read_dir(fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, library.join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        library.join("broken.md"),
+        b"# Broken\n\n## Summary\n\nbad \xff byte\n",
+    )
+    .unwrap();
+    let people = postmortem(&["demo", "--incidents", "0"], dir.path(), None);
+    assert!(people.status.success(), "{}", text(&people.stderr));
+
+    let dry = postmortem(&["import", "--dry-run", "library"], dir.path(), None);
+    let shown = text(&dry.stdout);
+    assert!(
+        shown.contains("PM2021-004 - ADFS outage.md: would create a new incident"),
+        "{shown}"
+    );
+    assert!(shown.contains("`Timeline` → 8 timeline entries"), "{shown}");
+    let stderr = text(&dry.stderr);
+    assert!(
+        stderr.contains("library/broken.md:5: the file is not UTF-8"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("5 files read: 4 would be created"),
+        "{stderr}"
+    );
+
+    let first = postmortem(&["import", "library"], dir.path(), None);
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "a bad file makes the exit status 1"
+    );
+    assert!(
+        text(&first.stderr).contains("4 created"),
+        "{}",
+        text(&first.stderr)
+    );
+    std::fs::remove_file(library.join("broken.md")).unwrap();
+    let again = postmortem(&["import", "library"], dir.path(), None);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("0 created, 4 unchanged"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    // Export, import into an empty database, export again: the same bytes.
+    assert!(
+        postmortem(&["export", "--out", "first"], dir.path(), None)
+            .status
+            .success()
+    );
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    assert!(
+        postmortem(&["demo", "--incidents", "0"], &other, None)
+            .status
+            .success()
+    );
+    let imported = postmortem(
+        &["import", dir.path().join("first").to_str().unwrap()],
+        &other,
+        None,
+    );
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    assert!(
+        postmortem(&["export", "--out", "second"], &other, None)
+            .status
+            .success()
+    );
+    let mut names: Vec<_> = std::fs::read_dir(dir.path().join("first"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 4);
+    for name in names {
+        assert_eq!(
+            std::fs::read(dir.path().join("first").join(&name)).unwrap(),
+            std::fs::read(other.join("second").join(&name)).unwrap(),
+            "{name:?}"
+        );
+    }
+}

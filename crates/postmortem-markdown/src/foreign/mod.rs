@@ -295,16 +295,23 @@ impl<'a> Mapper<'a> {
                 facts.title = Some(strip_title_label(&heading.text).to_owned());
             }
         }
-        let section_level = headings
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| Some(*index) != title_heading)
-            .map(|(_, h)| h.level)
-            .min();
+        // Sections are at the level most headings use (the shallower one on a tie); a
+        // shallower heading (a stray `# Stats` among `##` sections) starts a section too.
+        let mut counts = [0usize; 7];
+        for (index, heading) in headings.iter().enumerate() {
+            if Some(index) != title_heading {
+                counts[heading.level.min(6)] += 1;
+            }
+        }
+        let section_level = (1..=6)
+            .filter(|&level| counts[level] > 0)
+            .max_by_key(|&level| (counts[level], std::cmp::Reverse(level)));
         let sections: Vec<&Heading> = headings
             .iter()
             .enumerate()
-            .filter(|(index, h)| Some(*index) != title_heading && Some(h.level) == section_level)
+            .filter(|(index, h)| {
+                Some(*index) != title_heading && section_level.is_some_and(|l| h.level <= l)
+            })
             .map(|(_, h)| h)
             .collect();
 

@@ -275,6 +275,9 @@ prop_compose! {
             })
             .collect();
         let titles: Vec<String> = template.sections.iter().map(|s| s.title.to_lowercase()).collect();
+        let mut extras = extras;
+        extras.sort_by(|a, b| a.0.cmp(&b.0));
+        extras.dedup_by(|a, b| a.0 == b.0);
         for (name, body, by) in extras {
             let clashes = sections.iter().any(|s| s.name == name)
                 || template.sections.iter().any(|s| s.name == name)

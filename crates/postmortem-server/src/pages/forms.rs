@@ -270,7 +270,12 @@ impl<'a> FormView<'a> {
         html! {
             @if let Some(problem) = self.problem {
                 div.error role="alert" tabindex="-1" id=(self.id("problem")) {
-                    p { (problem.message) }
+                    @match problem.errors.len() {
+                        // Each field's error sits beside it, in words; the summary only counts them.
+                        0 => p { (problem.message) },
+                        1 => p { "This was not saved: one field below needs attention." },
+                        n => p { "This was not saved: " (n) " fields below need attention." },
+                    }
                     @if !problem.missing.is_empty() {
                         ul { @for item in &problem.missing { li { (item) } } }
                     }

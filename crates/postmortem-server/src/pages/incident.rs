@@ -16,7 +16,6 @@ use maud::{Markup, html};
 use postmortem_app::{blame_findings, lint_participants, may_edit_action};
 use postmortem_core::{
     ActionStatus, IncidentId, MarkerTimes, PostmortemStatus, Role, Template, User, UserId,
-    format_date,
 };
 use postmortem_store::IncidentRecord;
 use std::collections::BTreeMap;
@@ -265,21 +264,30 @@ fn facts(view: &View) -> Markup {
     let incident = &view.record.incident;
     let postmortem = &view.record.postmortem;
     let markers = MarkerTimes::from_entries(&view.record.timeline);
-    let minutes = |d: Option<time::Duration>| {
-        d.map(|d| format!("{} min", d.whole_minutes()))
-            .unwrap_or_else(|| "not marked on the timeline".into())
+    // Each duration runs from the impact's start to a later mark; say which one is missing.
+    let minutes = |d: Option<time::Duration>, end: Option<OffsetDateTime>, end_name: &str| match d {
+        Some(d) => format!("{} min", d.whole_minutes()),
+        None if markers.impact_start.is_none() && end.is_some() => {
+            "not known: no timeline entry marks when the impact started".to_owned()
+        }
+        None if markers.impact_start.is_none() => {
+            format!(
+                "not known: the timeline marks neither the impact's start nor when it was {end_name}"
+            )
+        }
+        None => format!("not known: no timeline entry marks when it was {end_name}"),
     };
     html! {
         dl.facts #part-facts data-part="facts" {
             dt { "Severity" } dd { span class={ "badge sev" (incident.severity.level()) } { (incident.severity) } }
             dt { "Kind" } dd { (incident.kind.words()) }
             dt { "Services" } dd { @for (n, s) in incident.services.iter().enumerate() { @if n > 0 { ", " } (s) } }
-            dt { "Teams" } dd { @for (n, t) in incident.teams.iter().enumerate() { @if n > 0 { ", " } (t) } }
+            dt { "Teams" } dd { @if incident.teams.is_empty() { span.muted { "none named" } } @for (n, t) in incident.teams.iter().enumerate() { @if n > 0 { ", " } (t) } }
             dt { "Started" } dd { @if let Some(at) = incident.started_at { (instant(at)) } @else { "not recorded" } }
             dt { "Customer impact" } dd { (impact_words(&incident.impact)) }
-            dt { "Time to detect" } dd { (minutes(markers.time_to_detect())) }
-            dt { "Time to mitigate" } dd { (minutes(markers.time_to_mitigate())) }
-            dt { "Time to resolve" } dd { (minutes(markers.time_to_resolve())) }
+            dt { "Time to detect" } dd { (minutes(markers.time_to_detect(), markers.detected, "detected")) }
+            dt { "Time to mitigate" } dd { (minutes(markers.time_to_mitigate(), markers.mitigated, "mitigated")) }
+            dt { "Time to resolve" } dd { (minutes(markers.time_to_resolve(), markers.resolved, "resolved")) }
             dt { "Post-mortem" } dd { strong { (status_label(postmortem.status)) } " (" (postmortem.template) " template)"
                 @if let Some(due_on) = postmortem.due_on { @if postmortem.status.is_owed_work() { ", due " (super::words::day(due_on)) } } }
             @if let Some(decision) = &view.record.decision {
@@ -425,7 +433,7 @@ fn actions(view: &View, problem: Option<&Problem>) -> Markup {
                                 (action.kind.words()) " · " (action.priority.words()) " · "
                                 @match action.owner { Some(owner) => { "owner " (view.name(owner)) }, None => span.needs { "no owner yet" } }
                                 " · "
-                                @match action.due_on { Some(due_on) => { "due " (format_date(due_on)) }, None => span.needs { "no due date yet" } }
+                                @match action.due_on { Some(due_on) => { "due " (super::words::day(due_on)) }, None => span.needs { "no due date yet" } }
                             }
                             @if owes {
                                 p.needs-note { "Needs an owner and a due date before the post-mortem can be published, or mark it won't do with a reason." }
