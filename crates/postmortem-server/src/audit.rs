@@ -11,7 +11,6 @@
 //!   in it is for the people working on it.
 
 use crate::api::incidents::parse_bound;
-use crate::service::Service;
 use crate::{ApiError, AppState};
 use postmortem_core::{Collector, Handle, IncidentId, User, UserId, ValidationError};
 use postmortem_search::Viewer;
@@ -162,7 +161,7 @@ pub(crate) async fn history(
     id: IncidentId,
     params: HistoryParams,
 ) -> Result<(IncidentRecord, AuditPage), ApiError> {
-    let record = Service::new(state, user).incident(id).await?;
+    let record = state.app.acting_for(user).incident(id).await?;
     let viewer = crate::api::viewer(state, user).await?;
     if !may_read_history(state.store.as_ref(), user, &viewer, &record).await? {
         return Err(ApiError::forbidden(

@@ -5,7 +5,6 @@
 //! [`app`] builds the whole router from an [`AppState`] without binding a socket, so tests
 //! drive it directly; [`serve`] binds it to a listener and shuts down on a signal.
 
-pub mod accounts;
 mod api;
 mod audit;
 mod auth;
@@ -16,7 +15,6 @@ mod live;
 pub mod oidc;
 mod pages;
 mod security;
-mod service;
 mod similar;
 mod state;
 mod throttle;
@@ -24,6 +22,8 @@ mod throttle;
 /// For [`Settings::client_address_header`].
 pub use axum::http::HeaderName;
 pub use error::ApiError;
+/// Accounts and tokens live in the application layer; re-exported for the binary and tests.
+pub use postmortem_app::accounts;
 pub use state::{AppState, Settings};
 
 use axum::Router;

@@ -5,7 +5,6 @@ use super::ApiPath;
 use super::schema::ErrorBody;
 use crate::audit::{AuditParams, HistoryParams};
 use crate::auth::ApiUser;
-use crate::service::Service;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -116,7 +115,7 @@ pub(crate) fn invalid_query(rejection: QueryRejection) -> ApiError {
 
 /// The page as the API answers it, with each actor's handle beside their id.
 async fn page_json(state: &AppState, user: &User, page: &AuditPage) -> Result<Value, ApiError> {
-    let people = Service::new(state, user).people().await?;
+    let people = state.app.acting_for(user).people().await?;
     let items: Vec<Value> = page
         .items
         .iter()

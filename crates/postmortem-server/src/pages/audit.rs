@@ -9,7 +9,6 @@ use super::list::Echo;
 use crate::api::audit::invalid_query;
 use crate::audit::{AuditParams, HistoryParams};
 use crate::auth::PageUser;
-use crate::service::Service;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -57,7 +56,7 @@ pub(crate) async fn admin_page(
         let body = html! { h1 { (title) } p.error role="alert" { "The audit log is for admins. An incident's members can read its history from the incident's page." } };
         return Ok((StatusCode::FORBIDDEN, layout(title, Some(&user), body)).into_response());
     }
-    let people = Service::new(&state, &user).people().await?;
+    let people = state.app.acting_for(&user).people().await?;
     let (echo, page) = match params {
         Ok(Query(params)) => {
             let echo = echo(&params);
@@ -112,7 +111,7 @@ pub(crate) async fn history_page(
         }
         Err(_) => format!("Incident {id}"),
     };
-    let people = Service::new(&state, &user).people().await?;
+    let people = state.app.acting_for(&user).people().await?;
     let (status, page, error) = shown(result.map(|(_, page)| page))?;
     let base = format!("/incidents/{id}/history");
     let title = format!("History: {incident_title}");

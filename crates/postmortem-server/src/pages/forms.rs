@@ -3,7 +3,6 @@
 //! again without losing what was typed.
 
 use crate::ApiError;
-use crate::accounts::secret_hash;
 use crate::auth::SESSION_COOKIE;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -11,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
 use maud::{Markup, html};
+use postmortem_app::accounts::secret_hash;
 use serde_json::Value;
 
 /// The fields of a submitted form, in order, with repeated names kept (a multiple select

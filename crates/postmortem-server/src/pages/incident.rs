@@ -8,12 +8,12 @@ use super::items::{self, Target};
 use super::words::Words;
 use super::{layout, markdown};
 use crate::auth::PageUser;
-use crate::service::{Service, blame_findings, lint_participants, may_edit_action};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use postmortem_app::{blame_findings, lint_participants, may_edit_action};
 use postmortem_core::{
     ActionStatus, IncidentId, MarkerTimes, PostmortemStatus, Role, Template, User, UserId,
 };
@@ -94,8 +94,12 @@ pub(crate) async fn render(
     id: i64,
     problem: Option<Problem>,
 ) -> Result<Response, ApiError> {
-    let service = Service::new(state, user);
-    let record = match service.incident(IncidentId::new(id)).await {
+    let service = state.app.acting_for(user);
+    let record = match service
+        .incident(IncidentId::new(id))
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(record) => record,
         Err(error) if error.status == StatusCode::NOT_FOUND => return Ok(not_found(user, id)),
         Err(error) => return Err(error),
@@ -146,7 +150,7 @@ fn count_blame_findings(state: &AppState, record: &IncidentRecord) -> usize {
     {
         return count;
     }
-    let count = blame_findings(&state.settings, record).len();
+    let count = blame_findings(state.app.rules(), record).len();
     state.blame_counts.insert(id, (version, count));
     count
 }
@@ -158,8 +162,12 @@ pub(crate) async fn fragment(
     Path((id, part)): Path<(i64, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let service = Service::new(&state, &user);
-    let record = match service.incident(IncidentId::new(id)).await {
+    let service = state.app.acting_for(&user);
+    let record = match service
+        .incident(IncidentId::new(id))
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(record) => record,
         Err(error) if error.status == StatusCode::NOT_FOUND => return Ok(not_found(&user, id)),
         Err(error) => return Err(error),
