@@ -6,7 +6,6 @@
 //! drive it directly; [`serve`] binds it to a listener and shuts down on a signal.
 
 mod api;
-mod audit;
 mod auth;
 mod error;
 pub mod export;

@@ -3,7 +3,6 @@
 
 use super::ApiPath;
 use super::schema::ErrorBody;
-use crate::audit::{AuditParams, HistoryParams};
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::QueryRejection;
@@ -11,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use postmortem_app::audit::{AuditParams, HistoryParams};
 use postmortem_core::{IncidentId, User};
 use postmortem_store::{AuditEvent, AuditPage};
 use serde_json::{Value, json};
@@ -73,7 +73,7 @@ pub(crate) async fn log(
     params: Result<Query<AuditParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(invalid_query)?;
-    let page = crate::audit::log(&state, &user, params).await?;
+    let page = state.app.acting_for(&user).audit_log(params).await?;
     Ok(Json(page_json(&state, &user, &page).await?))
 }
 
@@ -100,7 +100,15 @@ pub(crate) async fn history(
     params: Result<Query<HistoryParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(invalid_query)?;
-    let (_, page) = crate::audit::history(&state, &user, IncidentId::new(id), params).await?;
+    let (_, page) = state
+        .app
+        .acting_for(&user)
+        .incident_history(
+            IncidentId::new(id),
+            &super::viewer(&state, &user).await?,
+            params,
+        )
+        .await?;
     Ok(Json(page_json(&state, &user, &page).await?))
 }
 

@@ -10,11 +10,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use postmortem_app::audit::parse_bound;
 use postmortem_app::{FactsPatch, FactsResult, IncidentInput};
 use postmortem_core::policy::Facts;
 use postmortem_core::{
     Collector, IncidentId, IncidentKind, MarkerTimes, Name, PostmortemStatus, Severity,
-    ValidationError, format_date, parse_date, parse_instant,
+    ValidationError, format_date,
 };
 use postmortem_store::{IncidentQuery, IncidentRecord, IncidentSort};
 use serde::Deserialize;
@@ -230,16 +231,6 @@ pub(crate) struct ListParams {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
-}
-
-pub(crate) fn parse_bound(field: &str, raw: &str) -> Result<time::OffsetDateTime, ValidationError> {
-    parse_instant(field, raw).or_else(|_| {
-        parse_date(field, raw)
-            .map(|date| date.midnight().assume_utc())
-            .map_err(|_| {
-                ValidationError::new(field, "must be a date (YYYY-MM-DD) or an RFC 3339 instant")
-            })
-    })
 }
 
 impl ListParams {

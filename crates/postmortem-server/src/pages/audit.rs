@@ -7,7 +7,6 @@ use super::incident::not_found;
 use super::layout;
 use super::list::Echo;
 use crate::api::audit::invalid_query;
-use crate::audit::{AuditParams, HistoryParams};
 use crate::auth::PageUser;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::QueryRejection;
@@ -15,6 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use postmortem_app::audit::{AuditParams, HistoryParams};
 use postmortem_core::{IncidentId, User, UserId};
 use postmortem_store::{AuditEvent, AuditPage};
 use serde_json::Value;
@@ -60,7 +60,15 @@ pub(crate) async fn admin_page(
     let (echo, page) = match params {
         Ok(Query(params)) => {
             let echo = echo(&params);
-            (echo, crate::audit::log(&state, &user, params).await)
+            (
+                echo,
+                state
+                    .app
+                    .acting_for(&user)
+                    .audit_log(params)
+                    .await
+                    .map_err(ApiError::from),
+            )
         }
         Err(rejection) => (Echo::default(), Err(invalid_query(rejection))),
     };
@@ -91,7 +99,13 @@ pub(crate) async fn history_page(
                 before: params.before.clone(),
                 ..AuditParams::default()
             });
-            let result = crate::audit::history(&state, &user, IncidentId::new(id), params).await;
+            let viewer = crate::api::viewer(&state, &user).await?;
+            let result = state
+                .app
+                .acting_for(&user)
+                .incident_history(IncidentId::new(id), &viewer, params)
+                .await
+                .map_err(ApiError::from);
             (echo, result)
         }
         Err(rejection) => (Echo::default(), Err(invalid_query(rejection))),

@@ -123,7 +123,7 @@ pub(crate) async fn render(
         today: state.settings.policy.today(OffsetDateTime::now_utc()),
         blame_findings: count_blame_findings(state, &record),
         lint_participants: lint_participants(&record),
-        may_read_history: crate::audit::may_read_history(
+        may_read_history: postmortem_app::audit::may_read_history(
             state.store.as_ref(),
             user,
             &viewer,
