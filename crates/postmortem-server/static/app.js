@@ -221,8 +221,36 @@ function lintAsYouType(field) {
   if (field.value.trim()) check();
 }
 
+// A half-typed date is never sent as an empty field: the browser stops the form (the field
+// is `badInput`), and the field says in words what is missing, beside it.
+function explainHalfTypedDate(field) {
+  const id = `${field.id}-incomplete`;
+  const show = () => {
+    let message = document.getElementById(id);
+    if (!field.validity.badInput) {
+      if (message) message.remove();
+      field.removeAttribute("aria-invalid");
+      return;
+    }
+    if (!message) {
+      message = document.createElement("span");
+      message.id = id;
+      message.className = "field-error";
+      field.insertAdjacentElement("afterend", message);
+      field.setAttribute("aria-describedby", `${id} ${field.getAttribute("aria-describedby") || ""}`.trim());
+    }
+    message.textContent = field.type === "date"
+      ? "This date is not complete: fill in the day, month and year, or clear it."
+      : "This date and time is not complete: fill in every part, or clear it.";
+    field.setAttribute("aria-invalid", "true");
+  };
+  field.addEventListener("invalid", show);
+  field.addEventListener("change", show);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   localiseTimes(document);
+  for (const field of document.querySelectorAll("input[type=date], input[type=datetime-local]")) explainHalfTypedDate(field);
   // A refused form is shown again where it sits on the page, with its message focused.
   const problem = document.querySelector("[role=alert][id$='-problem']");
   if (problem) {

@@ -189,10 +189,32 @@ async fn five_people_take_an_incident_from_recording_to_a_published_post_mortem_
     tokio::time::sleep(Duration::from_millis(300)).await;
     sees(&dana, "#part-timeline", "Checkout alert fired").await;
 
-    // Dana gives the item to Sam with a due date, writes the sections and asks Rae.
+    // Dana gives the item to Sam with a due date (a half-typed one is refused, not dropped),
+    // writes the sections and asks Rae.
     dana.goto(&format!("{base}{incident}")).await.unwrap();
     click(&dana, "#action-1 details.correct summary").await;
     choose(&dana, "action-edit-1-owner", "sam").await;
+    dana.find(Locator::Id("action-edit-1-due_on"))
+        .await
+        .unwrap()
+        .send_keys("01")
+        .await
+        .unwrap();
+    click(
+        &dana,
+        "#action-1 details.correct form.card button[type=submit]",
+    )
+    .await;
+    let refused = text_of(&dana, "#action-edit-1-due_on-incomplete").await;
+    assert!(refused.contains("This date is not complete"), "{refused:?}");
+    assert!(
+        dana.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with(&incident),
+        "the form was not sent"
+    );
     set_value(&dana, "#action-edit-1-due_on", "2027-01-15").await;
     click(
         &dana,
