@@ -42,6 +42,20 @@ const PURE_CRATES: &[(&str, &[&str])] = &[
         "postmortem-markdown",
         &["sqlx", "tokio", "axum", "hyper", "tantivy"],
     ),
+    // The application layer reaches the database only through the store, and knows nothing
+    // of HTTP or HTML: the server and the command line are its adapters.
+    (
+        "postmortem-app",
+        &[
+            "axum",
+            "axum-core",
+            "hyper",
+            "tower",
+            "tower-http",
+            "http",
+            "maud",
+        ],
+    ),
 ];
 
 fn main() -> ExitCode {

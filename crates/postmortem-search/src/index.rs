@@ -10,8 +10,8 @@ use crate::error::{Result, SearchError};
 use crate::query::{ParsedQuery, TextPart, parse_query};
 use crate::results::{FacetCount, Facets, SearchHit, SearchResults, SimilarIncident};
 use crate::schema::{
-    FACET_ROOTS, FORMAT_VERSION, Fields, TEXT_ANALYZER, analyse, build_schema, document, id_term,
-    text_analyzer, weighted_text_fields,
+    FACET_ROOTS, FORMAT_VERSION, Fields, PLAIN_ANALYZER, TEXT_ANALYZER, analyse, build_schema,
+    document, id_term, text_analyzer, weighted_text_fields,
 };
 use postmortem_core::{IncidentId, TeamName, UserId};
 use postmortem_store::{IncidentQuery, IncidentRecord, Store, Visibility};
@@ -205,6 +205,9 @@ impl SearchIndex {
             }
         };
         index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
+        index
+            .tokenizers()
+            .register(PLAIN_ANALYZER, crate::schema::plain_analyzer());
         let writer = index
             .writer_with_num_threads(WRITER_THREADS, WRITER_MEMORY)
             .map_err(|error| match error {

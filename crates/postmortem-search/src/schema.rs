@@ -16,10 +16,22 @@ use tantivy::{TantivyDocument, Term};
 
 /// Bumped whenever the schema or the analysis changes, so an index written by an older build
 /// is rebuilt rather than read with the wrong assumptions.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 /// The analyzer of every free-text field.
 pub(crate) const TEXT_ANALYZER: &str = "pm_en";
+
+/// The analyser of the unstemmed `words` field: lowercased and folded words, so that a
+/// prefix matches every word it begins (`certificat*` finds "certificate", whose stem
+/// `certif` is shorter than what was typed).
+pub(crate) const PLAIN_ANALYZER: &str = "pm_plain";
+
+pub(crate) fn plain_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
 
 /// English analysis: words, lowercased and folded to ASCII, without stop words, stemmed, so
 /// "migrations" finds "migration" and "the" never has to match.
@@ -73,6 +85,8 @@ pub(crate) struct Fields {
     pub factors: Field,
     /// Every other section, the timeline and the action items.
     pub body: Field,
+    /// All of the free text above again, unstemmed, for prefixes.
+    pub words: Field,
     pub service: Field,
     pub team: Field,
     pub severity: Field,
@@ -118,6 +132,14 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         summary: builder.add_text_field("summary", text.clone()),
         factors: builder.add_text_field("factors", text.clone()),
         body: builder.add_text_field("body", text),
+        words: builder.add_text_field(
+            "words",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(PLAIN_ANALYZER)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
         service: builder.add_text_field("service", STRING | STORED),
         team: builder.add_text_field("team", STRING | STORED),
         severity: builder.add_text_field("severity", STRING | STORED),
@@ -174,8 +196,16 @@ pub(crate) fn document(
         }
     }
     doc.add_text(fields.body, &body);
+    doc.add_text(fields.words, incident.title.as_str());
+    doc.add_text(fields.words, &body);
+    for (name, section) in &record.postmortem.sections {
+        if name.as_str() == "summary" {
+            doc.add_text(fields.words, section.body.as_str());
+        }
+    }
     for factor in &record.factors {
         doc.add_text(fields.factors, factor.description.as_str());
+        doc.add_text(fields.words, factor.description.as_str());
     }
 
     let mut facets = Vec::new();

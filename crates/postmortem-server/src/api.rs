@@ -21,7 +21,6 @@ use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use postmortem_core::Permission;
 use postmortem_search::Viewer;
 use postmortem_store::Visibility;
 
@@ -75,14 +74,7 @@ impl From<PathRejection> for ApiError {
     }
 }
 
-/// Whose eyes a read is for: admins see everything, others what they may.
-pub(crate) fn visibility(user: &postmortem_core::User) -> Visibility {
-    if user.role.may(Permission::SeeEverything) {
-        Visibility::Everything
-    } else {
-        Visibility::Person(user.id)
-    }
-}
+pub(crate) use postmortem_app::visibility;
 
 /// Whose eyes a search is for: the same rule as [`visibility`], with the teams the person
 /// belongs to now, which the index matches against the teams restricted incidents name, and

@@ -1,7 +1,6 @@
 //! Who is asking: API requests carry `Authorization: Bearer TOKEN`, browsers a session
 //! cookie set by the sign-in form. Extractors turn either into the signed-in [`User`].
 
-use crate::accounts::{secret_hash, verify_password};
 use crate::pages::forms::{Fields, check_origin_and_token};
 use crate::pages::layout;
 use crate::throttle;
@@ -13,6 +12,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use maud::html;
+use postmortem_app::accounts::{secret_hash, verify_password};
 use postmortem_core::{Handle, User};
 use postmortem_store::NewSession;
 use serde::Deserialize;
@@ -269,7 +269,7 @@ pub(crate) async fn start_session(
     user: &User,
     next: &str,
 ) -> Result<Response, ApiError> {
-    let secret = crate::accounts::new_secret();
+    let secret = postmortem_app::accounts::new_secret();
     let expires_at =
         time::OffsetDateTime::now_utc() + time::Duration::hours(state.settings.session_hours);
     state

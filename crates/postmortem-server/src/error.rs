@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use postmortem_app::AppError;
 use postmortem_core::ValidationError;
 use postmortem_store::StoreError;
 use serde_json::{Value, json};
@@ -104,37 +105,37 @@ impl From<ValidationError> for ApiError {
     }
 }
 
-impl From<crate::accounts::AccountError> for ApiError {
-    fn from(error: crate::accounts::AccountError) -> Self {
-        match error {
-            crate::accounts::AccountError::Invalid(validation) => Self::invalid(vec![validation]),
-            crate::accounts::AccountError::Store(store) => store.into(),
-            hashing @ crate::accounts::AccountError::Hashing(_) => Self::internal(hashing),
-        }
+impl From<postmortem_app::accounts::AccountError> for ApiError {
+    fn from(error: postmortem_app::accounts::AccountError) -> Self {
+        AppError::from(error).into()
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::NotFound(what) => Self::not_found(what),
-            StoreError::Duplicate(message) => Self::new(StatusCode::CONFLICT, "duplicate", message),
-            StoreError::VersionConflict { .. } => Self::new(
-                StatusCode::PRECONDITION_FAILED,
-                "version_conflict",
-                error.to_string(),
-            ),
-            StoreError::Invalid(validation) => Self::invalid(vec![validation]),
-            StoreError::Transition(transition) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "illegal_transition",
-                transition.to_string(),
-            ),
-            StoreError::InvalidCursor(_) => {
-                Self::new(StatusCode::BAD_REQUEST, "invalid_cursor", error.to_string())
-            }
-            other => Self::internal(other),
-        }
+        AppError::from(error).into()
+    }
+}
+
+/// The one place the application's errors become HTTP answers: the code and message stay
+/// as the application says, the status follows from the code, and a failure of the system
+/// is logged and answered without its details.
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        let status = match &error {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Invalid(errors) => return Self::invalid(errors.clone()),
+            AppError::IfMatchRequired => StatusCode::PRECONDITION_REQUIRED,
+            AppError::IllegalTransition(_)
+            | AppError::Incomplete { .. }
+            | AppError::UnconfirmedFindings { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Duplicate(_) => StatusCode::CONFLICT,
+            AppError::VersionConflict(_) => StatusCode::PRECONDITION_FAILED,
+            AppError::InvalidCursor(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal(_) => return Self::internal(error),
+        };
+        Self::new(status, error.code(), error.to_string()).with_details(error.details())
     }
 }
 

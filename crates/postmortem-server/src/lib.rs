@@ -5,9 +5,7 @@
 //! [`app`] builds the whole router from an [`AppState`] without binding a socket, so tests
 //! drive it directly; [`serve`] binds it to a listener and shuts down on a signal.
 
-pub mod accounts;
 mod api;
-mod audit;
 mod auth;
 mod error;
 pub mod export;
@@ -16,7 +14,6 @@ mod live;
 pub mod oidc;
 mod pages;
 mod security;
-mod service;
 mod similar;
 mod state;
 mod throttle;
@@ -24,6 +21,8 @@ mod throttle;
 /// For [`Settings::client_address_header`].
 pub use axum::http::HeaderName;
 pub use error::ApiError;
+/// Accounts and tokens live in the application layer; re-exported for the binary and tests.
+pub use postmortem_app::accounts;
 pub use state::{AppState, Settings};
 
 use axum::Router;

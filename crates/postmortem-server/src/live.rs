@@ -7,7 +7,6 @@
 use crate::api::ApiPath;
 use crate::api::visibility;
 use crate::auth::ApiUser;
-use crate::service::Service;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -170,7 +169,7 @@ pub(crate) async fn api_events(
     let id = IncidentId::new(id);
     // Permission is checked when subscribing (a restricted incident is a 404 here as well)
     // and again whenever what decides it changes.
-    Service::new(&state, &user).incident(id).await?;
+    state.app.acting_for(&user).incident(id).await?;
     let receiver = state.live.subscribe(&state.store);
     let events = incident_events(receiver, id, state.store.clone(), visibility(&user));
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))

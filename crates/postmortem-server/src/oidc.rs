@@ -14,7 +14,6 @@ mod config;
 
 pub use config::{CALLBACK_PATH, OidcConfig, OidcSettings};
 
-use crate::accounts::secret_hash;
 use crate::auth::{safe_next, start_session};
 use crate::pages::layout;
 use crate::{ApiError, AppState};
@@ -33,6 +32,7 @@ use openidconnect::{
     EndpointNotSet, EndpointSet, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
     RequestTokenError, Scope, TokenResponse,
 };
+use postmortem_app::accounts::secret_hash;
 use postmortem_core::{DisplayName, Handle, User};
 use postmortem_store::{Actor, ExternalIdentity, NewUser, PendingSignIn, StoreError};
 use serde::Deserialize;

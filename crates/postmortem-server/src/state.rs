@@ -1,4 +1,5 @@
-//! What every request handler shares: the store and the settings.
+//! What every request handler shares: the store, the application layer over it, and the
+//! settings.
 
 use postmortem_core::policy::Policy;
 use postmortem_store::{LockoutPolicy, Store};
@@ -60,6 +61,9 @@ impl Default for Settings {
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// The use cases over the same store, with the rules of `settings`: every write and every
+    /// read of an incident goes through it.
+    pub app: postmortem_app::App,
     pub settings: Arc<Settings>,
     /// The broadcast of the change feed to live pages.
     pub live: Arc<crate::live::Live>,
@@ -76,7 +80,14 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        let rules = postmortem_app::Rules {
+            severity_levels: settings.severity_levels,
+            policy: settings.policy.clone(),
+            lint: settings.lint.clone(),
+            templates: settings.templates.clone(),
+        };
         Self {
+            app: postmortem_app::App::new(store.clone(), rules),
             store,
             settings: Arc::new(settings),
             live: Arc::default(),

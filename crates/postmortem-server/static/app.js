@@ -56,6 +56,11 @@ async function refreshPart(id, part) {
   if (!current) return;
   // A part with a control in use is not replaced under the reader's hands.
   if (current.contains(document.activeElement) && document.activeElement !== document.body) return;
+  // Nor is one with a correction form open: what the reader typed there stays.
+  if (current.querySelector("details.correct[open]")) {
+    announce("Someone changed this part while your correction form is open; your text is kept. Reload to see their change.");
+    return;
+  }
   const response = await fetch(`/incidents/${id}/fragments/${part}`, { credentials: "same-origin" });
   if (!response.ok) return;
   const holder = document.createElement("div");
@@ -218,6 +223,12 @@ function lintAsYouType(field) {
 
 document.addEventListener("DOMContentLoaded", () => {
   localiseTimes(document);
+  // A refused form is shown again where it sits on the page, with its message focused.
+  const problem = document.querySelector("[role=alert][id$='-problem']");
+  if (problem) {
+    problem.scrollIntoView({ block: "center" });
+    problem.focus({ preventScroll: true });
+  }
   for (const field of document.querySelectorAll("textarea[data-lint]")) lintAsYouType(field);
   for (const fieldset of document.querySelectorAll("fieldset.instant")) followBrowserOffset(fieldset);
 

@@ -292,8 +292,11 @@ impl SearchIndex {
                 }
                 TextPart::Prefix(prefix) => {
                     highlight.prefixes.push(prefix.clone());
+                    // The stemmed fields score where the stem is as long as the prefix; the
+                    // unstemmed words find the rest (`certificat*` in "certificate").
                     let alternatives = weighted_text_fields(fields)
                         .into_iter()
+                        .chain([(fields.words, 1.0)])
                         .map(|(field, boost)| {
                             let query = FuzzyTermQuery::new_prefix(
                                 Term::from_field_text(field, prefix),
@@ -544,13 +547,22 @@ impl Highlight {
     /// The analysed terms of `text` to mark.
     pub(super) fn terms_in(&self, text: &str) -> BTreeSet<String> {
         let mut terms = self.exact.clone();
-        if !self.prefixes.is_empty() || !self.fuzzy.is_empty() {
+        if !self.fuzzy.is_empty() {
             for (_, token) in analyse(text) {
-                let folded = crate::schema::fold(&token);
-                let matches = self.prefixes.iter().any(|p| folded.starts_with(p.as_str()))
-                    || self.fuzzy.iter().any(|f| within_one_edit(f, &token));
-                if matches {
+                if self.fuzzy.iter().any(|f| within_one_edit(f, &token)) {
                     terms.insert(token);
+                }
+            }
+        }
+        if !self.prefixes.is_empty() {
+            // Prefixes match the words as written, which may run past their stem
+            // (`migratio*` in "migration"); the snippet marks the word's analysed form.
+            for word in text.split(|c: char| !c.is_alphanumeric()) {
+                let folded = crate::schema::fold(word);
+                if !folded.is_empty()
+                    && self.prefixes.iter().any(|p| folded.starts_with(p.as_str()))
+                {
+                    terms.extend(analyse(word).into_iter().map(|(_, token)| token));
                 }
             }
         }

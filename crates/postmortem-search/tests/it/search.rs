@@ -56,6 +56,16 @@ async fn a_prefix_finds_every_word_it_starts() {
         "{found:?}"
     );
     assert_eq!(search(&index, "zepp*", &ALL).total, 1);
+    // Longer than the word's stem (`migrat`): half-typed words are found all the same.
+    let typed_further = search(&index, "migratio*", &ALL);
+    assert_eq!(sorted_ids(&typed_further), [lib.pool, lib.migration]);
+    assert!(
+        typed_further
+            .items
+            .iter()
+            .all(|hit| hit.snippet.contains("<mark>migration</mark>")),
+        "{typed_further:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

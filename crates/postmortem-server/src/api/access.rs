@@ -5,12 +5,12 @@
 use super::schema::{ErrorBody, TeamView, UserView};
 use super::{ApiJson, ApiPath};
 use crate::auth::ApiUser;
-use crate::service::{RoleInput, Service, TeamInput};
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch, put};
 use axum::{Json, Router};
+use postmortem_app::{RoleInput, TeamInput};
 use postmortem_core::{IncidentId, Team, User};
 use serde_json::{Value, json};
 
@@ -43,7 +43,7 @@ pub(crate) async fn teams(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
 ) -> Result<Json<Value>, ApiError> {
-    let teams = Service::new(&state, &user).teams().await?;
+    let teams = state.app.acting_for(&user).teams().await?;
     Ok(Json(json!({ "items": teams })))
 }
 
@@ -65,7 +65,7 @@ pub(crate) async fn create_team(
     ApiUser(user): ApiUser,
     ApiJson(input): ApiJson<TeamInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let team = Service::new(&state, &user).create_team(input).await?;
+    let team = state.app.acting_for(&user).create_team(input).await?;
     Ok((StatusCode::CREATED, Json(team_json(&team, &[]))))
 }
 
@@ -92,7 +92,7 @@ pub(crate) async fn team(
     ApiUser(user): ApiUser,
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (team, members) = Service::new(&state, &user).team(&name).await?;
+    let (team, members) = state.app.acting_for(&user).team(&name).await?;
     Ok(Json(team_json(&team, &members)))
 }
 
@@ -116,7 +116,9 @@ pub(crate) async fn add_team_member(
     ApiUser(user): ApiUser,
     ApiPath((team, handle)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    Service::new(&state, &user)
+    state
+        .app
+        .acting_for(&user)
         .set_team_member(&team, &handle, true)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -142,7 +144,9 @@ pub(crate) async fn remove_team_member(
     ApiUser(user): ApiUser,
     ApiPath((team, handle)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    Service::new(&state, &user)
+    state
+        .app
+        .acting_for(&user)
         .set_team_member(&team, &handle, false)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -162,7 +166,7 @@ pub(crate) async fn users(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
 ) -> Result<Json<Value>, ApiError> {
-    let users = Service::new(&state, &user).users().await?;
+    let users = state.app.acting_for(&user).users().await?;
     Ok(Json(json!({ "items": users })))
 }
 
@@ -187,7 +191,7 @@ pub(crate) async fn set_role(
     ApiJson(input): ApiJson<RoleInput>,
 ) -> Result<Json<postmortem_core::User>, ApiError> {
     Ok(Json(
-        Service::new(&state, &user).set_role(&handle, input).await?,
+        state.app.acting_for(&user).set_role(&handle, input).await?,
     ))
 }
 
@@ -212,7 +216,9 @@ pub(crate) async fn add_incident_member(
     ApiUser(user): ApiUser,
     ApiPath((id, handle)): ApiPath<(i64, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let version = Service::new(&state, &user)
+    let version = state
+        .app
+        .acting_for(&user)
         .set_incident_member(IncidentId::new(id), &handle, true)
         .await?;
     Ok(Json(json!({ "version": version })))
@@ -238,7 +244,9 @@ pub(crate) async fn remove_incident_member(
     ApiUser(user): ApiUser,
     ApiPath((id, handle)): ApiPath<(i64, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let version = Service::new(&state, &user)
+    let version = state
+        .app
+        .acting_for(&user)
         .set_incident_member(IncidentId::new(id), &handle, false)
         .await?;
     Ok(Json(json!({ "version": version })))

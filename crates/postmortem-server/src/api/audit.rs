@@ -3,15 +3,14 @@
 
 use super::ApiPath;
 use super::schema::ErrorBody;
-use crate::audit::{AuditParams, HistoryParams};
 use crate::auth::ApiUser;
-use crate::service::Service;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use postmortem_app::audit::{AuditParams, HistoryParams};
 use postmortem_core::{IncidentId, User};
 use postmortem_store::{AuditEvent, AuditPage};
 use serde_json::{Value, json};
@@ -74,7 +73,7 @@ pub(crate) async fn log(
     params: Result<Query<AuditParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(invalid_query)?;
-    let page = crate::audit::log(&state, &user, params).await?;
+    let page = state.app.acting_for(&user).audit_log(params).await?;
     Ok(Json(page_json(&state, &user, &page).await?))
 }
 
@@ -101,7 +100,15 @@ pub(crate) async fn history(
     params: Result<Query<HistoryParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(invalid_query)?;
-    let (_, page) = crate::audit::history(&state, &user, IncidentId::new(id), params).await?;
+    let (_, page) = state
+        .app
+        .acting_for(&user)
+        .incident_history(
+            IncidentId::new(id),
+            &super::viewer(&state, &user).await?,
+            params,
+        )
+        .await?;
     Ok(Json(page_json(&state, &user, &page).await?))
 }
 
@@ -116,7 +123,7 @@ pub(crate) fn invalid_query(rejection: QueryRejection) -> ApiError {
 
 /// The page as the API answers it, with each actor's handle beside their id.
 async fn page_json(state: &AppState, user: &User, page: &AuditPage) -> Result<Value, ApiError> {
-    let people = Service::new(state, user).people().await?;
+    let people = state.app.acting_for(user).people().await?;
     let items: Vec<Value> = page
         .items
         .iter()

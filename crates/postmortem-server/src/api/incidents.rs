@@ -4,17 +4,18 @@ use super::schema::{ErrorBody, IncidentPageView, IncidentView};
 use super::writing::{if_match_version, with_etag};
 use super::{ApiJson, ApiPath, visibility};
 use crate::auth::ApiUser;
-use crate::service::{FactsPatch, FactsResult, IncidentInput, Service};
 use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use postmortem_app::audit::parse_bound;
+use postmortem_app::{FactsPatch, FactsResult, IncidentInput};
 use postmortem_core::policy::Facts;
 use postmortem_core::{
     Collector, IncidentId, IncidentKind, MarkerTimes, Name, PostmortemStatus, Severity,
-    ValidationError, format_date, parse_date, parse_instant,
+    ValidationError, format_date,
 };
 use postmortem_store::{IncidentQuery, IncidentRecord, IncidentSort};
 use serde::Deserialize;
@@ -43,7 +44,7 @@ pub(crate) async fn create(
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<IncidentInput>,
 ) -> Result<Response, ApiError> {
-    let record = Service::new(&state, &user).create_incident(body).await?;
+    let record = state.app.acting_for(&user).create_incident(body).await?;
     let id = record.incident.id;
     let mut response = incident_response(&state, &record);
     *response.status_mut() = StatusCode::CREATED;
@@ -73,7 +74,9 @@ pub(crate) async fn read(
     ApiUser(user): ApiUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    let record = Service::new(&state, &user)
+    let record = state
+        .app
+        .acting_for(&user)
         .incident(IncidentId::new(id))
         .await?;
     Ok(incident_response(&state, &record))
@@ -104,7 +107,7 @@ pub(crate) async fn update(
     headers: HeaderMap,
     ApiJson(body): ApiJson<FactsPatch>,
 ) -> Result<Response, ApiError> {
-    let service = Service::new(&state, &user);
+    let service = state.app.acting_for(&user);
     let id = IncidentId::new(id);
     let base = if_match_version(&service, id, &headers).await?;
     match service.update_facts(id, base, body).await? {
@@ -228,16 +231,6 @@ pub(crate) struct ListParams {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
-}
-
-pub(crate) fn parse_bound(field: &str, raw: &str) -> Result<time::OffsetDateTime, ValidationError> {
-    parse_instant(field, raw).or_else(|_| {
-        parse_date(field, raw)
-            .map(|date| date.midnight().assume_utc())
-            .map_err(|_| {
-                ValidationError::new(field, "must be a date (YYYY-MM-DD) or an RFC 3339 instant")
-            })
-    })
 }
 
 impl ListParams {

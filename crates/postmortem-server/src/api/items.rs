@@ -4,13 +4,13 @@
 use super::schema::{ErrorBody, FactorView, TimelineEntryView};
 use super::{ApiJson, ApiPath};
 use crate::auth::ApiUser;
-use crate::service::{FactorPatch, Service, TimelinePatch};
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, patch};
 use axum::{Json, Router};
+use postmortem_app::{FactorPatch, TimelinePatch};
 use postmortem_core::{ActionId, FactorId, IncidentId, TimelineEntryId};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -47,7 +47,9 @@ pub(crate) async fn update_timeline_entry(
     ApiPath((id, entry_id)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<TimelinePatch>,
 ) -> Result<Response, ApiError> {
-    let entry = Service::new(&state, &user)
+    let entry = state
+        .app
+        .acting_for(&user)
         .update_timeline_entry(IncidentId::new(id), TimelineEntryId::new(entry_id), body)
         .await?;
     Ok(Json(entry).into_response())
@@ -71,7 +73,9 @@ pub(crate) async fn remove_timeline_entry(
     ApiUser(user): ApiUser,
     ApiPath((id, entry_id)): ApiPath<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    Service::new(&state, &user)
+    state
+        .app
+        .acting_for(&user)
         .remove_timeline_entry(IncidentId::new(id), TimelineEntryId::new(entry_id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -98,7 +102,9 @@ pub(crate) async fn update_factor(
     ApiPath((id, factor_id)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<FactorPatch>,
 ) -> Result<Response, ApiError> {
-    let factor = Service::new(&state, &user)
+    let factor = state
+        .app
+        .acting_for(&user)
         .update_factor(IncidentId::new(id), FactorId::new(factor_id), body)
         .await?;
     Ok(Json(factor).into_response())
@@ -122,7 +128,9 @@ pub(crate) async fn remove_factor(
     ApiUser(user): ApiUser,
     ApiPath((id, factor_id)): ApiPath<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    Service::new(&state, &user)
+    state
+        .app
+        .acting_for(&user)
         .remove_factor(IncidentId::new(id), FactorId::new(factor_id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -145,7 +153,9 @@ pub(crate) async fn remove_action(
     ApiUser(user): ApiUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    Service::new(&state, &user)
+    state
+        .app
+        .acting_for(&user)
         .remove_action(ActionId::new(id))
         .await?;
     Ok(StatusCode::NO_CONTENT)

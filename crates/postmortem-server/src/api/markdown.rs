@@ -5,7 +5,6 @@ use super::ApiPath;
 use super::audit::invalid_query;
 use crate::auth::ApiUser;
 use crate::export::{People, document_of};
-use crate::service::Service;
 use crate::{ApiError, AppState};
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -75,7 +74,9 @@ pub(crate) async fn markdown(
             ));
         }
     };
-    let record = Service::new(&state, &user)
+    let record = state
+        .app
+        .acting_for(&user)
         .incident(IncidentId::new(id))
         .await?;
     let people = People::load(state.store.as_ref()).await?;

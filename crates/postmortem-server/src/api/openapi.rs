@@ -6,11 +6,11 @@ use super::{
     writing,
 };
 use crate::live;
-use crate::service::{
+use axum::Json;
+use postmortem_app::{
     ActionInput, ActionPatch, CommentInput, FactorInput, FactorPatch, FactsPatch, ImpactPatch,
     IncidentInput, RoleInput, TeamInput, TimelineInput, TimelinePatch, TransitionInput,
 };
-use axum::Json;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};

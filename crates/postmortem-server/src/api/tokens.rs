@@ -2,13 +2,13 @@
 //! listings never carry it. Owners revoke their tokens, admins anyone's.
 
 use super::{ApiJson, ApiPath};
-use crate::accounts::{TokenRequest, create_token, revoke_token};
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::{HeaderName, StatusCode, header};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
+use postmortem_app::accounts::{TokenRequest, create_token, revoke_token};
 use postmortem_store::{ApiToken, TokenState};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -9,16 +9,15 @@ use super::schema::{
 };
 use super::{ApiJson, ApiPath};
 use crate::auth::ApiUser;
-use crate::service::{
-    ActionInput, ActionPatch, CommentInput, FactorInput, SaveResult, Service, TimelineInput,
-    TransitionInput,
-};
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
+use postmortem_app::{
+    ActionInput, ActionPatch, CommentInput, FactorInput, SaveResult, TimelineInput, TransitionInput,
+};
 use postmortem_core::{ActionId, CommentId, IncidentId};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -76,7 +75,7 @@ fn base_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
 /// reported to someone who may see the incident, so that a restricted incident is a 404
 /// whatever the headers say.
 pub(crate) async fn if_match_version(
-    service: &Service<'_>,
+    service: &postmortem_app::Service<'_>,
     id: IncidentId,
     headers: &HeaderMap,
 ) -> Result<Option<i64>, ApiError> {
@@ -122,7 +121,7 @@ pub(crate) async fn save_sections(
     headers: HeaderMap,
     ApiJson(body): ApiJson<SectionsInput>,
 ) -> Result<Response, ApiError> {
-    let service = Service::new(&state, &user);
+    let service = state.app.acting_for(&user);
     let id = IncidentId::new(id);
     let base = if_match_version(&service, id, &headers).await?;
     match service.save_sections(id, base, body.sections).await? {
@@ -185,7 +184,9 @@ pub(crate) async fn transition(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<TransitionInput>,
 ) -> Result<Response, ApiError> {
-    let moved = Service::new(&state, &user)
+    let moved = state
+        .app
+        .acting_for(&user)
         .transition(IncidentId::new(id), body)
         .await?;
     Ok(with_etag(
@@ -214,7 +215,9 @@ pub(crate) async fn add_timeline_entry(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<TimelineInput>,
 ) -> Result<Response, ApiError> {
-    let entry = Service::new(&state, &user)
+    let entry = state
+        .app
+        .acting_for(&user)
         .add_timeline_entry(IncidentId::new(id), body)
         .await?;
     Ok((StatusCode::CREATED, Json(entry)).into_response())
@@ -240,7 +243,9 @@ pub(crate) async fn add_factor(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<FactorInput>,
 ) -> Result<Response, ApiError> {
-    let factor = Service::new(&state, &user)
+    let factor = state
+        .app
+        .acting_for(&user)
         .add_factor(IncidentId::new(id), body)
         .await?;
     Ok((StatusCode::CREATED, Json(factor)).into_response())
@@ -266,7 +271,9 @@ pub(crate) async fn add_action(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ActionInput>,
 ) -> Result<Response, ApiError> {
-    let action = Service::new(&state, &user)
+    let action = state
+        .app
+        .acting_for(&user)
         .add_action(IncidentId::new(id), body)
         .await?;
     Ok((StatusCode::CREATED, Json(action)).into_response())
@@ -292,7 +299,9 @@ pub(crate) async fn update_action(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ActionPatch>,
 ) -> Result<Json<postmortem_core::ActionItem>, ApiError> {
-    let action = Service::new(&state, &user)
+    let action = state
+        .app
+        .acting_for(&user)
         .update_action(ActionId::new(id), body)
         .await?;
     Ok(Json(action))
@@ -318,7 +327,9 @@ pub(crate) async fn add_comment(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<CommentInput>,
 ) -> Result<Response, ApiError> {
-    let comment = Service::new(&state, &user)
+    let comment = state
+        .app
+        .acting_for(&user)
         .add_comment(IncidentId::new(id), body)
         .await?;
     Ok((StatusCode::CREATED, Json(comment)).into_response())
@@ -342,7 +353,9 @@ pub(crate) async fn resolve_comment(
     ApiUser(user): ApiUser,
     ApiPath((id, comment_id)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    Service::new(&state, &user)
+    state
+        .app
+        .acting_for(&user)
         .resolve_comment(IncidentId::new(id), CommentId::new(comment_id))
         .await?;
     Ok(Json(json!({"id": comment_id, "resolved": true})))

@@ -3,7 +3,6 @@
 
 use super::forms::{Fields, check_origin_and_token, csrf_field, csrf_token};
 use super::layout;
-use crate::accounts::{DEFAULT_TOKEN_DAYS, TokenRequest, create_token, revoke_token};
 use crate::auth::PageUser;
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
@@ -12,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::html;
+use postmortem_app::accounts::{DEFAULT_TOKEN_DAYS, TokenRequest, create_token, revoke_token};
 use postmortem_core::User;
 use postmortem_store::{ApiToken, TokenState};
 

@@ -7,15 +7,14 @@ use super::incident::not_found;
 use super::layout;
 use super::list::Echo;
 use crate::api::audit::invalid_query;
-use crate::audit::{AuditParams, HistoryParams};
 use crate::auth::PageUser;
-use crate::service::Service;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use postmortem_app::audit::{AuditParams, HistoryParams};
 use postmortem_core::{IncidentId, User, UserId};
 use postmortem_store::{AuditEvent, AuditPage};
 use serde_json::Value;
@@ -57,11 +56,19 @@ pub(crate) async fn admin_page(
         let body = html! { h1 { (title) } p.error role="alert" { "The audit log is for admins. An incident's members can read its history from the incident's page." } };
         return Ok((StatusCode::FORBIDDEN, layout(title, Some(&user), body)).into_response());
     }
-    let people = Service::new(&state, &user).people().await?;
+    let people = state.app.acting_for(&user).people().await?;
     let (echo, page) = match params {
         Ok(Query(params)) => {
             let echo = echo(&params);
-            (echo, crate::audit::log(&state, &user, params).await)
+            (
+                echo,
+                state
+                    .app
+                    .acting_for(&user)
+                    .audit_log(params)
+                    .await
+                    .map_err(ApiError::from),
+            )
         }
         Err(rejection) => (Echo::default(), Err(invalid_query(rejection))),
     };
@@ -92,7 +99,13 @@ pub(crate) async fn history_page(
                 before: params.before.clone(),
                 ..AuditParams::default()
             });
-            let result = crate::audit::history(&state, &user, IncidentId::new(id), params).await;
+            let viewer = crate::api::viewer(&state, &user).await?;
+            let result = state
+                .app
+                .acting_for(&user)
+                .incident_history(IncidentId::new(id), &viewer, params)
+                .await
+                .map_err(ApiError::from);
             (echo, result)
         }
         Err(rejection) => (Echo::default(), Err(invalid_query(rejection))),
@@ -112,7 +125,7 @@ pub(crate) async fn history_page(
         }
         Err(_) => format!("Incident {id}"),
     };
-    let people = Service::new(&state, &user).people().await?;
+    let people = state.app.acting_for(&user).people().await?;
     let (status, page, error) = shown(result.map(|(_, page)| page))?;
     let base = format!("/incidents/{id}/history");
     let title = format!("History: {incident_title}");

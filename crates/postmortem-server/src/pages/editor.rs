@@ -9,13 +9,13 @@ use super::forms::{Fields, check_origin_and_token, csrf_field, csrf_token};
 use super::incident::{instant, lint_attribute, lint_hints, not_found, refusal};
 use super::{layout, markdown};
 use crate::auth::PageUser;
-use crate::service::{Conflict, SaveResult, Service, lint_participants};
 use crate::{ApiError, AppState};
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
+use postmortem_app::{Conflict, SaveResult, lint_participants};
 use postmortem_core::{IncidentId, Permission, User};
 use postmortem_store::IncidentRecord;
 use std::collections::BTreeMap;
@@ -56,9 +56,12 @@ fn normalise(text: &str) -> String {
 }
 
 async fn load(state: &AppState, user: &User, id: i64) -> Result<Option<IncidentRecord>, ApiError> {
-    match Service::new(state, user)
+    match state
+        .app
+        .acting_for(user)
         .incident(IncidentId::new(id))
         .await
+        .map_err(ApiError::from)
     {
         Ok(record) => Ok(Some(record)),
         Err(error) if error.status == StatusCode::NOT_FOUND => Ok(None),
@@ -140,13 +143,16 @@ pub(crate) async fn submit(
     if changed.is_empty() {
         return Ok(Redirect::to(&format!("/incidents/{id}#postmortem-heading")).into_response());
     }
-    let result = Service::new(&state, &user)
+    let result = state
+        .app
+        .acting_for(&user)
         .save_sections(
             record.incident.id,
             Some(draft.base_version),
             changed.clone(),
         )
-        .await;
+        .await
+        .map_err(ApiError::from);
     match result {
         Ok(SaveResult::Saved { .. }) => {
             Ok(Redirect::to(&format!("/incidents/{id}#postmortem-heading")).into_response())

@@ -10,13 +10,13 @@ use super::layout;
 use super::new_incident::{fact_fields, facts_problem, names, text_field, typed_impact};
 use super::submit::compose_instant;
 use crate::auth::PageUser;
-use crate::service::{FactsPatch, FactsResult, ImpactPatch, Service};
 use crate::{ApiError, AppState};
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
+use postmortem_app::{FactsPatch, FactsResult, ImpactPatch};
 use postmortem_core::{IncidentId, Permission, User};
 use postmortem_store::IncidentRecord;
 
@@ -114,9 +114,12 @@ pub(crate) async fn page(
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    match Service::new(&state, &user)
+    match state
+        .app
+        .acting_for(&user)
         .incident(IncidentId::new(id))
         .await
+        .map_err(ApiError::from)
     {
         // A viewer would fill in boxes only to have the save refused.
         Ok(_) if !user.role.may(Permission::Write) => Ok(refusal(
@@ -163,9 +166,12 @@ pub(crate) async fn submit(
             .then(|| fields.ticked("restricted")),
     };
     let base = fields.get("base_version").trim().parse::<i64>().ok();
-    let service = Service::new(&state, &user);
+    let service = state.app.acting_for(&user);
     let result = if number_errors.is_empty() {
-        service.update_facts(IncidentId::new(id), base, patch).await
+        service
+            .update_facts(IncidentId::new(id), base, patch)
+            .await
+            .map_err(ApiError::from)
     } else {
         Err(ApiError::invalid(number_errors))
     };

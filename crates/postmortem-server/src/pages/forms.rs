@@ -3,7 +3,6 @@
 //! again without losing what was typed.
 
 use crate::ApiError;
-use crate::accounts::secret_hash;
 use crate::auth::SESSION_COOKIE;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -11,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
 use maud::{Markup, html};
+use postmortem_app::accounts::secret_hash;
 use serde_json::Value;
 
 /// The fields of a submitted form, in order, with repeated names kept (a multiple select
@@ -270,7 +270,12 @@ impl<'a> FormView<'a> {
         html! {
             @if let Some(problem) = self.problem {
                 div.error role="alert" tabindex="-1" id=(self.id("problem")) {
-                    p { (problem.message) }
+                    @match problem.errors.len() {
+                        // Each field's error sits beside it, in words; the summary only counts them.
+                        0 => p { (problem.message) },
+                        1 => p { "This was not saved: one field below needs attention." },
+                        n => p { "This was not saved: " (n) " fields below need attention." },
+                    }
                     @if !problem.missing.is_empty() {
                         ul { @for item in &problem.missing { li { (item) } } }
                     }

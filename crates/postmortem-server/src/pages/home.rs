@@ -6,11 +6,11 @@
 use super::layout;
 use super::words::{self, Words};
 use crate::auth::PageUser;
-use crate::service::{Service, Work};
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use postmortem_app::Work;
 use postmortem_core::User;
 use postmortem_store::IncidentSummary;
 
@@ -18,7 +18,7 @@ pub(crate) async fn page(
     State(state): State<AppState>,
     PageUser(user): PageUser,
 ) -> Result<Response, ApiError> {
-    let work = Service::new(&state, &user).work().await?;
+    let work = state.app.acting_for(&user).work().await?;
     Ok(layout("Home", Some(&user), body(&user, &work)).into_response())
 }
 

@@ -8,15 +8,14 @@ use super::items::{self, Target};
 use super::words::Words;
 use super::{layout, markdown};
 use crate::auth::PageUser;
-use crate::service::{Service, blame_findings, lint_participants, may_edit_action};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use postmortem_app::{blame_findings, lint_participants, may_edit_action};
 use postmortem_core::{
     ActionStatus, IncidentId, MarkerTimes, PostmortemStatus, Role, Template, User, UserId,
-    format_date,
 };
 use postmortem_store::IncidentRecord;
 use std::collections::BTreeMap;
@@ -95,8 +94,12 @@ pub(crate) async fn render(
     id: i64,
     problem: Option<Problem>,
 ) -> Result<Response, ApiError> {
-    let service = Service::new(state, user);
-    let record = match service.incident(IncidentId::new(id)).await {
+    let service = state.app.acting_for(user);
+    let record = match service
+        .incident(IncidentId::new(id))
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(record) => record,
         Err(error) if error.status == StatusCode::NOT_FOUND => return Ok(not_found(user, id)),
         Err(error) => return Err(error),
@@ -120,7 +123,7 @@ pub(crate) async fn render(
         today: state.settings.policy.today(OffsetDateTime::now_utc()),
         blame_findings: count_blame_findings(state, &record),
         lint_participants: lint_participants(&record),
-        may_read_history: crate::audit::may_read_history(
+        may_read_history: postmortem_app::audit::may_read_history(
             state.store.as_ref(),
             user,
             &viewer,
@@ -147,7 +150,7 @@ fn count_blame_findings(state: &AppState, record: &IncidentRecord) -> usize {
     {
         return count;
     }
-    let count = blame_findings(&state.settings, record).len();
+    let count = blame_findings(state.app.rules(), record).len();
     state.blame_counts.insert(id, (version, count));
     count
 }
@@ -159,8 +162,12 @@ pub(crate) async fn fragment(
     Path((id, part)): Path<(i64, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let service = Service::new(&state, &user);
-    let record = match service.incident(IncidentId::new(id)).await {
+    let service = state.app.acting_for(&user);
+    let record = match service
+        .incident(IncidentId::new(id))
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(record) => record,
         Err(error) if error.status == StatusCode::NOT_FOUND => return Ok(not_found(&user, id)),
         Err(error) => return Err(error),
@@ -257,21 +264,30 @@ fn facts(view: &View) -> Markup {
     let incident = &view.record.incident;
     let postmortem = &view.record.postmortem;
     let markers = MarkerTimes::from_entries(&view.record.timeline);
-    let minutes = |d: Option<time::Duration>| {
-        d.map(|d| format!("{} min", d.whole_minutes()))
-            .unwrap_or_else(|| "not marked on the timeline".into())
+    // Each duration runs from the impact's start to a later mark; say which one is missing.
+    let minutes = |d: Option<time::Duration>, end: Option<OffsetDateTime>, end_name: &str| match d {
+        Some(d) => format!("{} min", d.whole_minutes()),
+        None if markers.impact_start.is_none() && end.is_some() => {
+            "not known: no timeline entry marks when the impact started".to_owned()
+        }
+        None if markers.impact_start.is_none() => {
+            format!(
+                "not known: the timeline marks neither the impact's start nor when it was {end_name}"
+            )
+        }
+        None => format!("not known: no timeline entry marks when it was {end_name}"),
     };
     html! {
         dl.facts #part-facts data-part="facts" {
             dt { "Severity" } dd { span class={ "badge sev" (incident.severity.level()) } { (incident.severity) } }
             dt { "Kind" } dd { (incident.kind.words()) }
             dt { "Services" } dd { @for (n, s) in incident.services.iter().enumerate() { @if n > 0 { ", " } (s) } }
-            dt { "Teams" } dd { @for (n, t) in incident.teams.iter().enumerate() { @if n > 0 { ", " } (t) } }
+            dt { "Teams" } dd { @if incident.teams.is_empty() { span.muted { "none named" } } @for (n, t) in incident.teams.iter().enumerate() { @if n > 0 { ", " } (t) } }
             dt { "Started" } dd { @if let Some(at) = incident.started_at { (instant(at)) } @else { "not recorded" } }
             dt { "Customer impact" } dd { (impact_words(&incident.impact)) }
-            dt { "Time to detect" } dd { (minutes(markers.time_to_detect())) }
-            dt { "Time to mitigate" } dd { (minutes(markers.time_to_mitigate())) }
-            dt { "Time to resolve" } dd { (minutes(markers.time_to_resolve())) }
+            dt { "Time to detect" } dd { (minutes(markers.time_to_detect(), markers.detected, "detected")) }
+            dt { "Time to mitigate" } dd { (minutes(markers.time_to_mitigate(), markers.mitigated, "mitigated")) }
+            dt { "Time to resolve" } dd { (minutes(markers.time_to_resolve(), markers.resolved, "resolved")) }
             dt { "Post-mortem" } dd { strong { (status_label(postmortem.status)) } " (" (postmortem.template) " template)"
                 @if let Some(due_on) = postmortem.due_on { @if postmortem.status.is_owed_work() { ", due " (super::words::day(due_on)) } } }
             @if let Some(decision) = &view.record.decision {
@@ -417,7 +433,7 @@ fn actions(view: &View, problem: Option<&Problem>) -> Markup {
                                 (action.kind.words()) " · " (action.priority.words()) " · "
                                 @match action.owner { Some(owner) => { "owner " (view.name(owner)) }, None => span.needs { "no owner yet" } }
                                 " · "
-                                @match action.due_on { Some(due_on) => { "due " (format_date(due_on)) }, None => span.needs { "no due date yet" } }
+                                @match action.due_on { Some(due_on) => { "due " (super::words::day(due_on)) }, None => span.needs { "no due date yet" } }
                             }
                             @if owes {
                                 p.needs-note { "Needs an owner and a due date before the post-mortem can be published, or mark it won't do with a reason." }

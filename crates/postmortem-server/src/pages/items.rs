@@ -259,7 +259,7 @@ pub(crate) fn factor_form(view: &View, form: &FormView, target: Target) -> Marku
                 @match current_trigger {
                     Some(trigger) => {
                         input type="hidden" name="replace_trigger" value="true";
-                        label for=(form.id("is_trigger")) { "Make this the trigger instead of “" (crate::service::first_words(trigger.description.as_str())) "” (that one stays as a condition)" }
+                        label for=(form.id("is_trigger")) { "Make this the trigger instead of “" (postmortem_app::first_words(trigger.description.as_str())) "” (that one stays as a condition)" }
                     }
                     None => label for=(form.id("is_trigger")) { "This is the trigger" },
                 }

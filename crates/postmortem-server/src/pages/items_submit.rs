@@ -6,12 +6,12 @@ use super::forms::Fields;
 use super::incident::refusal;
 use super::submit::{Sent, checked, compose_instant, respond};
 use crate::auth::PageUser;
-use crate::service::{ActionPatch, FactorPatch, Service, TimelinePatch};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Form, Router, routing::post};
+use postmortem_app::{ActionPatch, FactorPatch, TimelinePatch};
 use postmortem_core::{ActionId, FactorId, IncidentId, TimelineEntryId};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -82,9 +82,12 @@ async fn timeline_update(
         source: None,
         source_url: optional(&fields, "source_url"),
     };
-    let result = Service::new(&state, &user)
+    let result = state
+        .app
+        .acting_for(&user)
         .update_timeline_entry(IncidentId::new(id), TimelineEntryId::new(item), patch)
         .await
+        .map_err(ApiError::from)
         .map(drop);
     let form = ("timeline-edit", "timeline");
     finish(&state, &user, &headers, (id, item), form, fields, result).await
@@ -107,9 +110,12 @@ async fn factor_update(
         is_trigger: Some(fields.ticked("is_trigger")),
         replace_trigger: Some(fields.ticked("replace_trigger")),
     };
-    let result = Service::new(&state, &user)
+    let result = state
+        .app
+        .acting_for(&user)
         .update_factor(IncidentId::new(id), FactorId::new(item), patch)
         .await
+        .map_err(ApiError::from)
         .map(drop);
     let form = ("factor-edit", "factors");
     finish(&state, &user, &headers, (id, item), form, fields, result).await
@@ -139,9 +145,12 @@ async fn action_update(
         due_on: sent("due_on").then(|| fields.given("due_on")),
         verification: fields.given("verification"),
     };
-    let result = Service::new(&state, &user)
+    let result = state
+        .app
+        .acting_for(&user)
         .update_action(ActionId::new(item), patch)
         .await
+        .map_err(ApiError::from)
         .map(drop);
     let form = ("action-edit", "actions");
     finish(&state, &user, &headers, (id, item), form, fields, result).await
@@ -167,21 +176,28 @@ async fn remove(
         Ok(fields) => fields,
         Err(error) => return Ok(refusal(user, &error)),
     };
-    let service = Service::new(state, user);
+    let service = state.app.acting_for(user);
     let incident = IncidentId::new(id);
     let (result, form) = match what {
         Removed::Entry => (
             service
                 .remove_timeline_entry(incident, TimelineEntryId::new(item))
-                .await,
+                .await
+                .map_err(ApiError::from),
             ("timeline-edit", "timeline"),
         ),
         Removed::Factor => (
-            service.remove_factor(incident, FactorId::new(item)).await,
+            service
+                .remove_factor(incident, FactorId::new(item))
+                .await
+                .map_err(ApiError::from),
             ("factor-edit", "factors"),
         ),
         Removed::Action => (
-            service.remove_action(ActionId::new(item)).await,
+            service
+                .remove_action(ActionId::new(item))
+                .await
+                .map_err(ApiError::from),
             ("action-edit", "actions"),
         ),
     };

@@ -6,13 +6,13 @@ use super::incident::{instant_fields, refusal};
 use super::layout;
 use super::submit::compose_instant;
 use crate::auth::PageUser;
-use crate::service::{IncidentInput, Service};
 use crate::{ApiError, AppState};
 use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use postmortem_app::IncidentInput;
 use postmortem_core::{Impact, IncidentKind, User, ValidationError};
 
 pub(crate) async fn page(
@@ -90,7 +90,12 @@ pub(crate) async fn submit(
         template: fields.given("template"),
     };
     let result = if number_errors.is_empty() {
-        Service::new(&state, &user).create_incident(input).await
+        state
+            .app
+            .acting_for(&user)
+            .create_incident(input)
+            .await
+            .map_err(ApiError::from)
     } else {
         Err(ApiError::invalid(number_errors))
     };

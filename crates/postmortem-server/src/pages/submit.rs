@@ -5,14 +5,12 @@
 use super::forms::{Fields, Problem, check_origin_and_token};
 use super::incident::{not_found, refusal, render};
 use crate::auth::PageUser;
-use crate::service::{
-    ActionInput, CommentInput, FactorInput, Service, TimelineInput, TransitionInput,
-};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Router, routing::post};
+use postmortem_app::{ActionInput, CommentInput, FactorInput, TimelineInput, TransitionInput};
 use postmortem_core::{CommentId, IncidentId, User};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -48,9 +46,12 @@ async fn change_member(
         Ok(fields) => fields,
         Err(error) => return Ok(refusal(user, &error)),
     };
-    let result = Service::new(state, user)
+    let result = state
+        .app
+        .acting_for(user)
         .set_incident_member(IncidentId::new(id), handle, named)
         .await
+        .map_err(ApiError::from)
         .map(drop);
     let sent = Sent {
         form: "member",
@@ -169,9 +170,12 @@ async fn timeline(
         source: None,
         source_url: fields.given("source_url"),
     };
-    let result = Service::new(&state, &user)
+    let result = state
+        .app
+        .acting_for(&user)
         .add_timeline_entry(IncidentId::new(id), input)
         .await
+        .map_err(ApiError::from)
         .map(drop);
     respond(
         &state,
@@ -206,9 +210,12 @@ async fn factor(
         is_trigger: Some(fields.ticked("is_trigger")),
         replace_trigger: Some(fields.ticked("replace_trigger")),
     };
-    let result = Service::new(&state, &user)
+    let result = state
+        .app
+        .acting_for(&user)
         .add_factor(IncidentId::new(id), input)
         .await
+        .map_err(ApiError::from)
         .map(drop);
     respond(
         &state,
@@ -253,9 +260,12 @@ async fn action(
         factor_ids: Some(factor_ids.unwrap_or_default()),
         verification: fields.given("verification"),
     };
-    let result = Service::new(&state, &user)
+    let result = state
+        .app
+        .acting_for(&user)
         .add_action(IncidentId::new(id), input)
         .await
+        .map_err(ApiError::from)
         .map(drop);
     respond(
         &state,
@@ -290,9 +300,12 @@ async fn transition(
         comment: fields.given("comment"),
         confirm_findings: Some(fields.ticked("confirm_findings")),
     };
-    let result = Service::new(&state, &user)
+    let result = state
+        .app
+        .acting_for(&user)
         .transition(IncidentId::new(id), input)
         .await
+        .map_err(ApiError::from)
         .map(drop);
     respond(
         &state,
@@ -325,9 +338,12 @@ async fn comment(
         section: fields.get("section"),
         body: fields.get("body"),
     };
-    let result = Service::new(&state, &user)
+    let result = state
+        .app
+        .acting_for(&user)
         .add_comment(IncidentId::new(id), input)
         .await
+        .map_err(ApiError::from)
         .map(drop);
     respond(
         &state,
@@ -356,9 +372,12 @@ async fn resolve(
         Ok(fields) => fields,
         Err(error) => return Ok(refusal(&user, &error)),
     };
-    let result = Service::new(&state, &user)
+    let result = state
+        .app
+        .acting_for(&user)
         .resolve_comment(IncidentId::new(id), CommentId::new(comment_id))
-        .await;
+        .await
+        .map_err(ApiError::from);
     respond(
         &state,
         &user,

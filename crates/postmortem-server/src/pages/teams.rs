@@ -5,13 +5,13 @@
 use super::forms::{Fields, check_origin_and_token, csrf_field, csrf_token};
 use super::layout;
 use crate::auth::PageUser;
-use crate::service::{Service, TeamInput};
 use crate::{ApiError, AppState};
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use postmortem_app::TeamInput;
 use postmortem_core::{Permission, User};
 
 pub(crate) async fn list(
@@ -28,7 +28,7 @@ async fn render_list(
     headers: &HeaderMap,
     problem: Option<(ApiError, Fields)>,
 ) -> Result<Response, ApiError> {
-    let teams = Service::new(state, user).teams().await?;
+    let teams = state.app.acting_for(user).teams().await?;
     let token = csrf_token(headers);
     let (status, error, typed) = match problem {
         Some((error, fields)) => (error.status, Some(error.message), fields),
@@ -75,7 +75,12 @@ pub(crate) async fn create(
                 name: fields.get("name"),
                 display_name: fields.get("display_name"),
             };
-            Service::new(&state, &user).create_team(input).await
+            state
+                .app
+                .acting_for(&user)
+                .create_team(input)
+                .await
+                .map_err(ApiError::from)
         }
         Err(error) => Err(error),
     };
@@ -102,8 +107,8 @@ async fn render_team(
     name: &str,
     error: Option<ApiError>,
 ) -> Result<Response, ApiError> {
-    let service = Service::new(state, user);
-    let (team, members) = match service.team(name).await {
+    let service = state.app.acting_for(user);
+    let (team, members) = match service.team(name).await.map_err(ApiError::from) {
         Ok(found) => found,
         Err(error) if error.status == StatusCode::NOT_FOUND => {
             let body = html! { h1 { "Team not found" } p { "There is no team " code { (name) } ". " a href="/teams" { "All teams" } } };
@@ -172,11 +177,12 @@ async fn change_member(
     member: bool,
 ) -> Result<Response, ApiError> {
     let changed = match check_origin_and_token(headers, fields) {
-        Ok(()) => {
-            Service::new(state, user)
-                .set_team_member(team, handle, member)
-                .await
-        }
+        Ok(()) => state
+            .app
+            .acting_for(user)
+            .set_team_member(team, handle, member)
+            .await
+            .map_err(ApiError::from),
         Err(error) => Err(error),
     };
     match changed {

@@ -11,18 +11,18 @@ use postmortem_store::testing::TestDb;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-fn enabled() -> bool {
+pub(crate) fn enabled() -> bool {
     std::env::var("POSTMORTEM_BROWSER_TESTS").as_deref() == Ok("1")
 }
 
 /// A chromedriver process, stopped when the test ends.
-struct Chromedriver {
+pub(crate) struct Chromedriver {
     child: Child,
     port: u16,
 }
 
 impl Chromedriver {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -50,7 +50,7 @@ impl Chromedriver {
         panic!("chromedriver did not start listening on port {port}");
     }
 
-    async fn browser(&self) -> Client {
+    pub(crate) async fn browser(&self) -> Client {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".into(),
@@ -75,7 +75,7 @@ impl Drop for Chromedriver {
     }
 }
 
-async fn person(db: &TestDb, handle: &str, role: &str) {
+pub(crate) async fn person(db: &TestDb, handle: &str, role: &str) {
     let account = NewAccount {
         handle: handle.into(),
         display_name: format!("{} Example", handle[..1].to_uppercase() + &handle[1..]),
@@ -89,7 +89,7 @@ async fn person(db: &TestDb, handle: &str, role: &str) {
         .unwrap();
 }
 
-async fn sign_in(browser: &Client, base: &str, handle: &str) {
+pub(crate) async fn sign_in(browser: &Client, base: &str, handle: &str) {
     browser.goto(&format!("{base}/login")).await.unwrap();
     browser
         .find(Locator::Id("handle"))
@@ -121,7 +121,7 @@ async fn sign_in(browser: &Client, base: &str, handle: &str) {
 
 /// Sets a field's value the way a person's typing would, including for date pickers, whose
 /// keyboard entry differs between locales.
-async fn set_value(browser: &Client, css: &str, value: &str) {
+pub(crate) async fn set_value(browser: &Client, css: &str, value: &str) {
     browser
         .execute(
             "const el = document.querySelector(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('change'));",
@@ -133,7 +133,7 @@ async fn set_value(browser: &Client, css: &str, value: &str) {
 
 /// The text of the first element matching `css`, read in one script call: live updates
 /// replace fragments at any moment, so a found element may be gone before its text is read.
-async fn text_of(browser: &Client, css: &str) -> String {
+pub(crate) async fn text_of(browser: &Client, css: &str) -> String {
     browser
         .execute(
             "const el = document.querySelector(arguments[0]); return el ? el.innerText : '';",
@@ -146,7 +146,7 @@ async fn text_of(browser: &Client, css: &str) -> String {
         .to_owned()
 }
 
-async fn screenshot(browser: &Client, name: &str) -> std::path::PathBuf {
+pub(crate) async fn screenshot(browser: &Client, name: &str) -> std::path::PathBuf {
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::write(&path, browser.screenshot().await.unwrap()).unwrap();
     eprintln!("screenshot: {}", path.display());
@@ -436,7 +436,7 @@ const PAYLOAD_MARKDOWN: &str = r#"Payload text that must stay inert.
 
 /// Reads the Content-Security-Policy violations the browser reported on the current page,
 /// including those before this call (`buffered`), as text.
-async fn csp_violations(browser: &Client) -> Vec<String> {
+pub(crate) async fn csp_violations(browser: &Client) -> Vec<String> {
     let reports = browser
         .execute(
             "const observer = new ReportingObserver(() => {}, {types: ['csp-violation'], buffered: true});

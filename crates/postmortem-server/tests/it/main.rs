@@ -14,6 +14,7 @@ mod follow_through;
 mod hardening;
 mod home;
 mod items;
+mod journey;
 mod lint;
 mod markdown;
 mod oidc;

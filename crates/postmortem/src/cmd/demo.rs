@@ -3,9 +3,9 @@
 use super::{DatabaseArgs, open_store};
 use crate::config::Config;
 use indicatif::{ProgressBar, ProgressStyle};
+use postmortem_app::accounts::{NewAccount, create_account, new_secret};
 use postmortem_core::{DisplayName, TeamName};
 use postmortem_demo::{DemoConfig, incidents, organisation};
-use postmortem_server::accounts::{NewAccount, create_account, new_secret};
 use postmortem_store::{Actor, NewTeam, NewUser};
 use std::process::ExitCode;
 use std::time::Instant;

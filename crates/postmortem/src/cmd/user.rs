@@ -3,7 +3,7 @@
 use super::{DatabaseArgs, open_store};
 use crate::config::Config;
 use anyhow::Context;
-use postmortem_server::accounts::{NewAccount, create_account};
+use postmortem_app::accounts::{NewAccount, create_account};
 use postmortem_store::Actor;
 use std::io::BufRead;
 use std::process::ExitCode;

@@ -10,10 +10,10 @@
 //!   not one of its members gets 403: the incident itself is no secret, but who changed what
 //!   in it is for the people working on it.
 
-use crate::api::incidents::parse_bound;
-use crate::service::Service;
-use crate::{ApiError, AppState};
-use postmortem_core::{Collector, Handle, IncidentId, User, UserId, ValidationError};
+use crate::{AppError, Service};
+use postmortem_core::{
+    Collector, Handle, IncidentId, User, UserId, ValidationError, parse_date, parse_instant,
+};
 use postmortem_search::Viewer;
 use postmortem_store::{AuditPage, AuditQuery, IncidentRecord, Store};
 use serde::Deserialize;
@@ -23,7 +23,7 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct AuditParams {
+pub struct AuditParams {
     /// The handle of the person who acted.
     pub actor: Option<String>,
     /// The id of the incident the events are about.
@@ -45,7 +45,7 @@ pub(crate) struct AuditParams {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct HistoryParams {
+pub struct HistoryParams {
     /// The handle of the person who acted.
     pub actor: Option<String>,
     /// A kind of change (`section`) or one action (`section.save`).
@@ -91,7 +91,7 @@ impl AuditParams {
     /// Parses every filter, collecting every error so one answer lists all that is wrong.
     /// The actor's handle is looked up, so an unknown handle is an error rather than an
     /// empty page that looks like "nobody did anything".
-    pub(crate) async fn into_query(self, store: &dyn Store) -> Result<AuditQuery, ApiError> {
+    pub async fn into_query(self, store: &dyn Store) -> Result<AuditQuery, AppError> {
         let mut errors = Collector::default();
         let mut query = AuditQuery::default();
         if let Some(raw) = given(&self.actor)
@@ -128,62 +128,60 @@ impl AuditParams {
         if errors.is_empty() {
             Ok(query)
         } else {
-            Err(ApiError::invalid(errors.into_errors()))
+            Err(AppError::Invalid(errors.into_errors()))
         }
     }
 }
 
 /// The refusal for everyone but admins on the whole log.
-fn require_admin(user: &User) -> Result<(), ApiError> {
+fn require_admin(user: &User) -> Result<(), AppError> {
     if user.role.may(postmortem_core::Permission::ReadAuditLog) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
+        Err(AppError::role_may_not(
             "read the audit log; it is for admins (an incident's members can read its history)",
         ))
     }
 }
 
-/// A page of the whole audit log, for admins.
-pub(crate) async fn log(
-    state: &AppState,
-    user: &User,
-    params: AuditParams,
-) -> Result<AuditPage, ApiError> {
-    require_admin(user)?;
-    let query = params.into_query(state.store.as_ref()).await?;
-    Ok(state.store.audit_log(&query).await?)
-}
-
-/// A page of one incident's history with the incident, for admins and its members.
-pub(crate) async fn history(
-    state: &AppState,
-    user: &User,
-    id: IncidentId,
-    params: HistoryParams,
-) -> Result<(IncidentRecord, AuditPage), ApiError> {
-    let record = Service::new(state, user).incident(id).await?;
-    let viewer = crate::api::viewer(state, user).await?;
-    if !may_read_history(state.store.as_ref(), user, &viewer, &record).await? {
-        return Err(ApiError::forbidden(
-            "read this incident's history; it is for the people who recorded it, are named on it, wrote in it or review it, and admins",
-        ));
+impl Service<'_> {
+    /// A page of the whole audit log, for admins.
+    pub async fn audit_log(&self, params: AuditParams) -> Result<AuditPage, AppError> {
+        require_admin(self.user)?;
+        let query = params.into_query(self.app.store.as_ref()).await?;
+        Ok(self.app.store.audit_log(&query).await?)
     }
-    let mut query = AuditParams::from(params)
-        .into_query(state.store.as_ref())
-        .await?;
-    query.incident = Some(id);
-    Ok((record, state.store.audit_log(&query).await?))
+
+    /// A page of one incident's history with the incident, for admins and its members.
+    /// `viewer` is the person as search sees them, with their teams.
+    pub async fn incident_history(
+        &self,
+        id: IncidentId,
+        viewer: &Viewer,
+        params: HistoryParams,
+    ) -> Result<(IncidentRecord, AuditPage), AppError> {
+        let record = self.incident(id).await?;
+        if !may_read_history(self.app.store.as_ref(), self.user, viewer, &record).await? {
+            return Err(AppError::role_may_not(
+                "read this incident's history; it is for the people who recorded it, are named on it, wrote in it or review it, and admins",
+            ));
+        }
+        let mut query = AuditParams::from(params)
+            .into_query(self.app.store.as_ref())
+            .await?;
+        query.incident = Some(id);
+        Ok((record, self.app.store.audit_log(&query).await?))
+    }
 }
 
 /// Whether `user` may read the history of an incident they can see. `viewer` is the same
 /// person as search sees them, with their teams, which the page has already asked for.
-pub(crate) async fn may_read_history(
+pub async fn may_read_history(
     store: &dyn Store,
     user: &User,
     viewer: &Viewer,
     record: &IncidentRecord,
-) -> Result<bool, ApiError> {
+) -> Result<bool, AppError> {
     if user.role.is_admin() || is_named_on(record, user.id) {
         return Ok(true);
     }
@@ -221,4 +219,15 @@ fn is_named_on(record: &IncidentRecord, person: UserId) -> bool {
             .sections
             .values()
             .any(|s| s.updated_by == Some(person))
+}
+
+/// A bound of a time filter: an RFC 3339 instant, or a date meaning its midnight in UTC.
+pub fn parse_bound(field: &str, raw: &str) -> Result<time::OffsetDateTime, ValidationError> {
+    parse_instant(field, raw).or_else(|_| {
+        parse_date(field, raw)
+            .map(|date| date.midnight().assume_utc())
+            .map_err(|_| {
+                ValidationError::new(field, "must be a date (YYYY-MM-DD) or an RFC 3339 instant")
+            })
+    })
 }

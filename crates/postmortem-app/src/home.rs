@@ -3,15 +3,13 @@
 //! what was published lately in their teams. Read through the person's visibility, so a
 //! restricted incident they may not see never appears.
 
-use super::Service;
-use crate::ApiError;
-use crate::api::visibility;
+use crate::{AppError, Service, visibility};
 use postmortem_store::{ActionListItem, ActionQuery, IncidentSummary};
 use time::Date;
 
 /// A person's work, each list in the order they should act on it.
 #[derive(Debug, Clone)]
-pub(crate) struct Work {
+pub struct Work {
     /// The organisation's calendar day, on which overdue is judged.
     pub today: Date,
     pub review_requests: Vec<IncidentSummary>,
@@ -25,20 +23,16 @@ pub(crate) struct Work {
 
 impl Work {
     /// Whether a post-mortem is past its due date and still owed.
-    pub(crate) fn is_overdue(&self, summary: &IncidentSummary) -> bool {
+    pub fn is_overdue(&self, summary: &IncidentSummary) -> bool {
         summary.status.is_owed_work() && summary.due_on.is_some_and(|due| due < self.today)
     }
 }
 
 impl Service<'_> {
-    pub(crate) async fn work(&self) -> Result<Work, ApiError> {
-        let store = &self.state.store;
+    pub async fn work(&self) -> Result<Work, AppError> {
+        let store = &self.app.store;
         let seen = visibility(self.user);
-        let today = self
-            .state
-            .settings
-            .policy
-            .today(time::OffsetDateTime::now_utc());
+        let today = self.app.rules.policy.today(time::OffsetDateTime::now_utc());
         let mine = store.personal_incidents(self.user.id, seen).await?;
         let mut query = ActionQuery::new(seen, today);
         query.owner = Some(self.user.id);

@@ -1,0 +1,128 @@
+//! The use cases of the post-mortem system, usable without HTTP: who may do what (through
+//! [`Permission::least_role`]), parsing input into core types, the review workflow, the
+//! policy's re-evaluation, and reading the audit log for whom. The web server and the command
+//! line are adapters over this crate, so the two can never disagree about a rule.
+//!
+//! [`App`] holds the store and the organisation's rules; [`App::acting_for`] gives the
+//! [`Service`] acting for one person. Its operations are split by capability, one module each:
+//! [`incidents`], [`home`] (what needs the person), [`writing`], [`review`], [`actions`], [`people`] (teams and people),
+//! [`accounts`] (accounts and tokens) and [`audit`] (who reads which part of the log). Every failure is one [`AppError`] with a
+//! stable code.
+//!
+//! Reads go through [`Service::incident`], which answers "not found" for a restricted incident
+//! the person may not see, so that its existence never leaks through a refusal.
+//!
+//! This crate must not know about HTTP (axum, hyper, tower, http) or HTML (maud): `cargo xtask
+//! test` checks its dependency tree.
+
+pub mod accounts;
+pub mod actions;
+pub mod audit;
+mod error;
+pub mod home;
+pub mod incidents;
+pub mod people;
+pub mod review;
+pub mod writing;
+
+pub use actions::{ActionInput, ActionPatch, may_edit_action};
+pub use error::AppError;
+pub use home::Work;
+pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};
+pub use people::{RoleInput, TeamInput};
+pub use review::{
+    CommentInput, SectionFinding, TransitionInput, Transitioned, blame_findings, lint_participants,
+};
+pub use writing::{
+    Conflict, FactorInput, FactorPatch, SaveResult, TimelineInput, TimelinePatch, first_words,
+};
+
+use postmortem_core::policy::Policy;
+use postmortem_core::{Permission, Templates, User};
+use postmortem_store::{Actor, Store, Visibility};
+use serde::{Deserialize, Deserializer};
+use std::sync::Arc;
+
+/// The organisation's rules the use cases apply, read once at start.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    /// How many severity levels the organisation uses (SEV1..SEVn).
+    pub severity_levels: u8,
+    /// When a post-mortem is owed: `[policy]` of `postmortem.toml`, or the built-in rules.
+    pub policy: Policy,
+    /// How the blameless-language checker is tuned: `[lint]` of `postmortem.toml`.
+    pub lint: postmortem_lint::LintConfig,
+    /// The post-mortem templates: the built-in ones and `[[templates]]` of `postmortem.toml`.
+    pub templates: Templates,
+}
+
+/// The application: the store and the rules, shared by every caller.
+#[derive(Debug, Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    rules: Arc<Rules>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, rules: Rules) -> Self {
+        Self {
+            store,
+            rules: Arc::new(rules),
+        }
+    }
+
+    /// The use cases acting for `user`, with their role and their memberships.
+    pub fn acting_for<'a>(&'a self, user: &'a User) -> Service<'a> {
+        Service { app: self, user }
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
+
+/// The use cases acting for one signed-in person.
+#[derive(Debug, Clone, Copy)]
+pub struct Service<'a> {
+    app: &'a App,
+    user: &'a User,
+}
+
+impl Service<'_> {
+    fn actor(&self) -> Actor {
+        Actor::user(self.user.id)
+    }
+
+    /// The one role check: whether the person's role has `permission` (the table in
+    /// [`Permission::least_role`] and the README), else a refusal naming what was refused.
+    fn require(&self, permission: Permission, what: &str) -> Result<(), AppError> {
+        if self.user.role.may(permission) {
+            Ok(())
+        } else {
+            Err(AppError::role_may_not(what))
+        }
+    }
+}
+
+/// Whose eyes a read is for: admins see everything, others what they may.
+pub fn visibility(user: &User) -> Visibility {
+    if user.role.may(Permission::SeeEverything) {
+        Visibility::Everything
+    } else {
+        Visibility::Person(user.id)
+    }
+}
+
+/// Optional text fields arrive from HTML forms as empty strings; both mean "not given".
+fn given(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Lets a JSON field be absent (leave as it is), `null` (clear it) or a value (set it).
+fn double_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}

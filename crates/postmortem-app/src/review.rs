@@ -1,0 +1,338 @@
+//! The review workflow: moving the post-mortem through its lifecycle (who may make which
+//! move, which reviewers are asked, what publishing requires, including confirming the
+//! blameless-language checker's findings) and review comments.
+
+use crate::{AppError, Rules, Service, given};
+use postmortem_core::{
+    Collector, CommentId, IncidentId, Markdown, Permission, PostmortemStatus, ReviewComment,
+    ReviewDecision, SectionName, User, ValidationError, missing_for_publication,
+};
+use postmortem_store::IncidentRecord;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+/// A move of the post-mortem through its lifecycle.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "draft"}))]
+pub struct TransitionInput {
+    /// The status to move to: `draft`, `in_review`, `changes_requested`, `approved`,
+    /// `published`, `not_required` or `owed`.
+    pub to: String,
+    /// Handles of the reviewers asked to review; required for `in_review`.
+    pub reviewers: Option<Vec<String>>,
+    /// What the reviewer says; required for `not_required` (the reason).
+    pub comment: Option<String>,
+    /// When publishing: `true` publishes although the blameless-language checker still finds
+    /// passages at `warning` or above in the sections; without it such a publish is refused.
+    pub confirm_findings: Option<bool>,
+}
+
+/// A review comment anchored to a section.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"section": "summary", "body": "Say what customers saw first."}))]
+pub struct CommentInput {
+    /// A section of the incident's template, such as `summary`.
+    pub section: String,
+    /// Markdown.
+    pub body: String,
+}
+
+/// One finding of the blameless-language checker in a written section.
+#[derive(Debug, Clone)]
+pub struct SectionFinding {
+    pub section: SectionName,
+    pub finding: postmortem_lint::Finding,
+}
+
+/// The names the checker always takes for people in this incident: whoever the timeline
+/// says did something. Capitalised names are recognised anyway; this catches the lower-case
+/// handles and nicknames that people type into "Who did it".
+pub fn lint_participants(record: &IncidentRecord) -> Vec<String> {
+    let mut names: Vec<String> = record
+        .timeline
+        .iter()
+        .filter_map(|entry| entry.actor.as_deref().map(str::trim))
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The checker's findings at `warning` or above across the written sections, in template
+/// order. The review area counts them and publishing asks for confirmation while any remain.
+pub fn blame_findings(rules: &Rules, record: &IncidentRecord) -> Vec<SectionFinding> {
+    let options = postmortem_lint::LintOptions {
+        participants: lint_participants(record),
+        config: rules.lint.clone(),
+    };
+    let template = rules.templates.resolve(&record.postmortem.template);
+    let mut found = Vec::new();
+    for section in &template.sections {
+        let Some(written) = record.postmortem.sections.get(&section.name) else {
+            continue;
+        };
+        found.extend(
+            postmortem_lint::lint(written.body.as_str(), &options)
+                .into_iter()
+                .filter(|f| f.severity >= postmortem_lint::Severity::Warning)
+                .map(|finding| SectionFinding {
+                    section: section.name.clone(),
+                    finding,
+                }),
+        );
+    }
+    found
+}
+
+/// Where a post-mortem stands after a transition.
+#[derive(Debug, Clone, Copy)]
+pub struct Transitioned {
+    pub status: PostmortemStatus,
+    pub version: i64,
+}
+
+impl Service<'_> {
+    /// Moves the post-mortem through its lifecycle, enforcing the review workflow: who may
+    /// make which move, which reviewers are asked, and what publishing requires.
+    pub async fn transition(
+        &self,
+        id: IncidentId,
+        input: TransitionInput,
+    ) -> Result<Transitioned, AppError> {
+        let record = self.incident(id).await?;
+        self.require(Permission::Write, "change a post-mortem's status")?;
+        let to = PostmortemStatus::parse(&input.to).map_err(AppError::from)?;
+        let from = record.postmortem.status;
+        from.transition(to)
+            .map_err(|error| AppError::IllegalTransition(error.to_string()))?;
+        let comment = given(&input.comment).map(str::to_owned);
+        let store = &self.app.store;
+        match to {
+            PostmortemStatus::InReview => {
+                let reviewers = self.reviewers(input.reviewers.unwrap_or_default()).await?;
+                for reviewer in &reviewers {
+                    store
+                        .set_review(
+                            self.actor(),
+                            id,
+                            reviewer.id,
+                            ReviewDecision::Requested,
+                            None,
+                        )
+                        .await?;
+                }
+            }
+            PostmortemStatus::Approved => {
+                self.require(Permission::Review, "approve post-mortems")?;
+                store
+                    .set_review(
+                        self.actor(),
+                        id,
+                        self.user.id,
+                        ReviewDecision::Approved,
+                        comment.clone(),
+                    )
+                    .await?;
+            }
+            PostmortemStatus::ChangesRequested => {
+                self.require(Permission::Review, "request changes")?;
+                store
+                    .set_review(
+                        self.actor(),
+                        id,
+                        self.user.id,
+                        ReviewDecision::ChangesRequested,
+                        comment.clone(),
+                    )
+                    .await?;
+            }
+            PostmortemStatus::NotRequired => {
+                self.require(Permission::Review, "waive a post-mortem")?;
+                if comment.is_none() {
+                    return Err(ValidationError::new(
+                        "comment",
+                        "say why no post-mortem is needed; the reason is kept in the audit log",
+                    )
+                    .into());
+                }
+            }
+            PostmortemStatus::Published => {
+                let mut missing: Vec<serde_json::Value> = Vec::new();
+                if !record
+                    .reviews
+                    .iter()
+                    .any(|r| r.decision == ReviewDecision::Approved)
+                {
+                    missing.push(json!({"code": "no_approval", "message": "no reviewer has approved this post-mortem yet"}));
+                }
+                let incomplete = missing_for_publication(
+                    self.app
+                        .rules
+                        .templates
+                        .resolve(&record.postmortem.template),
+                    &record.postmortem,
+                    &record.timeline,
+                    &record.factors,
+                    &record.actions,
+                );
+                missing.extend(
+                    incomplete
+                        .iter()
+                        .map(|m| json!({"code": m.code, "message": m.message})),
+                );
+                if !missing.is_empty() {
+                    let message = format!(
+                        "the post-mortem is not ready to publish: {}",
+                        missing
+                            .iter()
+                            .filter_map(|m| m["message"].as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    );
+                    return Err(AppError::Incomplete {
+                        message,
+                        missing: serde_json::Value::Array(missing),
+                    });
+                }
+                // Blame in a published post-mortem is hard to take back, so publishing over
+                // the checker's warnings is a decision someone makes on purpose.
+                let findings = blame_findings(&self.app.rules, &record);
+                if !findings.is_empty() && input.confirm_findings != Some(true) {
+                    let details: Vec<serde_json::Value> = findings
+                        .iter()
+                        .map(|SectionFinding { section, finding }| {
+                            json!({
+                                "code": "blame_language",
+                                "section": section,
+                                "line": finding.line,
+                                "column": finding.column,
+                                "rule": finding.rule,
+                                "severity": finding.severity,
+                                "message": format!(
+                                    "{}, line {}:{}: {} {}",
+                                    section.as_str().replace('_', " "),
+                                    finding.line,
+                                    finding.column,
+                                    finding.message,
+                                    finding.suggestion
+                                ),
+                            })
+                        })
+                        .collect();
+                    let count = findings.len();
+                    return Err(AppError::UnconfirmedFindings {
+                        message: format!(
+                            "the blameless-language checker still finds {count} passage{} that may read as blame; rewrite {} in the editor, or confirm that you publish as it is (`confirm_findings`)",
+                            if count == 1 { "" } else { "s" },
+                            if count == 1 { "it" } else { "them" },
+                        ),
+                        findings: serde_json::Value::Array(details),
+                    });
+                }
+            }
+            PostmortemStatus::Draft | PostmortemStatus::Owed => {}
+        }
+        let version = store.set_status(self.actor(), id, to, comment).await?;
+        Ok(Transitioned {
+            status: to,
+            version,
+        })
+    }
+
+    /// The people asked to review: at least one, each with the reviewer or admin role.
+    async fn reviewers(&self, handles: Vec<String>) -> Result<Vec<User>, AppError> {
+        let handles: Vec<String> = handles
+            .into_iter()
+            .filter(|h| !h.trim().is_empty())
+            .collect();
+        if handles.is_empty() {
+            return Err(ValidationError::new(
+                "reviewers",
+                "name at least one reviewer (a person with the reviewer or admin role)",
+            )
+            .into());
+        }
+        let mut errors = Collector::default();
+        let mut reviewers: Vec<User> = Vec::new();
+        for (n, raw) in handles.iter().enumerate() {
+            let field = format!("reviewers[{n}]");
+            let Some(user) = errors.ok(self.person(&field, raw).await) else {
+                continue;
+            };
+            if !user.role.can_review() {
+                errors.push(ValidationError::new(
+                    field,
+                    format!(
+                        "`{}` is a {}; reviewers need the reviewer or admin role",
+                        user.handle, user.role
+                    ),
+                ));
+            } else if !reviewers.iter().any(|r| r.id == user.id) {
+                reviewers.push(user);
+            }
+        }
+        if errors.is_empty() {
+            Ok(reviewers)
+        } else {
+            Err(AppError::Invalid(errors.into_errors()))
+        }
+    }
+
+    pub async fn add_comment(
+        &self,
+        id: IncidentId,
+        input: CommentInput,
+    ) -> Result<ReviewComment, AppError> {
+        let record = self.incident(id).await?;
+        self.require(Permission::Review, "comment on a review")?;
+        let template = self
+            .app
+            .rules
+            .templates
+            .resolve(&record.postmortem.template);
+        let mut errors = Collector::default();
+        let section = SectionName::parse(&input.section)
+            .ok()
+            .filter(|name| template.sections.iter().any(|s| &s.name == name));
+        if section.is_none() {
+            let valid: Vec<&str> = template.sections.iter().map(|s| s.name.as_str()).collect();
+            errors.push(ValidationError::new(
+                "section",
+                format!(
+                    "`{}` is not a section of the `{}` template; its sections are: {}",
+                    input.section.trim(),
+                    template.name,
+                    valid.join(", ")
+                ),
+            ));
+        }
+        let body = errors.ok(Markdown::parse_non_empty("body", input.body));
+        let (Some(section), Some(body)) = (section, body) else {
+            return Err(AppError::Invalid(errors.into_errors()));
+        };
+        Ok(self
+            .app
+            .store
+            .add_comment(self.actor(), id, section, body)
+            .await?)
+    }
+
+    pub async fn resolve_comment(
+        &self,
+        id: IncidentId,
+        comment_id: CommentId,
+    ) -> Result<(), AppError> {
+        self.incident(id).await?;
+        self.require(Permission::Write, "resolve review comments")?;
+        Ok(self
+            .app
+            .store
+            .resolve_comment(self.actor(), id, comment_id)
+            .await?)
+    }
+}
