@@ -168,6 +168,8 @@ pub(super) fn mark(timeline: &mut [BundleTimelineEntry]) {
             Marker::ImpactStart,
             &[
                 "impact start",
+                "outage begins",
+                "impact begins",
                 "outage began",
                 "errors began",
                 "began failing",
@@ -183,7 +185,8 @@ pub(super) fn mark(timeline: &mut [BundleTimelineEntry]) {
                 "paged",
                 "page ",
                 "detected",
-                "report",
+                "reported",
+                "reports of",
                 "noticed",
                 "pagerduty",
                 "opened",

@@ -207,3 +207,64 @@ fn the_mapping_says_where_each_heading_went() {
     let notes: Vec<String> = parsed.mapping.iter().map(ToString::to_string).collect();
     insta::assert_snapshot!(notes.join("\n"));
 }
+
+/// The shape of the Google SRE workbook's example post-mortem (written here in our own words):
+/// facts as `**Key:**` lines, "Root Causes" and "Trigger", lessons with sub-headings, an
+/// action table with a type column, and a timeline of plain lines under a date line.
+const WORKBOOK_SHAPE: &str = "# Search Suggest Outage (incident #512)\n\n**Date:** 2021-10-21\n\n**Authors:** ana, ben\n\n**Status:** Complete, action items in progress\n\n**Summary:** Search suggestions were down for 66 minutes during a traffic spike.\n\n**Impact:** An estimated 1.2 million suggestion requests failed.\n\n**Root Causes:** A cascading failure from a file-descriptor leak under load.\n\n**Trigger:** A latent bug met a sudden surge of traffic.\n\n## Lessons Learned\n\n### Things that went well\n\n- Monitoring caught the high error rate quickly.\n\n### Where we got lucky\n\n- A spare cluster was already provisioned.\n\n## Action Items\n\n| Action Item | Type | Owner | Bug |\n| --- | --- | --- | --- |\n| Update the playbook with steps for a cascading failure | mitigate | jennifer | n/a **DONE** |\n| Add a load test for file-descriptor exhaustion | prevent | martin | https://bugs.example.com/5554825 |\n\n## Timeline\n\n2021-10-21 (all times UTC)\n\n14:51 News reports that a new sonnet was found.\n\n14:53 Traffic to search suggest rises 88x.\n\n14:54 OUTAGE BEGINS: search suggest starts failing.\n\n15:01 Pager alerts on the error rate.\n\n15:26 Traffic routed to the spare cluster; errors drop.\n\n16:00 OUTAGE MITIGATED, incident resolved.\n";
+
+#[test]
+fn the_sre_workbook_shape_maps_facts_lessons_actions_and_a_timeline_of_plain_lines() {
+    let parsed = parse("workbook.md", WORKBOOK_SHAPE, &context()).unwrap();
+    let bundle = &parsed.document.bundle;
+    assert_eq!(
+        bundle.incident.title.as_str(),
+        "Search Suggest Outage (incident #512)"
+    );
+    let background = section(&parsed, "summary").unwrap();
+    assert!(
+        background.contains("**Root Causes:** A cascading failure"),
+        "{background}"
+    );
+    let lessons = section(&parsed, "lessons").unwrap();
+    assert!(lessons.contains("### Where we got lucky"), "{lessons}");
+    assert_eq!(bundle.timeline.len(), 6, "{:#?}", parsed.mapping);
+    assert_eq!(bundle.timeline[0].entry.at, datetime!(2021-10-21 14:51 UTC));
+    let marked = |marker| {
+        bundle
+            .timeline
+            .iter()
+            .find(|e| e.entry.marker == Some(marker))
+            .map(|e| e.entry.at)
+    };
+    assert_eq!(
+        marked(Marker::ImpactStart),
+        Some(datetime!(2021-10-21 14:54 UTC))
+    );
+    assert_eq!(
+        marked(Marker::Detected),
+        Some(datetime!(2021-10-21 15:01 UTC))
+    );
+    assert_eq!(
+        marked(Marker::Mitigated),
+        Some(datetime!(2021-10-21 15:26 UTC))
+    );
+    assert_eq!(
+        section(&parsed, "timeline"),
+        Some("2021-10-21 (all times UTC)")
+    );
+    assert_eq!(bundle.actions.len(), 2);
+    assert_eq!(bundle.actions[0].item.kind, ActionKind::Process);
+    assert_eq!(
+        bundle.actions[0].owner.as_ref().map(|h| h.as_str()),
+        Some("jennifer")
+    );
+    assert_eq!(
+        bundle.actions[1]
+            .item
+            .external_url
+            .as_ref()
+            .map(|l| l.as_str()),
+        Some("https://bugs.example.com/5554825")
+    );
+}
