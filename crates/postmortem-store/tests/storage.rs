@@ -1415,3 +1415,6 @@ mod audit {
         }
     }
 }
+
+#[path = "storage/integrations.rs"]
+mod integrations;

@@ -13,6 +13,7 @@ mod facts;
 mod follow_through;
 mod hardening;
 mod home;
+mod integrations;
 mod items;
 mod journey;
 mod lint;
