@@ -23,5 +23,6 @@ mod pages;
 mod search;
 mod teams;
 mod templates;
+mod text;
 mod words;
 mod workflow;
