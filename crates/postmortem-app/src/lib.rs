@@ -126,6 +126,22 @@ fn given(raw: &Option<String>) -> Option<&str> {
     raw.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// Optional prose (a reason, a verification note) checked against the character rules of
+/// [`postmortem_core::check_prose`]: the text to keep, or `None` with the refusal in `errors`.
+fn prose(errors: &mut postmortem_core::Collector, field: &str, raw: &str) -> Option<String> {
+    errors
+        .ok(postmortem_core::check_prose(field, raw))
+        .map(|()| raw.to_owned())
+}
+
+/// An optional line (a person's name as written on a timeline entry, a label) checked
+/// against the character rules of [`postmortem_core::check_line`].
+fn line(errors: &mut postmortem_core::Collector, field: &str, raw: &str) -> Option<String> {
+    errors
+        .ok(postmortem_core::check_line(field, raw))
+        .map(|()| raw.to_owned())
+}
+
 /// Lets a JSON field be absent (leave as it is), `null` (clear it) or a value (set it).
 fn double_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)

@@ -24,5 +24,6 @@ mod pages;
 mod search;
 mod teams;
 mod templates;
+mod text;
 mod words;
 mod workflow;

@@ -10,7 +10,7 @@ macro_rules! sql_writing {
                 id: TimelineEntryId::new(row.try_get("id")?),
                 incident_id: IncidentId::new(row.try_get("incident_id")?),
                 at: from_ms_offset(row.try_get("at")?, row.try_get("at_offset")?)?,
-                text: stored(Markdown::parse(row.try_get::<String, _>("body")?))?,
+                text: Markdown::from_stored(row.try_get::<String, _>("body")?),
                 author: UserId::new(row.try_get("author_id")?),
                 actor: row.try_get("actor")?,
                 marker: row
@@ -32,7 +32,7 @@ macro_rules! sql_writing {
                 id: FactorId::new(row.try_get("id")?),
                 incident_id: IncidentId::new(row.try_get("incident_id")?),
                 category: stored(FactorCategory::parse(&row.try_get::<String, _>("category")?))?,
-                description: stored(Markdown::parse(row.try_get::<String, _>("description")?))?,
+                description: Markdown::from_stored(row.try_get::<String, _>("description")?),
                 is_trigger: row.try_get("is_trigger")?,
             })
         }
