@@ -1416,5 +1416,4 @@ mod audit {
     }
 }
 
-#[path = "storage/integrations.rs"]
 mod integrations;
