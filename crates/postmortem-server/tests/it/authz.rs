@@ -62,6 +62,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     // Without a session there is no CSRF token to send.
     ("POST",   "/logout", "", "403 login login login login login login", "same"),
     ("GET",    "/login/oidc", "", "404 404 404 404 404 404 404", "same"),
+    ("POST",   "/login/oidc", "next=%2F", "404 404 404 404 404 404 404", "same"),
     ("GET",    "/login/oidc/callback", "", "404 404 404 404 404 404 404", "same"),
     ("GET",    "/account", "", "login 200 200 200 200 200 200", "same"),
     ("POST",   "/account/tokens", "label=laptop&expires_in_days=30", "login 200 200 200 200 200 200", "same"),
@@ -601,6 +602,10 @@ impl World {
             path = path.replace("{id}", &self.webhook.to_string());
         }
         let api = path.starts_with("/api/");
+        if !api {
+            // As a browser on one of this site's pages sends it.
+            request = request.header("sec-fetch-site", "same-origin");
+        }
         if let Some(handle) = column {
             if api {
                 let token = &self.tokens.iter().find(|(h, _)| h == handle).unwrap().1;

@@ -9,6 +9,7 @@ mod authz;
 mod browser;
 mod common;
 mod concurrency;
+mod csrf;
 mod facts;
 mod follow_through;
 mod hardening;
