@@ -5,7 +5,7 @@
 //!
 //! [`App`] holds the store and the organisation's rules; [`App::acting_for`] gives the
 //! [`Service`] acting for one person. Its operations are split by capability, one module each:
-//! [`incidents`], [`home`] (what needs the person), [`writing`], [`review`], [`actions`], [`people`] (teams and people),
+//! [`incidents`], [`home`] (what needs the person), [`insights`] (what keeps happening, across incidents), [`writing`], [`review`], [`actions`], [`people`] (teams and people),
 //! [`accounts`] (accounts and tokens), [`integrations`] (tools that send webhooks, and their receivers) and [`audit`] (who reads which part of the log). Every failure is one [`AppError`] with a
 //! stable code.
 //!
@@ -21,6 +21,7 @@ pub mod audit;
 mod error;
 pub mod home;
 pub mod incidents;
+pub mod insights;
 pub mod integrations;
 pub mod people;
 pub mod review;
@@ -29,6 +30,7 @@ pub mod writing;
 pub use actions::{ActionInput, ActionPatch, may_edit_action};
 pub use error::AppError;
 pub use home::Work;
+pub use insights::InsightsInput;
 pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};
 pub use integrations::{HookCredential, HookRetention, IntegrationInput, Received, Registered};
 pub use people::{RoleInput, TeamInput};

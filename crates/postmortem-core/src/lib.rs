@@ -16,6 +16,7 @@ pub mod factor;
 pub mod figures;
 pub mod ids;
 pub mod incident;
+pub mod insights;
 pub mod lifecycle;
 pub mod policy;
 pub mod postmortem;

@@ -4,6 +4,7 @@ pub(crate) mod access;
 pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod follow_through;
+pub(crate) mod insights;
 pub(crate) mod incidents;
 pub(crate) mod integrations;
 pub(crate) mod items;
@@ -33,6 +34,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(writing::routes())
         .merge(items::routes())
         .merge(follow_through::routes())
+        .merge(insights::routes())
         .merge(admin::routes())
         .merge(integrations::routes())
         .merge(audit::routes())

@@ -10,6 +10,7 @@ mod follow_through;
 pub(crate) mod forms;
 mod home;
 mod incident;
+mod insights;
 mod items;
 mod items_submit;
 mod list;
@@ -48,7 +49,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/incidents/{id}/fragments/{part}", get(incident::fragment))
         .route("/incidents/{id}/events", get(crate::live::api_events))
         .route("/follow-through", get(follow_through::page))
-        .route("/figures", get(follow_through::figures))
+        .route("/insights", get(insights::page))
+        // The follow-through figures are part of the insights now.
+        .route("/figures", get(|| async { axum::response::Redirect::permanent("/insights") }))
         .route("/search", get(search::page))
         .route("/admin/webhooks", get(admin::page).post(admin::create))
         .route("/admin/audit", get(audit::admin_page))
@@ -135,7 +138,7 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                             @if user.role.can_write() { a href="/incidents/new" { "Record an incident" } " " }
                             a href="/follow-through" { "Follow-through" }
                             " "
-                            a href="/figures" { "Figures" }
+                            a href="/insights" { "Insights" }
                             " "
                             a href="/teams" { "Teams" }
                             @if user.role.is_admin() { " " a href="/admin/webhooks" { "Webhooks" } " " a href="/admin/audit" { "Audit log" } }

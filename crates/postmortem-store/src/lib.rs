@@ -317,6 +317,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         Vec<postmortem_core::figures::ActionFact>,
         Vec<postmortem_core::figures::PublicationFact>,
     )>;
+    /// The counts behind an insights report (SQL aggregates: a few hundred rows whatever
+    /// the number of incidents). Restricted incidents `visibility` may not see are counted,
+    /// flagged hidden, only in the factor cells of a report `filter` does not narrow.
+    async fn insight_counts(
+        &self,
+        filter: &postmortem_core::insights::InsightFilter,
+        visibility: Visibility,
+        today: time::Date,
+    ) -> Result<postmortem_core::insights::InsightCounts>;
     /// Records the policy's decision for an incident, with its reasons (audited).
     async fn set_policy_decision(
         &self,

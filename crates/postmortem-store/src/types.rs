@@ -187,6 +187,8 @@ pub struct IncidentQuery {
     pub kind: Option<IncidentKind>,
     pub service: Option<Name>,
     pub team: Option<Name>,
+    /// Incidents with a contributing factor of this category.
+    pub factor: Option<postmortem_core::FactorCategory>,
     /// Incidents that started on or after this instant.
     pub from: Option<OffsetDateTime>,
     /// Incidents that started before this instant.
@@ -207,6 +209,7 @@ impl IncidentQuery {
             kind: None,
             service: None,
             team: None,
+            factor: None,
             from: None,
             until: None,
             title_contains: None,

@@ -14,7 +14,7 @@ use postmortem_app::audit::parse_bound;
 use postmortem_app::{FactsPatch, FactsResult, IncidentInput};
 use postmortem_core::policy::Facts;
 use postmortem_core::{
-    Collector, IncidentId, IncidentKind, MarkerTimes, Name, PostmortemStatus, Severity,
+    Collector, FactorCategory, IncidentId, IncidentKind, MarkerTimes, Name, PostmortemStatus, Severity,
     ValidationError, format_date,
 };
 use postmortem_store::{IncidentQuery, IncidentRecord, IncidentSort};
@@ -220,6 +220,8 @@ pub(crate) struct ListParams {
     pub kind: Option<String>,
     pub service: Option<String>,
     pub team: Option<String>,
+    /// Incidents with a contributing factor of this category, such as `alerting`.
+    pub factor: Option<String>,
     /// Started on or after this date (`YYYY-MM-DD`) or instant.
     pub from: Option<String>,
     /// Started before this date or instant.
@@ -254,6 +256,7 @@ impl ListParams {
         query.service =
             blank(&self.service).and_then(|s| errors.ok(Name::parse_field("service", s)));
         query.team = blank(&self.team).and_then(|s| errors.ok(Name::parse_field("team", s)));
+        query.factor = blank(&self.factor).and_then(|s| errors.ok(FactorCategory::parse(&s)));
         query.from = blank(&self.from).and_then(|s| errors.ok(parse_bound("from", &s)));
         query.until = blank(&self.until).and_then(|s| errors.ok(parse_bound("until", &s)));
         query.title_contains = blank(&self.q);

@@ -2,7 +2,7 @@
 //! and the input types, with bearer tokens as the security scheme.
 
 use super::{
-    access, admin, audit, follow_through, incidents, integrations, items, lint, markdown, schema,
+    access, admin, audit, follow_through, incidents, insights, integrations, items, lint, markdown, schema,
     search, tokens, writing,
 };
 use crate::live;
@@ -47,6 +47,8 @@ use utoipa::{Modify, OpenApi};
         follow_through::actions,
         follow_through::owed,
         follow_through::figures,
+        insights::insights,
+        insights::insights_csv,
         admin::list,
         admin::create,
         admin::update,

@@ -1,6 +1,6 @@
 //! Follow-through pages: `/follow-through` (my actions, overdue by team and owner, reviews
-//! owed, recently completed with their verification) and `/figures` (per-team figures as SVG
-//! charts, each with the same numbers as a table for screen readers and copying).
+//! owed, recently completed with their verification). The per-team figures that `/figures`
+//! showed are part of `/insights` now.
 
 use super::layout;
 use super::words::Words;
@@ -11,7 +11,6 @@ use crate::{ApiError, AppState};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use postmortem_core::figures::{Figures, TeamFigures, follow_through};
 use postmortem_core::format_date;
 use postmortem_store::ActionListItem;
 use serde::Deserialize;
@@ -208,80 +207,4 @@ async fn owed_view(state: &AppState, user: &postmortem_core::User) -> Result<Mar
             }
         }
     })
-}
-
-fn percent(share: Option<f64>) -> String {
-    share.map_or_else(|| "n/a".to_owned(), |s| format!("{:.0}%", s * 100.0))
-}
-
-fn days(value: Option<f64>) -> String {
-    value.map_or_else(|| "n/a".to_owned(), |d| format!("{d:.1} d"))
-}
-
-/// A horizontal bar chart as SVG, one bar per team, with its numbers as the accessible name.
-fn bar_chart(
-    id: &str,
-    title: &str,
-    teams: &[TeamFigures],
-    value: impl Fn(&Figures) -> Option<f64>,
-    label: impl Fn(f64) -> String,
-) -> Markup {
-    let rows: Vec<(&str, f64)> = teams
-        .iter()
-        .filter_map(|t| value(&t.figures).map(|v| (t.team.as_str(), v)))
-        .collect();
-    let max = rows
-        .iter()
-        .map(|(_, v)| *v)
-        .fold(0.0_f64, f64::max)
-        .max(f64::EPSILON);
-    let (label_width, bar_width, row_height) = (150.0, 360.0, 22.0);
-    let height = row_height * rows.len() as f64 + 10.0;
-    html! {
-        figure {
-            svg role="img" aria-labelledby=(id) width=(label_width + bar_width + 80.0) height=(height) viewBox={ "0 0 " (label_width + bar_width + 80.0) " " (height) } {
-                title id=(id) { (title) }
-                @for (n, (team, v)) in rows.iter().enumerate() {
-                    @let y = n as f64 * row_height + 4.0;
-                    text x=(label_width - 6.0) y=(y + 14.0) text-anchor="end" font-size="13" { (team) }
-                    rect x=(label_width) y=(y) width=(((v / max) * bar_width).max(1.0)) height=(row_height - 6.0) fill="#1f5fbf" {}
-                    text x=(label_width + (v / max) * bar_width + 6.0) y=(y + 14.0) font-size="13" { (label(*v)) }
-                }
-            }
-            figcaption { (title) }
-        }
-    }
-}
-
-pub(crate) async fn figures(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-) -> Result<Response, ApiError> {
-    let (actions, publications) = state.store.follow_through_facts(visibility(&user)).await?;
-    let (overall, teams) = follow_through(&actions, &publications, today(&state));
-    let body = html! {
-        h1 { "Follow-through figures" }
-        p { "As of " (format_date(today(&state))) ", over every incident you may see. "
-            a href="/follow-through?view=overdue" { "See the overdue items" } "." }
-        dl.facts {
-            dt { "Actions done on time" } dd { (percent(overall.done_on_time_share)) }
-            dt { "Median age of open actions" } dd { (days(overall.median_open_age_days)) " (" (overall.n_open) " open, " (overall.n_overdue) " overdue)" }
-            dt { "Closed as won't do" } dd { (percent(overall.wont_do_share)) }
-            dt { "Resolved to published, median" } dd { (days(overall.median_days_resolved_to_published)) " (" (overall.n_published) " published)" }
-        }
-        h2 { "Per team" }
-        (bar_chart("chart-on-time", "Share of action items done by their due date", &teams, |f| f.done_on_time_share, |v| format!("{:.0}%", v * 100.0)))
-        (bar_chart("chart-age", "Median age of open action items, in days", &teams, |f| f.median_open_age_days, |v| format!("{v:.0} d")))
-        (bar_chart("chart-publish", "Median days from resolution to published post-mortem", &teams, |f| f.median_days_resolved_to_published, |v| format!("{v:.1} d")))
-        table {
-            caption { "The same figures as a table" }
-            thead { tr { th scope="col" { "Team" } th scope="col" { "Done on time" } th scope="col" { "Median open age" } th scope="col" { "Won't do" } th scope="col" { "Resolved to published" } th scope="col" { "Open" } th scope="col" { "Overdue" } } }
-            tbody { @for team in &teams { tr {
-                td { (team.team) } td { (percent(team.figures.done_on_time_share)) } td { (days(team.figures.median_open_age_days)) }
-                td { (percent(team.figures.wont_do_share)) } td { (days(team.figures.median_days_resolved_to_published)) }
-                td { (team.figures.n_open) } td { (team.figures.n_overdue) }
-            } } }
-        }
-    };
-    Ok(layout("Figures", Some(&user), body).into_response())
 }

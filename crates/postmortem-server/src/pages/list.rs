@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use postmortem_core::{IncidentKind, PostmortemStatus};
+use postmortem_core::{FactorCategory, IncidentKind, PostmortemStatus};
 use postmortem_store::IncidentSummary;
 
 pub(crate) async fn page(
@@ -90,13 +90,14 @@ pub(super) struct Echo {
 
 impl Echo {
     fn of(params: &ListParams) -> Self {
-        let fields: [(&'static str, &Option<String>); 9] = [
+        let fields: [(&'static str, &Option<String>); 10] = [
             ("q", &params.q),
             ("status", &params.status),
             ("severity", &params.severity),
             ("kind", &params.kind),
             ("service", &params.service),
             ("team", &params.team),
+            ("factor", &params.factor),
             ("from", &params.from),
             ("until", &params.until),
             ("sort", &params.sort),
@@ -180,6 +181,7 @@ fn filters(echo: &Echo, severity_levels: u8) -> Markup {
             (select("kind", "Kind", IncidentKind::ALL.iter().map(|k| (k.as_str().to_owned(), k.words().to_owned())).collect()))
             p { label for="service" { "Service" } input #service name="service" type="text" size="14" value=(echo.get("service")); }
             p { label for="team" { "Team" } input #team name="team" type="text" size="12" value=(echo.get("team")); }
+            (select("factor", "Condition", FactorCategory::ALL.iter().map(|c| (c.as_str().to_owned(), c.label().to_owned())).collect()))
             p { label for="from" { "From" } input #from name="from" type="date" value=(echo.get("from")); }
             p { label for="until" { "Until" } input #until name="until" type="date" value=(echo.get("until")); }
             (select("sort", "Sort", [("newest", "newest first"), ("oldest", "oldest first"), ("severity", "most severe first")].map(|(v, w)| (v.to_owned(), w.to_owned())).to_vec()))

@@ -111,6 +111,11 @@ macro_rules! sql_incidents {
                     .push_bind(team.as_str().to_owned())
                     .push(")");
             }
+            if let Some(category) = query.factor {
+                qb.push(" AND EXISTS (SELECT 1 FROM factors f WHERE f.incident_id = i.id AND f.category = ")
+                    .push_bind(category.as_str())
+                    .push(")");
+            }
             if let Some(from) = query.from {
                 qb.push(" AND i.sort_at >= ").push_bind(to_ms(from));
             }

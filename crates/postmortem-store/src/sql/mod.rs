@@ -22,6 +22,8 @@ mod follow_through;
 #[macro_use]
 mod incidents;
 #[macro_use]
+mod insights;
+#[macro_use]
 mod integrations;
 #[macro_use]
 mod people;
@@ -54,6 +56,7 @@ macro_rules! impl_store {
         sql_people!($store, $db, $backend);
         sql_audit!($store, $db, $backend);
         sql_feed!($store, $db, $backend);
+        sql_insights!($store, $db, $backend);
         sql_integrations!($store, $db, $backend);
 
         #[async_trait::async_trait]
@@ -467,6 +470,15 @@ macro_rules! impl_store {
                 Vec<postmortem_core::figures::PublicationFact>,
             )> {
                 $store::follow_through_facts(self, visibility).await
+            }
+
+            async fn insight_counts(
+                &self,
+                filter: &postmortem_core::insights::InsightFilter,
+                visibility: Visibility,
+                today: time::Date,
+            ) -> Result<postmortem_core::insights::InsightCounts> {
+                $store::insight_counts(self, filter, visibility, today).await
             }
 
             async fn set_policy_decision(

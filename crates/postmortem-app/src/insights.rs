@@ -1,0 +1,79 @@
+//! What keeps happening: the insights report across the incidents a person may see, with
+//! restricted ones they may not see counted only anonymously (see
+//! [`postmortem_core::insights`]).
+
+use crate::{AppError, Service, given, visibility};
+use postmortem_core::insights::{InsightFilter, Insights};
+use postmortem_core::{Collector, IncidentKind, Name, Permission, Severity, ValidationError};
+use serde::Deserialize;
+
+/// The filters of a report as a person typed them (query string, command line).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InsightsInput {
+    /// First day, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (included).
+    pub to: Option<String>,
+    pub team: Option<String>,
+    pub service: Option<String>,
+    /// `outage`, `degradation`, `data_loss`, `security` or `near_miss`.
+    pub kind: Option<String>,
+    /// `SEV1` (worst) and up.
+    pub severity: Option<String>,
+    /// For the CSV download: which chart (`recurring_factors`, `top_services`, `themes`,
+    /// `action_effectiveness`, `durations`, `near_misses`).
+    pub chart: Option<String>,
+}
+
+impl Service<'_> {
+    /// The insights report for the filters, as this person may see it.
+    pub async fn insights(&self, input: &InsightsInput) -> Result<(InsightFilter, Insights), AppError> {
+        self.require(Permission::Read, "read insights")?;
+        let filter = self.insight_filter(input)?;
+        let today = self.app.rules.policy.today(time::OffsetDateTime::now_utc());
+        let counts = self
+            .app
+            .store
+            .insight_counts(&filter, visibility(self.user), today)
+            .await?;
+        let report = Insights::from_counts(&filter, counts);
+        Ok((filter, report))
+    }
+
+    fn insight_filter(&self, input: &InsightsInput) -> Result<InsightFilter, AppError> {
+        let mut errors = Collector::default();
+        let day = |errors: &mut Collector, field: &str, raw: &Option<String>| {
+            given(raw).and_then(|raw| errors.ok(postmortem_core::parse_date(field, raw)))
+        };
+        let filter = InsightFilter {
+            from: day(&mut errors, "from", &input.from),
+            to: day(&mut errors, "to", &input.to),
+            team: given(&input.team).and_then(|raw| errors.ok(Name::parse_field("team", raw))),
+            service: given(&input.service)
+                .and_then(|raw| errors.ok(Name::parse_field("service", raw))),
+            kind: given(&input.kind).and_then(|raw| errors.ok(IncidentKind::parse(raw))),
+            severity: given(&input.severity).and_then(|raw| {
+                errors.ok(Severity::parse_in_scale(raw, self.app.rules.severity_levels))
+            }),
+        };
+        if let (Some(from), Some(to)) = (filter.from, filter.to)
+            && from > to
+        {
+            errors.push(ValidationError::new(
+                "to",
+                format!(
+                    "{} is before the first day {}; swap them",
+                    postmortem_core::format_date(to),
+                    postmortem_core::format_date(from)
+                ),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(filter)
+        } else {
+            Err(AppError::Invalid(errors.into_errors()))
+        }
+    }
+}
