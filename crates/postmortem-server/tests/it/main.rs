@@ -16,6 +16,7 @@ mod hardening;
 mod home;
 mod items;
 mod journey;
+mod limits;
 mod lint;
 mod markdown;
 mod oidc;
