@@ -10,6 +10,7 @@ mod auth;
 mod error;
 pub mod export;
 mod health;
+mod hooks;
 mod limits;
 mod live;
 pub mod oidc;
@@ -38,6 +39,7 @@ pub fn app(state: AppState) -> Router {
         .merge(oidc::routes())
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
+        .merge(hooks::routes())
         .fallback(pages::no_such_page)
         .layer(axum::middleware::from_fn(pages::forms::with_request_csrf))
         // Each route's own limit (`limits.rs`) is checked before any extractor reads a body;

@@ -101,6 +101,13 @@ pub(crate) fn limit_for(route: &str) -> Limit {
             Limit::new("the status change", false, MB)
         }
         "/api/v1/lint" => Limit::new("the text to check", false, MB),
+        // A little over what the payload parsers read, so that a payload just too large is
+        // refused by its parser with the reason, and kept for admins (`hooks.rs`).
+        "/hooks/{kind}/{id}" => Limit::new(
+            "the webhook payload",
+            false,
+            postmortem_app::integrations::MAX_PAYLOAD_BYTES + 1024,
+        ),
         "/api/v1/incidents"
         | "/api/v1/incidents/{id}"
         | "/incidents/new"
@@ -127,7 +134,9 @@ pub(crate) async fn enforce(request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| limit_for(""), |route| limit_for(route.as_str()));
-    let api = request.uri().path().starts_with("/api/");
+    // Tools (the API, webhook senders) get the error shape; people get a page.
+    let path = request.uri().path();
+    let api = path.starts_with("/api/") || path.starts_with("/hooks/");
     let declared = declared_length(request.headers());
     match declared {
         Some(length) if length <= limit.bytes => return next.run(request).await,

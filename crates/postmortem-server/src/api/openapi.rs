@@ -2,14 +2,15 @@
 //! and the input types, with bearer tokens as the security scheme.
 
 use super::{
-    access, admin, audit, follow_through, incidents, items, lint, markdown, schema, search, tokens,
-    writing,
+    access, admin, audit, follow_through, incidents, integrations, items, lint, markdown, schema,
+    search, tokens, writing,
 };
 use crate::live;
 use axum::Json;
 use postmortem_app::{
     ActionInput, ActionPatch, CommentInput, FactorInput, FactorPatch, FactsPatch, ImpactPatch,
-    IncidentInput, RoleInput, TeamInput, TimelineInput, TimelinePatch, TransitionInput,
+    IncidentInput, IntegrationInput, RoleInput, TeamInput, TimelineInput, TimelinePatch,
+    TransitionInput,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -50,6 +51,11 @@ use utoipa::{Modify, OpenApi};
         admin::create,
         admin::update,
         admin::deliveries,
+        integrations::list,
+        integrations::create,
+        integrations::remove,
+        integrations::deliveries,
+        integrations::replay,
         audit::log,
         audit::history,
         access::teams,
@@ -82,6 +88,9 @@ use utoipa::{Modify, OpenApi};
         schema::FiguresReportView, schema::FiguresView, schema::TeamFiguresView,
         audit::AuditEventView, audit::AuditPageView,
         lint::LintInput, lint::LintResult, lint::FindingView, lint::ByteRange,
+        IntegrationInput, schema::IntegrationView, schema::IntegrationListView,
+        schema::IntegrationCreated, schema::HookDeliveryView, schema::HookDeliveryListView,
+        schema::ReceivedView,
         tokens::TokenInput, tokens::TokenView, tokens::TokenList, tokens::CreatedToken,
     )),
     modifiers(&BearerScheme, &JsonBodyRefusals),

@@ -245,3 +245,19 @@ async fn a_route_without_long_text_takes_64_kb() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn an_oversized_webhook_payload_is_answered_in_the_apis_error_shape() {
+    let app = TestApp::new().await;
+    let request = axum::http::Request::post("/hooks/alertmanager/1")
+        .header("content-type", "application/json")
+        .header("content-length", "3000000")
+        .body(axum::body::Body::from(vec![b' '; 3_000_000]))
+        .unwrap();
+    let refused = app.send(request).await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        refused.json()["error"]["message"],
+        "the webhook payload is 3 MB; the limit is 1 MB: send less at a time"
+    );
+}

@@ -14,6 +14,7 @@ mod facts;
 mod follow_through;
 mod hardening;
 mod home;
+mod integrations;
 mod items;
 mod journey;
 mod limits;
