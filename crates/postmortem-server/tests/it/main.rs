@@ -18,6 +18,7 @@ mod home;
 mod integrations;
 mod items;
 mod journey;
+mod limits;
 mod lint;
 mod markdown;
 mod oidc;

@@ -1,0 +1,6 @@
+//! The one integration-test binary of `postmortem`: the binary run as a person or an operator
+//! runs it, real files and processes, exit status and output checked.
+
+mod cli;
+mod logs;
+mod server;
