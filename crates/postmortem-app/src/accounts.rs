@@ -171,8 +171,11 @@ impl TokenRequest {
     /// 90 when not given), reporting every field that is wrong.
     pub fn parse(label: &str, days: Option<i64>) -> Result<Self, Vec<ValidationError>> {
         let mut errors = Vec::new();
+        if let Err(error) = postmortem_core::check_line("label", label) {
+            errors.push(error);
+        }
         let label = label.trim();
-        if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
+        if label.is_empty() || label.chars().count() > 100 {
             errors.push(ValidationError::new(
                 "label",
                 "must be 1 to 100 characters on one line, such as `laptop` or `CI deploy job`",

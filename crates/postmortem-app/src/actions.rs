@@ -1,7 +1,7 @@
 //! Action items: adding, changing and removing them. Who may change an item is decided here,
 //! in [`may_edit_action`], and enforced by [`Service::editable_action`] for every change.
 
-use crate::{AppError, Service, double_option, given};
+use crate::{AppError, Service, double_option, given, prose};
 use postmortem_core::{
     ActionId, ActionItem, ActionKind, ActionStatus, Collector, FactorId, IncidentId, Name,
     NewActionItem, Permission, Priority, Title, User, ValidationError, WebLink, parse_date,
@@ -106,6 +106,10 @@ impl Service<'_> {
         });
         let external_url = given(&input.external_url)
             .and_then(|raw| errors.ok(WebLink::parse_field("external_url", raw)));
+        let wont_do_reason =
+            given(&input.wont_do_reason).and_then(|raw| prose(&mut errors, "wont_do_reason", raw));
+        let verification =
+            given(&input.verification).and_then(|raw| prose(&mut errors, "verification", raw));
         let (Some(title), Some(priority), Some(kind), Some(status), true) =
             (title, priority, kind, status, errors.is_empty())
         else {
@@ -119,7 +123,7 @@ impl Service<'_> {
             priority,
             kind,
             status,
-            wont_do_reason: given(&input.wont_do_reason).map(str::to_owned),
+            wont_do_reason,
             external_url,
             factor_ids: input
                 .factor_ids
@@ -127,7 +131,7 @@ impl Service<'_> {
                 .into_iter()
                 .map(FactorId::new)
                 .collect(),
-            verification: given(&input.verification).map(str::to_owned),
+            verification,
         };
         action.check()?;
         Ok(self.app.store.add_action(self.actor(), id, action).await?)
@@ -150,7 +154,8 @@ impl Service<'_> {
         let kind = given(&patch.kind).and_then(|raw| errors.ok(ActionKind::parse(raw)));
         let priority = given(&patch.priority).and_then(|raw| errors.ok(Priority::parse(raw)));
         let status = given(&patch.status).and_then(|raw| errors.ok(ActionStatus::parse(raw)));
-        let verification = given(&patch.verification).map(str::to_owned);
+        let verification =
+            given(&patch.verification).and_then(|raw| prose(&mut errors, "verification", raw));
         if status == Some(ActionStatus::Done)
             && existing.status != ActionStatus::Done
             && verification.is_none()
@@ -177,6 +182,8 @@ impl Service<'_> {
                 Some(raw) => errors.ok(parse_date("due_on", raw)).map(Some),
             },
         };
+        let wont_do_reason =
+            given(&patch.wont_do_reason).and_then(|raw| prose(&mut errors, "wont_do_reason", raw));
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors.into_errors()));
         }
@@ -185,7 +192,7 @@ impl Service<'_> {
             kind,
             priority,
             status,
-            wont_do_reason: given(&patch.wont_do_reason).map(str::to_owned),
+            wont_do_reason,
             owner,
             due_on,
             verification,

@@ -41,6 +41,12 @@ pub enum AppError {
     /// A paging cursor this system did not hand out.
     #[error("{0}")]
     InvalidCursor(String),
+    /// The sender did not prove who it is (a webhook receiver's secret or signature).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A webhook body that does not parse: kept for admins as `delivery`, nothing applied.
+    #[error("{message}")]
+    InvalidPayload { message: String, delivery: i64 },
     /// A failure of the system, not of the request: logged in full, never shown.
     #[error("{0}")]
     Internal(String),
@@ -69,6 +75,8 @@ impl AppError {
             Self::Duplicate(_) => "duplicate",
             Self::VersionConflict(_) => "version_conflict",
             Self::InvalidCursor(_) => "invalid_cursor",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::InvalidPayload { .. } => "invalid_payload",
             Self::Internal(_) => "internal",
         }
     }
@@ -85,6 +93,7 @@ impl AppError {
             ),
             Self::Incomplete { missing, .. } => missing.clone(),
             Self::UnconfirmedFindings { findings, .. } => findings.clone(),
+            Self::InvalidPayload { delivery, .. } => json!({"delivery": delivery}),
             _ => Value::Null,
         }
     }

@@ -6,7 +6,7 @@
 //! [`App`] holds the store and the organisation's rules; [`App::acting_for`] gives the
 //! [`Service`] acting for one person. Its operations are split by capability, one module each:
 //! [`incidents`], [`home`] (what needs the person), [`writing`], [`review`], [`actions`], [`people`] (teams and people),
-//! [`accounts`] (accounts and tokens) and [`audit`] (who reads which part of the log). Every failure is one [`AppError`] with a
+//! [`accounts`] (accounts and tokens), [`integrations`] (tools that send webhooks, and their receivers) and [`audit`] (who reads which part of the log). Every failure is one [`AppError`] with a
 //! stable code.
 //!
 //! Reads go through [`Service::incident`], which answers "not found" for a restricted incident
@@ -21,6 +21,7 @@ pub mod audit;
 mod error;
 pub mod home;
 pub mod incidents;
+pub mod integrations;
 pub mod people;
 pub mod review;
 pub mod writing;
@@ -29,6 +30,7 @@ pub use actions::{ActionInput, ActionPatch, may_edit_action};
 pub use error::AppError;
 pub use home::Work;
 pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};
+pub use integrations::{HookCredential, HookRetention, IntegrationInput, Received, Registered};
 pub use people::{RoleInput, TeamInput};
 pub use review::{
     CommentInput, SectionFinding, TransitionInput, Transitioned, blame_findings, lint_participants,
@@ -54,6 +56,8 @@ pub struct Rules {
     pub lint: postmortem_lint::LintConfig,
     /// The post-mortem templates: the built-in ones and `[[templates]]` of `postmortem.toml`.
     pub templates: Templates,
+    /// How long received webhook bodies are kept: `[integrations] retention_days`.
+    pub hook_retention: HookRetention,
 }
 
 /// The application: the store and the rules, shared by every caller.
@@ -120,6 +124,22 @@ pub fn visibility(user: &User) -> Visibility {
 /// Optional text fields arrive from HTML forms as empty strings; both mean "not given".
 fn given(raw: &Option<String>) -> Option<&str> {
     raw.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Optional prose (a reason, a verification note) checked against the character rules of
+/// [`postmortem_core::check_prose`]: the text to keep, or `None` with the refusal in `errors`.
+fn prose(errors: &mut postmortem_core::Collector, field: &str, raw: &str) -> Option<String> {
+    errors
+        .ok(postmortem_core::check_prose(field, raw))
+        .map(|()| raw.to_owned())
+}
+
+/// An optional line (a person's name as written on a timeline entry, a label) checked
+/// against the character rules of [`postmortem_core::check_line`].
+fn line(errors: &mut postmortem_core::Collector, field: &str, raw: &str) -> Option<String> {
+    errors
+        .ok(postmortem_core::check_line(field, raw))
+        .map(|()| raw.to_owned())
 }
 
 /// Lets a JSON field be absent (leave as it is), `null` (clear it) or a value (set it).

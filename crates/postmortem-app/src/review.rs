@@ -110,7 +110,12 @@ impl Service<'_> {
         let from = record.postmortem.status;
         from.transition(to)
             .map_err(|error| AppError::IllegalTransition(error.to_string()))?;
-        let comment = given(&input.comment).map(str::to_owned);
+        let comment = match given(&input.comment) {
+            Some(raw) => {
+                Some(postmortem_core::check_prose("comment", raw).map(|()| raw.to_owned())?)
+            }
+            None => None,
+        };
         let store = &self.app.store;
         match to {
             PostmortemStatus::InReview => {

@@ -2,7 +2,7 @@
 //! (never silently over someone else's), and adding, correcting and removing timeline
 //! entries and contributing factors (one trigger at most).
 
-use crate::{AppError, Service, double_option, given};
+use crate::{AppError, Service, double_option, given, line};
 use postmortem_core::{
     Collector, ContributingFactor, FactorCategory, FactorId, IncidentId, Markdown, Marker,
     NewFactor, NewTimelineEntry, Permission, Perspective, PostmortemStatus, SectionName, Source,
@@ -46,11 +46,12 @@ impl TimelineInput {
             given(&self.source).map_or(Some(Source::Manual), |raw| errors.ok(Source::parse(raw)));
         let source_url = given(&self.source_url)
             .and_then(|raw| errors.ok(WebLink::parse_field("source_url", raw)));
+        let actor = given(&self.actor).and_then(|raw| line(&mut errors, "actor", raw));
         match (at, text, perspective, source, errors.is_empty()) {
             (Some(at), Some(text), Some(perspective), Some(source), true) => Ok(NewTimelineEntry {
                 at,
                 text,
-                actor: given(&self.actor).map(str::to_owned),
+                actor,
                 marker,
                 perspective,
                 source,

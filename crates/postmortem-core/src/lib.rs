@@ -10,6 +10,7 @@ mod macros;
 
 pub mod action;
 pub mod bundle;
+pub mod characters;
 pub mod error;
 pub mod factor;
 pub mod figures;
@@ -25,6 +26,7 @@ pub mod user;
 
 pub use action::{ActionItem, ActionKind, ActionStatus, NewActionItem, Priority};
 pub use bundle::{BundleAction, BundleReview, BundleSection, BundleTimelineEntry, IncidentBundle};
+pub use characters::{check_line, check_prose};
 pub use error::{Collector, ValidationError};
 pub use factor::{ContributingFactor, FactorCategory, NewFactor};
 pub use ids::{ActionId, CommentId, FactorId, IncidentId, ReviewId, TimelineEntryId, UserId};

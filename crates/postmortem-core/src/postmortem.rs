@@ -21,6 +21,7 @@ parsed_string!(
 );
 
 fn parse_identifier(field: &str, raw: &str, extra: &[char]) -> Result<String, ValidationError> {
+    crate::characters::check_line(field, raw)?;
     let folded = raw.trim().to_ascii_lowercase();
     let valid = (1..=48).contains(&folded.len())
         && folded.starts_with(|c: char| c.is_ascii_lowercase())

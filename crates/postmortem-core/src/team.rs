@@ -15,6 +15,7 @@ impl TeamName {
     pub const MAX_CHARS: usize = 64;
 
     pub fn parse(raw: impl AsRef<str>) -> Result<Self, ValidationError> {
+        crate::characters::check_line("team", raw.as_ref())?;
         let folded = raw.as_ref().trim().to_ascii_lowercase();
         let valid = (2..=Self::MAX_CHARS).contains(&folded.len())
             && folded

@@ -1,6 +1,7 @@
 //! Validated text values: titles, service and team names, Markdown bodies and web links.
 
 use crate::ValidationError;
+use crate::characters::{check_line, check_prose};
 
 parsed_string!(
     /// A one-line title: 1 to 200 characters after trimming, no line breaks.
@@ -21,9 +22,7 @@ impl Title {
         if trimmed.is_empty() {
             return Err(ValidationError::new(field, "must not be empty"));
         }
-        if trimmed.contains(['\n', '\r']) {
-            return Err(ValidationError::new(field, "must be a single line"));
-        }
+        check_line(field, &raw)?;
         let n_chars = trimmed.chars().count();
         if n_chars > Self::MAX_CHARS {
             return Err(ValidationError::new(
@@ -35,6 +34,12 @@ impl Title {
             ));
         }
         Ok(Self(trimmed.to_owned()))
+    }
+
+    /// A title as a database row holds it, taken as it is: rows written before the
+    /// character rules of [`check_line`] must still load. Only the store's row readers use it.
+    pub fn from_stored(raw: String) -> Self {
+        Self(raw)
     }
 }
 
@@ -53,7 +58,9 @@ impl Name {
     }
 
     pub fn parse_field(field: &str, raw: impl Into<String>) -> Result<Self, ValidationError> {
-        let folded = raw.into().trim().to_lowercase();
+        let raw = raw.into();
+        check_line(field, &raw)?;
+        let folded = raw.trim().to_lowercase();
         let rule = "must be 1 to 64 lowercase letters, digits, `-`, `_` or `.`, starting with a letter or digit (e.g. `payments-api`)";
         let valid = !folded.is_empty()
             && folded.len() <= Self::MAX_CHARS
@@ -94,7 +101,14 @@ impl Markdown {
                 ),
             ));
         }
+        check_prose(field, &raw)?;
         Ok(Self(raw))
+    }
+
+    /// Text as a database row holds it, taken as it is: rows written before the character
+    /// rules of [`check_prose`] must still load. Only the store's row readers use it.
+    pub fn from_stored(raw: String) -> Self {
+        Self(raw)
     }
 
     /// Text that must say something, such as a timeline entry or a factor's description.
@@ -175,6 +189,38 @@ mod tests {
     #[test]
     fn a_multi_line_title_is_refused() {
         assert!(Title::parse("a\nb").is_err());
+    }
+
+    #[test]
+    fn a_title_with_a_direction_override_or_a_nul_is_refused_naming_the_character() {
+        let error = Title::parse("Disk full on db-1\u{202E}").unwrap_err();
+        assert!(
+            error
+                .rule()
+                .contains("U+202E RIGHT-TO-LEFT OVERRIDE at character 18")
+        );
+        let error = Title::parse_field("action.title", "a\0b").unwrap_err();
+        assert_eq!(error.field(), "action.title");
+        assert!(error.rule().contains("U+0000 NULL at character 2"));
+    }
+
+    #[test]
+    fn a_section_with_a_nul_is_refused_but_one_with_tabs_and_crlf_is_kept_as_written() {
+        assert!(Markdown::parse_field("sections.summary", "a\0").is_err());
+        let written = "\tindented\r\nnext ‏line 👩‍👩‍👧";
+        assert_eq!(Markdown::parse(written).unwrap().as_str(), written);
+    }
+
+    #[test]
+    fn stored_text_from_before_the_rules_still_loads() {
+        assert_eq!(Title::from_stored("a\0b".into()).as_str(), "a\0b");
+        assert_eq!(Markdown::from_stored("\0".into()).as_str(), "\0");
+    }
+
+    #[test]
+    fn a_service_name_with_a_control_character_says_which() {
+        let error = Name::parse_field("services[0]", "pay\u{7}ments").unwrap_err();
+        assert!(error.rule().contains("U+0007 BELL at character 4"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ parsed_string!(
 
 impl Handle {
     pub fn parse(raw: impl AsRef<str>) -> Result<Self, ValidationError> {
+        crate::characters::check_line("handle", raw.as_ref())?;
         let folded = raw.as_ref().trim().to_ascii_lowercase();
         let valid = (2..=HANDLE_MAX_LEN).contains(&folded.len())
             && folded.starts_with(|c: char| c.is_ascii_lowercase())
@@ -82,13 +83,20 @@ impl DisplayName {
         if trimmed.is_empty() {
             return Err(ValidationError::new("name", "must not be empty"));
         }
-        if trimmed.chars().count() > 100 || trimmed.chars().any(char::is_control) {
+        crate::characters::check_line("name", raw.as_ref())?;
+        if trimmed.chars().count() > 100 {
             return Err(ValidationError::new(
                 "name",
                 "must be at most 100 characters on one line",
             ));
         }
         Ok(Self(trimmed.to_owned()))
+    }
+
+    /// A name as a database row holds it, taken as it is: rows written before the direction
+    /// controls were refused must still load. Only the store's row readers use it.
+    pub fn from_stored(raw: String) -> Self {
+        Self(raw)
     }
 }
 

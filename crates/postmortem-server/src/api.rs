@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod follow_through;
 pub(crate) mod incidents;
+pub(crate) mod integrations;
 pub(crate) mod items;
 pub(crate) mod lint;
 pub(crate) mod markdown;
@@ -33,6 +34,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(items::routes())
         .merge(follow_through::routes())
         .merge(admin::routes())
+        .merge(integrations::routes())
         .merge(audit::routes())
         .merge(access::routes())
         .merge(search::routes())

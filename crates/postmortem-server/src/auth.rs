@@ -1,7 +1,7 @@
 //! Who is asking: API requests carry `Authorization: Bearer TOKEN`, browsers a session
 //! cookie set by the sign-in form. Extractors turn either into the signed-in [`User`].
 
-use crate::pages::forms::{Fields, check_origin_and_token};
+use crate::pages::forms::{Fields, check_origin_and_token, check_same_origin, cross_site};
 use crate::pages::layout;
 use crate::throttle;
 use crate::{ApiError, AppState};
@@ -96,7 +96,7 @@ impl FromRequestParts<AppState> for PageUser {
     }
 }
 
-fn form_urlencode(raw: &str) -> String {
+pub(crate) fn form_urlencode(raw: &str) -> String {
     raw.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
@@ -174,8 +174,9 @@ fn login_form(
                 button type="submit" { "Sign in" }
             }
             @if let Some(label) = single_sign_on {
-                p.single-sign-on {
-                    a.button href={ "/login/oidc?next=" (form_urlencode(safe_next(next))) } { (label) }
+                form.single-sign-on method="post" action="/login/oidc" {
+                    input type="hidden" name="next" value=(safe_next(next));
+                    button.secondary type="submit" { (label) }
                 }
             }
         },
@@ -233,6 +234,19 @@ async fn login(
         )
             .into_response()
     };
+    // Before a session there is no CSRF token: the browser's word about where the form was
+    // sent from decides, so another site cannot sign a person into its own account.
+    if let Err(why) = check_same_origin(&headers, true) {
+        let message = format!("Not signed in: {why}. Sign in with the form on this page.");
+        let page = login_form(
+            &state,
+            form.next.as_deref(),
+            Some(&message),
+            false,
+            &form.handle,
+        );
+        return Ok((StatusCode::FORBIDDEN, page).into_response());
+    }
     let handle = Handle::parse(&form.handle).ok();
     let address = throttle::client_address(
         &headers,
@@ -296,6 +310,7 @@ async fn logout(
     jar: CookieJar,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    check_same_origin(&headers, true).map_err(cross_site)?;
     check_origin_and_token(&headers, &Fields(fields))?;
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         state

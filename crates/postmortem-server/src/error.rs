@@ -132,7 +132,8 @@ impl From<AppError> for ApiError {
             | AppError::UnconfirmedFindings { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Duplicate(_) => StatusCode::CONFLICT,
             AppError::VersionConflict(_) => StatusCode::PRECONDITION_FAILED,
-            AppError::InvalidCursor(_) => StatusCode::BAD_REQUEST,
+            AppError::InvalidCursor(_) | AppError::InvalidPayload { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Internal(_) => return Self::internal(error),
         };
         Self::new(status, error.code(), error.to_string()).with_details(error.details())

@@ -1,7 +1,7 @@
 //! Sign-in through an organisation's identity provider with OpenID Connect, beside local
 //! accounts: the authorization-code flow with PKCE, `state` and `nonce`.
 //!
-//! `GET /login/oidc` keeps the flow's secrets in the store under the hash of its `state` (so
+//! `POST /login/oidc` (from this site only: `Sec-Fetch-Site`/`Origin`) keeps the flow's secrets in the store under the hash of its `state` (so
 //! the callback may land on any server node), puts the `state` itself in a short-lived
 //! HttpOnly cookie (so the callback must come back to the browser that started it), and sends
 //! the browser to the provider. `GET /login/oidc/callback` takes those secrets once, exchanges
@@ -14,12 +14,13 @@ mod config;
 
 pub use config::{CALLBACK_PATH, OidcConfig, OidcSettings};
 
-use crate::auth::{safe_next, start_session};
+use crate::auth::{form_urlencode, safe_next, start_session};
+use crate::pages::forms::check_same_origin;
 use crate::pages::layout;
 use crate::{ApiError, AppState};
 use axum::Router;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
@@ -85,6 +86,8 @@ pub enum SignInError {
     Refused(String),
     #[error("the email domain of `{0}` may not sign in here")]
     EmailNotAllowed(String),
+    #[error("the sign-in was not started from this site: {0}")]
+    CrossSite(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -167,7 +170,7 @@ impl IdentityProvider {
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/login/oidc", get(start))
+        .route("/login/oidc", get(to_sign_in_page).post(start))
         // The literal path, so the authorisation matrix test finds the route; a unit test
         // holds it equal to `CALLBACK_PATH`.
         .route("/login/oidc/callback", get(callback))
@@ -178,12 +181,26 @@ struct StartQuery {
     next: Option<String>,
 }
 
-async fn start(
+/// A link or a bookmark to the start of the flow leads to the sign-in page, whose button
+/// starts it: only a POST from this site may, so another site cannot start a sign-in (and
+/// with it sign a person in) behind their back.
+async fn to_sign_in_page(
     State(state): State<AppState>,
-    jar: CookieJar,
     Query(query): Query<StartQuery>,
 ) -> Result<Response, SignInError> {
+    state.oidc.as_deref().ok_or(SignInError::NotConfigured)?;
+    let next = form_urlencode(safe_next(query.next.as_deref()));
+    Ok(Redirect::to(&format!("/login?next={next}")).into_response())
+}
+
+async fn start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(query): Form<StartQuery>,
+) -> Result<Response, SignInError> {
     let provider = state.oidc.as_deref().ok_or(SignInError::NotConfigured)?;
+    check_same_origin(&headers, true).map_err(SignInError::CrossSite)?;
     let client = provider.client().await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf, nonce) = client
@@ -518,6 +535,11 @@ impl IntoResponse for SignInError {
                 StatusCode::FORBIDDEN,
                 "This account may not sign in here",
                 "Only accounts with a verified email in the organisation's domains may sign in. Ask an administrator if you need access.".to_owned(),
+            ),
+            SignInError::CrossSite(_) => (
+                StatusCode::FORBIDDEN,
+                "This sign-in was not started here",
+                "Another site cannot start a sign-in on this one. Use the button on the sign-in page.".to_owned(),
             ),
         };
         let body = html! {

@@ -30,6 +30,8 @@ pub struct Settings {
     /// How failed sign-ins lock out a client address; looser than per handle, because many
     /// people may share an address.
     pub lockout_per_address: LockoutPolicy,
+    /// How long webhook bodies received from integrations are kept.
+    pub hook_retention: postmortem_app::HookRetention,
 }
 
 impl Default for Settings {
@@ -54,6 +56,7 @@ impl Default for Settings {
                 longest_lockout: time::Duration::hours(1),
                 forget_after: time::Duration::hours(24),
             },
+            hook_retention: postmortem_app::HookRetention::default(),
         }
     }
 }
@@ -85,6 +88,7 @@ impl AppState {
             policy: settings.policy.clone(),
             lint: settings.lint.clone(),
             templates: settings.templates.clone(),
+            hook_retention: settings.hook_retention,
         };
         Self {
             app: postmortem_app::App::new(store.clone(), rules),

@@ -12,6 +12,7 @@ mod sql;
 mod cache;
 mod clock;
 mod error;
+mod integrations;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -21,6 +22,10 @@ mod types;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};
+pub use integrations::{
+    HookDelivery, HookOutcome, Integration, NewHookDelivery, NewIntegration, SourcedEntry,
+    SourcedOutcome,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
@@ -28,7 +33,7 @@ pub use types::*;
 use async_trait::async_trait;
 use postmortem_core::{
     ActionId, ActionItem, ContributingFactor, FactorId, Handle, IncidentBundle, IncidentFacts,
-    IncidentId, Markdown, NewActionItem, NewFactor, NewIncident, NewTimelineEntry,
+    IncidentId, Markdown, Name, NewActionItem, NewFactor, NewIncident, NewTimelineEntry,
     PostmortemStatus, ReviewComment, ReviewDecision, Role, SectionName, Team, TeamName,
     TimelineEntry, TimelineEntryId, User, UserId,
 };
@@ -382,6 +387,50 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// attempt (on any node) can claim it again.
     async fn release_reminder(&self, key: &str) -> Result<()>;
 
+    // Integrations: tools that send webhooks, what they sent, what they wrote.
+
+    /// Registers an integration and the person it acts as (handle `integration-{id}`), in
+    /// one transaction audited as `integration.create` (never with its credential).
+    async fn create_integration(
+        &self,
+        actor: Actor,
+        integration: NewIntegration,
+    ) -> Result<Integration>;
+    /// Every integration, oldest first.
+    async fn integrations(&self) -> Result<Vec<Integration>>;
+    async fn integration(&self, id: i64) -> Result<Option<Integration>>;
+    /// Removes an integration and the bodies it sent, audited; the entries it wrote stay,
+    /// and so does its person (they are the entries' author).
+    async fn delete_integration(&self, actor: Actor, id: i64) -> Result<()>;
+    /// The incidents naming `service` that were open at `at`: started (or, without a start,
+    /// recorded) less than [`OPEN_INCIDENT_WINDOW`] before it or after it, with no entry
+    /// marked resolved before it. An alert that fires before an incident is recorded belongs
+    /// to it, so a replay after recording it finds it.
+    async fn open_incidents(
+        &self,
+        service: &Name,
+        at: time::OffsetDateTime,
+    ) -> Result<Vec<IncidentId>>;
+    /// Writes the entries whose (incident, key) is new, and keeps `delivery` if given, in one
+    /// transaction: each key is inserted first and its entry written only when the insert
+    /// took, so racing deliveries of one alert write it once. Each entry is audited as
+    /// `timeline.add` by `actor` and bumps its incident.
+    async fn add_sourced_entries(
+        &self,
+        actor: Actor,
+        delivery: Option<NewHookDelivery>,
+        entries: Vec<SourcedEntry>,
+    ) -> Result<SourcedOutcome>;
+    /// Bodies received, newest first, of one integration or all.
+    async fn hook_deliveries(
+        &self,
+        integration: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<HookDelivery>>;
+    async fn hook_delivery(&self, id: i64) -> Result<Option<HookDelivery>>;
+    /// Deletes the bodies received before `before`; returns how many.
+    async fn prune_hook_deliveries(&self, before: time::OffsetDateTime) -> Result<u64>;
+
     // What changed.
 
     /// Change-feed rows after `after_seq`, oldest first.
@@ -409,6 +458,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         Ok(self.audit_log(&query).await?.items)
     }
 }
+
+/// How long before an alert an incident may have been recorded and still take the alert's
+/// entries (unless an entry marks it resolved before the alert).
+pub const OPEN_INCIDENT_WINDOW: time::Duration = time::Duration::days(7);
 
 /// How long [`Store::due_deliveries`] keeps a delivery from other senders. Longer than a
 /// whole batch can take (a ten-second timeout per request, a few requests at a time).

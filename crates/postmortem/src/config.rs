@@ -33,6 +33,16 @@ pub struct Config {
     pub templates: Vec<postmortem_core::TemplateConfig>,
     /// Sign-in through an identity provider (OpenID Connect); off when absent.
     pub oidc: Option<postmortem_server::oidc::OidcConfig>,
+    /// Webhooks received from alerting and deploy tools.
+    #[serde(default)]
+    pub integrations: IntegrationsConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationsConfig {
+    /// How many days received webhook bodies are kept for admins to read and replay (30).
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -66,6 +76,15 @@ impl Config {
         Self::parse(&text).with_context(|| format!("{} is not valid", path.display()))
     }
 
+    /// How long webhook bodies are kept: `[integrations] retention_days`, 30 days unless set.
+    pub fn hook_retention(&self) -> anyhow::Result<postmortem_app::HookRetention> {
+        match self.integrations.retention_days {
+            Some(days) => postmortem_app::HookRetention::days(days)
+                .map_err(|e| anyhow::anyhow!("[integrations] {e}")),
+            None => Ok(postmortem_app::HookRetention::default()),
+        }
+    }
+
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         // toml's message names the line and column and the offending key; keep it on one line.
         let config: Self = toml::from_str(text)
@@ -73,6 +92,7 @@ impl Config {
         // What types cannot say (unique names, templates the policy names) is checked here
         // too, so every command refuses such a file at start, naming it.
         let templates = config.templates()?;
+        config.hook_retention()?;
         postmortem_core::policy::Policy::from_config(config.policy.clone())?
             .check_templates(&templates)?;
         Ok(config)

@@ -195,6 +195,23 @@ fn a_config_file_with_an_unknown_key_stops_the_command_with_its_line() {
 }
 
 #[test]
+fn a_config_file_that_would_drop_webhook_bodies_at_once_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("postmortem.toml"),
+        "addr = \"127.0.0.1:0\"\n[integrations]\nretention_days = 0\n",
+    )
+    .unwrap();
+    let output = postmortem(&["serve"], dir.path(), None);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("[integrations]") && stderr.contains("1 to 3650 days"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_config_file_with_a_repeated_template_stops_the_command_with_the_file_and_reason() {
     let dir = tempfile::tempdir().unwrap();
     let template = "[[templates]]\nname = \"security\"\ntitle = \"Security review\"\n[[templates.sections]]\nname = \"summary\"\ntitle = \"Summary\"\nquestion = \"What happened?\"\n";

@@ -378,3 +378,68 @@ pub(crate) struct TeamFiguresView {
     #[serde(flatten)]
     pub figures: FiguresView,
 }
+
+/// A registered integration, without its credential.
+#[derive(Debug, ToSchema)]
+pub(crate) struct IntegrationView {
+    pub id: i64,
+    /// `alertmanager`, `grafana`, `pagerduty`, `opsgenie` or `deploy`.
+    pub kind: String,
+    pub name: String,
+    pub services: Vec<String>,
+    /// The id of the person the integration acts as (handle `integration-{id}`).
+    pub actor: i64,
+    pub created_at: String,
+}
+
+#[derive(Debug, ToSchema)]
+pub(crate) struct IntegrationListView {
+    pub items: Vec<IntegrationView>,
+}
+
+/// A new integration with its secret, which is never shown again.
+#[derive(Debug, ToSchema)]
+pub(crate) struct IntegrationCreated {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub services: Vec<String>,
+    pub actor: i64,
+    pub created_at: String,
+    /// Send as `Authorization: Bearer SECRET`; only its hash is kept. `null` for PagerDuty.
+    pub secret: Option<String>,
+    /// Where the tool sends: `/hooks/{kind}/{id}`.
+    pub path: String,
+}
+
+/// A body a receiver read.
+#[derive(Debug, ToSchema)]
+pub(crate) struct HookDeliveryView {
+    pub id: i64,
+    pub integration_id: i64,
+    pub received_at: String,
+    /// The body as received.
+    pub body: String,
+    /// `applied`, `ignored` or `refused`.
+    pub outcome: String,
+    /// Why it was refused or ignored, or what it held.
+    pub detail: String,
+    pub entries_added: i64,
+    /// The delivery this one replayed.
+    pub replay_of: Option<i64>,
+}
+
+#[derive(Debug, ToSchema)]
+pub(crate) struct HookDeliveryListView {
+    pub items: Vec<HookDeliveryView>,
+}
+
+/// What a receiver or a replay did.
+#[derive(Debug, ToSchema)]
+pub(crate) struct ReceivedView {
+    pub delivery: i64,
+    /// `applied` or `ignored`.
+    pub outcome: String,
+    pub entries_added: i64,
+    pub detail: String,
+}

@@ -5,7 +5,7 @@
 use crate::ApiError;
 use crate::auth::SESSION_COOKIE;
 use axum::extract::Request;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
@@ -79,30 +79,56 @@ pub(crate) fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }
 }
 
-/// Refuses a form that did not come from one of our pages: the CSRF token must match the
-/// session's, and an `Origin`, when the browser sends one, must be this host.
-pub(crate) fn check_origin_and_token(headers: &HeaderMap, fields: &Fields) -> Result<(), ApiError> {
-    let refused = |why: &str| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "csrf",
-            format!("{why}; reload the page and submit the form again"),
-        )
-    };
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        let origin_host = origin
-            .to_str()
-            .ok()
-            .and_then(|o| o.split_once("://"))
-            .map(|(_, rest)| rest);
-        if host.is_none() || origin_host != host {
-            return Err(refused("the form was sent from another site"));
-        }
+/// Whether a POST comes from a page of this site, by the browser's own word: every browser
+/// of the last years sends `Sec-Fetch-Site` or `Origin` (usually both) with a POST. When
+/// `strict`, a request with neither is refused; otherwise it passes and the caller relies on
+/// its CSRF token. The error says why, in words.
+pub(crate) fn check_same_origin(headers: &HeaderMap, strict: bool) -> Result<(), &'static str> {
+    let fetch_site = headers.get("sec-fetch-site").map(HeaderValue::as_bytes);
+    if let Some(site) = fetch_site
+        && site != b"same-origin"
+    {
+        return Err("the form was sent from another site");
     }
+    match headers.get(header::ORIGIN) {
+        Some(origin) => {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            let origin_host = origin
+                .to_str()
+                .ok()
+                .and_then(|o| o.split_once("://"))
+                .map(|(_, rest)| rest);
+            if host.is_none() || origin_host != host {
+                return Err("the form was sent from another site");
+            }
+        }
+        None if strict && fetch_site.is_none() => {
+            return Err(
+                "the request does not say which site sent it (it has neither an Origin nor a Sec-Fetch-Site header)",
+            );
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// The refusal of a form that did not come from one of our pages.
+pub(crate) fn cross_site(why: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "csrf",
+        format!("{why}; reload the page and submit the form again"),
+    )
+}
+
+/// Refuses a form that did not come from one of our pages: the CSRF token must match the
+/// session's, and `Sec-Fetch-Site` and `Origin`, when the browser sends them, must say this
+/// site.
+pub(crate) fn check_origin_and_token(headers: &HeaderMap, fields: &Fields) -> Result<(), ApiError> {
+    check_same_origin(headers, false).map_err(cross_site)?;
     let expected = csrf_token(headers);
     if expected.is_empty() || fields.get("csrf") != expected {
-        return Err(refused(
+        return Err(cross_site(
             "the form's security token does not match your session",
         ));
     }

@@ -199,6 +199,7 @@ async fn pages_send_strangers_to_sign_in_and_signed_in_people_see_the_list() {
     assert_eq!(stranger.headers[header::LOCATION], "/login?next=/");
 
     let login = Request::post("/login")
+        .header("sec-fetch-site", "same-origin")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(
             "handle=dana&password=correct+horse+battery&next=%2F",
@@ -256,6 +257,7 @@ async fn a_wrong_password_is_refused_without_saying_which_part_was_wrong() {
         "handle=nobody&password=correct+horse+battery",
     ] {
         let request = Request::post("/login")
+            .header("sec-fetch-site", "same-origin")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(body))
             .unwrap();

@@ -26,7 +26,9 @@
 //! another's answer.
 //!
 //! Paths are filled in like this: `{id}` is the incident (the action item under
-//! `/api/v1/actions/`, the webhook under `/api/v1/webhooks/`, a fresh token of `nora` under
+//! `/api/v1/actions/`, the webhook under `/api/v1/webhooks/`, the integration under
+//! `/api/v1/integrations/` and `/hooks/{kind}/` (`{kind}` is its kind), a delivery it received
+//! under `/api/v1/integrations/deliveries/`, a fresh token of `nora` under
 //! `/api/v1/tokens/` and `/account/tokens/`), `{action_id}`, `{comment_id}`, `{entry_id}`
 //! (a timeline entry) and `{factor_id}` belong to it, `{team}` is `payments`, `{handle}` is `nora` (a viewer who
 //! is in none of the columns), `{part}` is `facts`. Form bodies get the session's CSRF token
@@ -60,6 +62,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     // Without a session there is no CSRF token to send.
     ("POST",   "/logout", "", "403 login login login login login login", "same"),
     ("GET",    "/login/oidc", "", "404 404 404 404 404 404 404", "same"),
+    ("POST",   "/login/oidc", "next=%2F", "404 404 404 404 404 404 404", "same"),
     ("GET",    "/login/oidc/callback", "", "404 404 404 404 404 404 404", "same"),
     ("GET",    "/account", "", "login 200 200 200 200 200 200", "same"),
     ("POST",   "/account/tokens", "label=laptop&expires_in_days=30", "login 200 200 200 200 200 200", "same"),
@@ -160,6 +163,14 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST",   "/api/v1/webhooks", r#"{"url": "https://hooks.example.com/a", "secret": "0123456789abcdef", "events": ["*"]}"#, "401 403 403 403 201 403 403", "same"),
     ("PATCH",  "/api/v1/webhooks/{id}", r#"{"active": false}"#, "401 403 403 403 200 403 403", "same"),
     ("GET",    "/api/v1/webhooks/deliveries", "", "401 403 403 403 200 403 403", "same"),
+    ("GET",    "/api/v1/integrations", "", "401 403 403 403 200 403 403", "same"),
+    ("POST",   "/api/v1/integrations", r#"{"kind": "grafana", "name": "grafana"}"#, "401 403 403 403 201 403 403", "same"),
+    ("GET",    "/api/v1/integrations/deliveries", "", "401 403 403 403 200 403 403", "same"),
+    ("POST",   "/api/v1/integrations/deliveries/{id}/replay", "", "401 403 403 403 200 403 403", "same"),
+    ("DELETE", "/api/v1/integrations/{id}", "", "401 403 403 403 204 403 403", "same"),
+
+    // Webhook receivers: tools, not people; without the integration's secret, nobody.
+    ("POST",   "/hooks/{kind}/{id}", "", "401 401 401 401 401 401 401", "same"),
 ];
 
 /// The columns' handles; `None` is the anonymous caller.
@@ -320,6 +331,9 @@ struct World {
     /// The person every cell's incident names.
     named: UserId,
     webhook: i64,
+    /// A deploy integration, and a body it received.
+    integration: i64,
+    delivery: i64,
     sessions: std::cell::Cell<u64>,
 }
 
@@ -375,6 +389,37 @@ impl World {
             )
             .await
             .unwrap();
+        let integration = store
+            .create_integration(
+                Actor::SYSTEM,
+                postmortem_store::NewIntegration {
+                    kind: "deploy".into(),
+                    name: Name::parse("ci").unwrap(),
+                    display_name: DisplayName::parse("ci (Deploy hook)").unwrap(),
+                    services: vec![],
+                    credential: secret_hash("a-secret-nobody-sends"),
+                },
+            )
+            .await
+            .unwrap();
+        let delivery = store
+            .add_sourced_entries(
+                Actor::user(integration.actor),
+                Some(postmortem_store::NewHookDelivery {
+                    integration_id: integration.id,
+                    body: r#"{"service": "checkout", "version": "1.2.3", "at": "2026-03-01T13:00:00Z"}"#.into(),
+                    outcome: postmortem_store::HookOutcome::Applied,
+                    detail: String::new(),
+                    replay_of: None,
+                    replayed_by: None,
+                }),
+                vec![],
+            )
+            .await
+            .unwrap()
+            .delivery
+            .unwrap()
+            .id;
         let recorder = user("rcd").await;
         let named = user("nam").await;
         Self {
@@ -383,6 +428,8 @@ impl World {
             recorder,
             named,
             webhook,
+            integration: integration.id,
+            delivery,
             sessions: std::cell::Cell::new(0),
         }
     }
@@ -545,10 +592,20 @@ impl World {
             request = request.header(header::IF_MATCH, format!("\"v{}\"", fixture.version));
         } else if path.starts_with("/api/v1/tokens/") || path.starts_with("/account/tokens/") {
             path = path.replace("{id}", &self.token_of_nora().await.to_string());
+        } else if path.starts_with("/api/v1/integrations/deliveries/") {
+            path = path.replace("{id}", &self.delivery.to_string());
+        } else if path.starts_with("/api/v1/integrations/") || path.starts_with("/hooks/") {
+            path = path
+                .replace("{id}", &self.integration.to_string())
+                .replace("{kind}", "deploy");
         } else {
             path = path.replace("{id}", &self.webhook.to_string());
         }
         let api = path.starts_with("/api/");
+        if !api {
+            // As a browser on one of this site's pages sends it.
+            request = request.header("sec-fetch-site", "same-origin");
+        }
         if let Some(handle) = column {
             if api {
                 let token = &self.tokens.iter().find(|(h, _)| h == handle).unwrap().1;
@@ -589,6 +646,8 @@ async fn every_route_answers_every_person_as_the_matrix_says() {
         let about_incident = path.contains("{id}")
             && !path.starts_with("/api/v1/webhooks/")
             && !path.starts_with("/api/v1/tokens/")
+            && !path.starts_with("/api/v1/integrations/")
+            && !path.starts_with("/hooks/")
             && !path.starts_with("/account/tokens/");
         let mut kinds = vec![("open", *open, false)];
         if *restricted != "same" {

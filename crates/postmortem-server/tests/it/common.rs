@@ -154,6 +154,7 @@ impl TestApp {
     /// Signs in through the form and returns the `Cookie` header value of the session.
     pub async fn sign_in(&self, handle: &str) -> String {
         let login = Request::post("/login")
+            .header("sec-fetch-site", "same-origin")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(format!(
                 "handle={handle}&password=correct+horse+battery&next=%2F"

@@ -125,6 +125,7 @@ async fn the_session_cookie_is_secure_exactly_when_configured() {
     app.person("dana", "contributor").await;
     let sign_in = || {
         Request::post("/login")
+            .header("sec-fetch-site", "same-origin")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from("handle=dana&password=correct+horse+battery"))
             .unwrap()
@@ -259,6 +260,7 @@ async fn every_post_form_on_every_page_refuses_a_missing_or_wrong_csrf_token_and
 /// A sign-in attempt from `address`.
 async fn attempt(app: &TestApp, handle: &str, password: &str, address: &str) -> Reply {
     let mut request = Request::post("/login")
+        .header("sec-fetch-site", "same-origin")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(format!(
             "handle={handle}&password={}",
@@ -398,6 +400,7 @@ async fn behind_a_proxy_the_configured_header_names_the_client() {
     app.person("dana", "contributor").await;
     let from = |client: &str, n: usize| {
         Request::post("/login")
+            .header("sec-fetch-site", "same-origin")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header("x-forwarded-for", format!("{client}, 10.0.0.1"))
             .body(Body::from(format!("handle=nobody{n}&password=wrong+guess")))

@@ -194,6 +194,7 @@ async fn a_refused_sign_in_keeps_the_handle_that_was_typed() {
     let refused = app
         .send(
             axum::http::Request::post("/login")
+                .header("sec-fetch-site", "same-origin")
                 .header(
                     axum::http::header::CONTENT_TYPE,
                     "application/x-www-form-urlencoded",

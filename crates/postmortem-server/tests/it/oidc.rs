@@ -198,6 +198,18 @@ fn form_action(html: &str) -> &str {
     &form[start..start + form[start..].find('"').unwrap()]
 }
 
+/// Presses the single sign-on button of a page of `server`, as a browser sends the form.
+async fn start(browser: &reqwest::Client, server: &Server, next: &str) -> reqwest::Response {
+    browser
+        .post(format!("{}/login/oidc", server.base))
+        .header("origin", &server.base)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("next", next)])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Clicks the sign-in button on `/login`, then fills the provider's login form as `login`
 /// and accepts its consent form when it asks, and returns the last response.
 async fn sign_in(browser: &reqwest::Client, server: &Server, login: &str) -> reqwest::Response {
@@ -210,12 +222,11 @@ async fn sign_in(browser: &reqwest::Client, server: &Server, login: &str) -> req
         .await
         .unwrap();
     assert!(page.contains(BUTTON), "{page}");
-    let start = format!("{}/login/oidc?next=%2Ffollow-through", server.base);
     assert!(
-        page.contains("href=\"/login/oidc?next=/follow-through\""),
+        page.contains("<form class=\"single-sign-on\" method=\"post\" action=\"/login/oidc\"><input type=\"hidden\" name=\"next\" value=\"/follow-through\">"),
         "{page}"
     );
-    let mut response = browser.get(start).send().await.unwrap();
+    let mut response = start(browser, server, "/follow-through").await;
     // At most a login form and a consent form stand between the person and the callback.
     for _ in 0..3 {
         let at_provider = response.url().as_str().starts_with(&provider_of(server));
@@ -445,11 +456,7 @@ async fn declining_at_the_provider_shows_a_page_saying_so() {
         return;
     };
     let browser = browser();
-    let login_form = browser
-        .get(format!("{}/login/oidc", server.base))
-        .send()
-        .await
-        .unwrap();
+    let login_form = start(&browser, &server, "/").await;
     let url = login_form.url().clone();
     let action = form_action(&login_form.text().await.unwrap()).to_owned();
     let declined = browser
@@ -487,11 +494,7 @@ async fn an_email_outside_the_allowed_domains_is_refused() {
 #[tokio::test]
 async fn an_unreachable_provider_shows_a_page_not_a_server_error() {
     let server = server_with(None, false).await.unwrap();
-    let response = browser()
-        .get(format!("{}/login/oidc", server.base))
-        .send()
-        .await
-        .unwrap();
+    let response = start(&browser(), &server, "/").await;
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
     let page = response.text().await.unwrap();
     assert!(
@@ -508,4 +511,48 @@ async fn without_a_provider_there_is_no_button_and_the_route_says_so() {
     let start = app.get("/login/oidc", None).await;
     assert_eq!(start.status, axum::http::StatusCode::NOT_FOUND);
     assert!(start.body.contains("Single sign-on is not set up"));
+}
+
+#[tokio::test]
+async fn only_this_sites_sign_in_page_may_start_a_single_sign_on() {
+    let server = server_with(None, false).await.unwrap();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!("{}/login/oidc", server.base);
+    let from_elsewhere = [
+        vec![
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ],
+        vec![("origin", "https://evil.example")],
+        vec![("sec-fetch-site", "same-site")],
+        vec![],
+    ];
+    for headers in from_elsewhere {
+        let mut request = no_redirects.post(&url).form(&[("next", "/")]);
+        for (name, value) in &headers {
+            request = request.header(*name, *value);
+        }
+        let refused = request.send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{headers:?}");
+        assert!(
+            refused.headers().get("set-cookie").is_none(),
+            "no sign-in began"
+        );
+        let page = refused.text().await.unwrap();
+        assert!(page.contains("This sign-in was not started here"), "{page}");
+    }
+    // A link to the start leads to the sign-in page and its button, and starts nothing.
+    let link = no_redirects
+        .get(format!("{url}?next=%2Ffigures"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(link.status(), StatusCode::SEE_OTHER);
+    assert_eq!(link.headers()["location"], "/login?next=/figures");
+    // From this site, the check passes and the flow goes on to the (unreachable) provider.
+    let started = start(&no_redirects, &server, "/").await;
+    assert_eq!(started.status(), StatusCode::BAD_GATEWAY);
 }

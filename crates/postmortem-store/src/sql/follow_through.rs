@@ -13,7 +13,7 @@ macro_rules! sql_follow_through {
             Ok(ActionItem {
                 id: ActionId::new(row.try_get("id")?),
                 incident_id: IncidentId::new(row.try_get("incident_id")?),
-                title: stored(Title::parse_field("title", row.try_get::<String, _>("title")?))?,
+                title: Title::from_stored(row.try_get::<String, _>("title")?),
                 owner: row.try_get::<Option<i64>, _>("owner_id")?.map(UserId::new),
                 team: row
                     .try_get::<Option<String>, _>("team")?

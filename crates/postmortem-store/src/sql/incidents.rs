@@ -31,7 +31,7 @@ macro_rules! sql_incidents {
             };
             let incident = Incident {
                 id: IncidentId::new(row.try_get("id")?),
-                title: stored(Title::parse(row.try_get::<String, _>("title")?))?,
+                title: Title::from_stored(row.try_get::<String, _>("title")?),
                 kind: stored(IncidentKind::parse(&row.try_get::<String, _>("kind")?))?,
                 severity: severity(row.try_get("severity")?)?,
                 started_at,
@@ -335,7 +335,7 @@ macro_rules! sql_incidents {
                     let name = stored(SectionName::parse(row.try_get::<String, _>("name")?))?;
                     sections.insert(name.clone(), Section {
                         name,
-                        body: stored(Markdown::parse(row.try_get::<String, _>("body")?))?,
+                        body: Markdown::from_stored(row.try_get::<String, _>("body")?),
                         version: row.try_get("version")?,
                         updated_by: row.try_get::<Option<i64>, _>("updated_by")?.map(UserId::new),
                         updated_at: row.try_get::<Option<i64>, _>("updated_at")?.map(from_ms).transpose()?,
@@ -401,7 +401,7 @@ macro_rules! sql_incidents {
                             incident_id: id,
                             section: stored(SectionName::parse(row.try_get::<String, _>("section")?))?,
                             author: UserId::new(row.try_get("author_id")?),
-                            body: stored(Markdown::parse(row.try_get::<String, _>("body")?))?,
+                            body: Markdown::from_stored(row.try_get::<String, _>("body")?),
                             resolved: row.try_get("resolved")?,
                             created_at: from_ms(row.try_get("created_at")?)?,
                         })

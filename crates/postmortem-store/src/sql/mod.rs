@@ -9,7 +9,7 @@
 //!
 //! The statements are split by aggregate, one file each, every file a macro that adds
 //! inherent methods (and the row helpers they need) to the store: [`incidents`], [`writing`],
-//! [`follow_through`], [`people`], [`audit`] and [`feed`]. `impl_store!` instantiates them
+//! [`follow_through`], [`people`], [`audit`], [`feed`] and [`integrations`]. `impl_store!` instantiates them
 //! all for a backend and writes the `Store` impl, which only forwards to those methods: the
 //! impl has to be in one place because `async_trait` cannot see into macro invocations.
 
@@ -21,6 +21,8 @@ mod feed;
 mod follow_through;
 #[macro_use]
 mod incidents;
+#[macro_use]
+mod integrations;
 #[macro_use]
 mod people;
 #[macro_use]
@@ -52,6 +54,7 @@ macro_rules! impl_store {
         sql_people!($store, $db, $backend);
         sql_audit!($store, $db, $backend);
         sql_feed!($store, $db, $backend);
+        sql_integrations!($store, $db, $backend);
 
         #[async_trait::async_trait]
         impl Store for $store {
@@ -545,6 +548,59 @@ macro_rules! impl_store {
 
             async fn release_reminder(&self, key: &str) -> Result<()> {
                 $store::release_reminder(self, key).await
+            }
+
+            async fn create_integration(
+                &self,
+                actor: Actor,
+                integration: NewIntegration,
+            ) -> Result<Integration> {
+                $store::create_integration(self, actor, integration).await
+            }
+
+            async fn integrations(&self) -> Result<Vec<Integration>> {
+                $store::integrations(self).await
+            }
+
+            async fn integration(&self, id: i64) -> Result<Option<Integration>> {
+                $store::integration(self, id).await
+            }
+
+            async fn delete_integration(&self, actor: Actor, id: i64) -> Result<()> {
+                $store::delete_integration(self, actor, id).await
+            }
+
+            async fn open_incidents(
+                &self,
+                service: &Name,
+                at: OffsetDateTime,
+            ) -> Result<Vec<IncidentId>> {
+                $store::open_incidents(self, service, at).await
+            }
+
+            async fn add_sourced_entries(
+                &self,
+                actor: Actor,
+                delivery: Option<NewHookDelivery>,
+                entries: Vec<SourcedEntry>,
+            ) -> Result<SourcedOutcome> {
+                $store::add_sourced_entries(self, actor, delivery, entries).await
+            }
+
+            async fn hook_deliveries(
+                &self,
+                integration: Option<i64>,
+                limit: i64,
+            ) -> Result<Vec<HookDelivery>> {
+                $store::hook_deliveries(self, integration, limit).await
+            }
+
+            async fn hook_delivery(&self, id: i64) -> Result<Option<HookDelivery>> {
+                $store::hook_delivery(self, id).await
+            }
+
+            async fn prune_hook_deliveries(&self, before: OffsetDateTime) -> Result<u64> {
+                $store::prune_hook_deliveries(self, before).await
             }
 
             async fn changes_since(&self, after_seq: i64, limit: i64) -> Result<Vec<Change>> {

@@ -25,7 +25,7 @@ macro_rules! sql_people {
             Ok(User {
                 id: UserId::new(row.try_get("id")?),
                 handle: stored(Handle::parse(row.try_get::<String, _>("handle")?))?,
-                display_name: stored(DisplayName::parse(row.try_get::<String, _>("display_name")?))?,
+                display_name: DisplayName::from_stored(row.try_get::<String, _>("display_name")?),
                 role: stored(Role::parse(&row.try_get::<String, _>("role")?))?,
                 created_at: from_ms(row.try_get("created_at")?)?,
             })
@@ -34,7 +34,7 @@ macro_rules! sql_people {
         fn team_from_row(row: &DbRow) -> Result<Team> {
             Ok(Team {
                 name: stored(TeamName::parse(row.try_get::<String, _>("name")?))?,
-                display_name: stored(DisplayName::parse(row.try_get::<String, _>("display_name")?))?,
+                display_name: DisplayName::from_stored(row.try_get::<String, _>("display_name")?),
                 created_at: from_ms(row.try_get("created_at")?)?,
             })
         }

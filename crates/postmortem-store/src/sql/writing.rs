@@ -10,7 +10,7 @@ macro_rules! sql_writing {
                 id: TimelineEntryId::new(row.try_get("id")?),
                 incident_id: IncidentId::new(row.try_get("incident_id")?),
                 at: from_ms_offset(row.try_get("at")?, row.try_get("at_offset")?)?,
-                text: stored(Markdown::parse(row.try_get::<String, _>("body")?))?,
+                text: Markdown::from_stored(row.try_get::<String, _>("body")?),
                 author: UserId::new(row.try_get("author_id")?),
                 actor: row.try_get("actor")?,
                 marker: row
@@ -32,7 +32,7 @@ macro_rules! sql_writing {
                 id: FactorId::new(row.try_get("id")?),
                 incident_id: IncidentId::new(row.try_get("incident_id")?),
                 category: stored(FactorCategory::parse(&row.try_get::<String, _>("category")?))?,
-                description: stored(Markdown::parse(row.try_get::<String, _>("description")?))?,
+                description: Markdown::from_stored(row.try_get::<String, _>("description")?),
                 is_trigger: row.try_get("is_trigger")?,
             })
         }
@@ -172,11 +172,10 @@ macro_rules! sql_writing {
                 Ok(version)
             }
 
-            async fn add_timeline_entry(&self, actor: Actor, id: IncidentId, entry: NewTimelineEntry) -> Result<TimelineEntry> {
-                let now = self.clock.now();
+            /// Writes a timeline entry inside a write, audited as `timeline.add`; the caller
+            /// bumps the version.
+            async fn timeline_insert_in_tx(tx: &mut Tx, now: OffsetDateTime, actor: Actor, id: IncidentId, entry: NewTimelineEntry) -> Result<TimelineEntry> {
                 let author = actor.0.ok_or(StoreError::NotFound("user"))?;
-                let mut tx = self.writer().begin().await?;
-                Self::bump(&mut tx, id, now).await?;
                 let entry_id: i64 = sqlx::query_scalar("INSERT INTO timeline_entries (incident_id, at, at_offset, body, author_id, actor, marker, perspective, source, source_url, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
                     .bind(id.get())
                     .bind(to_ms(entry.at))
@@ -189,7 +188,7 @@ macro_rules! sql_writing {
                     .bind(entry.source.as_str())
                     .bind(entry.source_url.as_ref().map(|u| u.as_str()))
                     .bind(to_ms(now))
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut **tx)
                     .await?;
                 let added = TimelineEntry {
                     id: TimelineEntryId::new(entry_id),
@@ -205,7 +204,16 @@ macro_rules! sql_writing {
                     created_at: from_ms(to_ms(now))?,
                 };
                 let details = serde_json::json!({"entry_id": entry_id, "before": null, "after": added});
-                Self::record(&mut tx, now, actor, "timeline.add", Some(id), "timeline", "create", details).await?;
+                Self::record(tx, now, actor, "timeline.add", Some(id), "timeline", "create", details).await?;
+                Ok(added)
+            }
+
+            async fn add_timeline_entry(&self, actor: Actor, id: IncidentId, entry: NewTimelineEntry) -> Result<TimelineEntry> {
+                let now = self.clock.now();
+                actor.0.ok_or(StoreError::NotFound("user"))?;
+                let mut tx = self.writer().begin().await?;
+                Self::bump(&mut tx, id, now).await?;
+                let added = Self::timeline_insert_in_tx(&mut tx, now, actor, id, entry).await?;
                 tx.commit().await?;
                 Ok(added)
             }

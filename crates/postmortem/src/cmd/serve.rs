@@ -167,6 +167,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
             .context("the [policy] table of the configuration is not valid")?,
         lint: config.lint.clone(),
         templates: config.templates()?,
+        hook_retention: config.hook_retention()?,
         ..defaults
     };
     // One signal stops both the server and the notifier; each waits on its own receiver.

@@ -1415,3 +1415,5 @@ mod audit {
         }
     }
 }
+
+mod integrations;

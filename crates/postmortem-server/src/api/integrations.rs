@@ -1,0 +1,144 @@
+//! Integrations through the API: admins register the tools that send webhooks (the secret is
+//! answered once), list and delete them, read the bodies received and replay one. The
+//! receivers the tools call are in `hooks.rs`.
+
+use super::{ApiJson, ApiPath};
+use crate::auth::ApiUser;
+use crate::{ApiError, AppState};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use postmortem_app::IntegrationInput;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/integrations", get(list).post(create))
+        .route("/integrations/{id}", delete(remove))
+        .route("/integrations/deliveries", get(deliveries))
+        .route("/integrations/deliveries/{id}/replay", post(replay))
+}
+
+/// Which bodies to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DeliveryQuery {
+    /// One integration's only.
+    pub integration: Option<i64>,
+    /// At most this many, newest first: 1 to 500, 50 when not given.
+    pub limit: Option<i64>,
+}
+
+/// The integrations, without their secrets.
+#[utoipa::path(
+    get, path = "/api/v1/integrations", tag = "admin",
+    responses(
+        (status = 200, description = "`{items}`", body = super::schema::IntegrationListView),
+        (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
+        (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> Result<Json<Value>, ApiError> {
+    let items = state.app.acting_for(&user).integrations().await?;
+    Ok(Json(json!({"items": items})))
+}
+
+/// Registers an integration; the answer carries its secret, shown this once.
+#[utoipa::path(
+    post, path = "/api/v1/integrations", tag = "admin",
+    request_body = IntegrationInput,
+    responses(
+        (status = 201, description = "The integration, its `secret` and its receiver's `path`", body = super::schema::IntegrationCreated),
+        (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
+        (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
+        (status = 409, description = "An integration has this name", body = super::schema::ErrorBody),
+        (status = 422, description = "A field is not valid", body = super::schema::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(input): ApiJson<IntegrationInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let registered = state
+        .app
+        .acting_for(&user)
+        .register_integration(input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(registered))))
+}
+
+/// Deletes an integration and the bodies it sent; the entries it wrote stay.
+#[utoipa::path(
+    delete, path = "/api/v1/integrations/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "The integration")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
+        (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
+        (status = 404, description = "No such integration", body = super::schema::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    state.app.acting_for(&user).delete_integration(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The bodies the receivers kept, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/integrations/deliveries", tag = "admin",
+    params(DeliveryQuery),
+    responses(
+        (status = 200, description = "`{items}`", body = super::schema::HookDeliveryListView),
+        (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
+        (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn deliveries(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Query(query): Query<DeliveryQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let items = state
+        .app
+        .acting_for(&user)
+        .hook_deliveries(query.integration, query.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(json!({"items": items})))
+}
+
+/// Applies a kept body again, as its integration; nothing already added is added twice.
+#[utoipa::path(
+    post, path = "/api/v1/integrations/deliveries/{id}/replay", tag = "admin",
+    params(("id" = i64, Path, description = "The delivery")),
+    responses(
+        (status = 200, description = "What the replay did", body = super::schema::ReceivedView),
+        (status = 400, description = "The body does not parse; the replay is kept too", body = super::schema::ErrorBody),
+        (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
+        (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
+        (status = 404, description = "No such delivery", body = super::schema::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn replay(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let received = state.app.acting_for(&user).replay_delivery(id).await?;
+    Ok(Json(json!(received)))
+}
