@@ -11,7 +11,7 @@
 
 use crate::ApiError;
 use crate::pages::layout;
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -137,6 +137,10 @@ pub(crate) async fn enforce(request: Request, next: Next) -> Response {
     // Tools (the API, webhook senders) get the error shape; people get a page.
     let path = request.uri().path();
     let api = path.starts_with("/api/") || path.starts_with("/hooks/");
+    // Most requests (every GET) have no body: nothing to count.
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
     let declared = declared_length(request.headers());
     match declared {
         Some(length) if length <= limit.bytes => return next.run(request).await,

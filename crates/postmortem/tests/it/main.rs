@@ -2,5 +2,6 @@
 //! runs it, real files and processes, exit status and output checked.
 
 mod cli;
+mod durability;
 mod logs;
 mod server;

@@ -20,9 +20,14 @@ impl Server {
     /// Starts `postmortem serve` on a free port with `args` (and `env`), and waits until it
     /// says where it listens.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::start_at("127.0.0.1:0", args, env)
+    }
+
+    /// Starts `postmortem serve` listening on `addr`.
+    pub fn start_at(addr: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_postmortem"));
         command
-            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(["serve", "--addr", addr])
             .args(args)
             .env_remove("POSTMORTEM_DATABASE_URL")
             .env_remove("POSTMORTEM_CONFIG")
