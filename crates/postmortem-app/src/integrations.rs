@@ -308,7 +308,7 @@ async fn apply(
         outcome,
         detail: detail.clone(),
         replay_of: replay.map(|(id, _)| id),
-        replayed_by: replay.and_then(|(_, by)| by.0),
+        replayed_by: replay.and_then(|(_, by)| by.person()),
     };
     let written = store
         .add_sourced_entries(Actor::user(integration.actor), Some(delivery), entries)
