@@ -2,6 +2,7 @@
 
 mod cmd;
 mod config;
+mod log;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -16,6 +17,17 @@ struct Cli {
     /// Configuration file; `postmortem.toml` in the current directory is read when present.
     #[arg(long, global = true, env = "POSTMORTEM_CONFIG", value_name = "PATH")]
     config: Option<std::path::PathBuf>,
+
+    /// How the log on stderr is written: `text` for people (coloured only on a terminal) or
+    /// `json`, one object per line, for log shippers.
+    #[arg(
+        long,
+        global = true,
+        env = "POSTMORTEM_LOG_FORMAT",
+        value_enum,
+        default_value_t = log::LogFormat::Text
+    )]
+    log_format: log::LogFormat,
 
     #[command(subcommand)]
     command: Command,
@@ -49,14 +61,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("POSTMORTEM_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("warn,postmortem=info,postmortem_server=info")
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    log::init(cli.log_format);
     let result = config::Config::load(cli.config.as_deref()).and_then(|config| {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -80,7 +85,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             // One line, with the chain of causes, instead of a panic or a debug dump.
-            eprintln!("error: {error:#}");
+            log::failed(&error);
             ExitCode::FAILURE
         }
     }

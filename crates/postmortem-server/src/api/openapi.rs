@@ -119,8 +119,9 @@ impl Modify for BearerScheme {
 }
 
 /// Documents the refusals every JSON body can meet before its handler runs (`ApiJson`): a
-/// body that is not JSON, one sent without `Content-Type: application/json`, and one whose
-/// JSON does not have the documented shape. Added here once, so no operation that takes a
+/// body that is not JSON, one sent without `Content-Type: application/json`, one whose
+/// JSON does not have the documented shape, and one larger than the route's limit
+/// (`limits.rs`, which gives the limit in the description). Added here once, so no operation that takes a
 /// body can forget them.
 struct JsonBodyRefusals;
 
@@ -137,7 +138,13 @@ impl Modify for JsonBodyRefusals {
                 "The JSON does not have the documented shape; the message says where",
             ),
         ];
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let limit = crate::limits::limit_for(path);
+            let too_large = format!(
+                "The body is larger than this route's limit of {}; the message says how large it was, e.g. \"{}\"",
+                crate::limits::in_words(limit.bytes),
+                limit.refusal(Some(limit.bytes * 5 + limit.bytes / 5)),
+            );
             let operations = [&mut item.post, &mut item.put, &mut item.patch];
             for operation in operations.into_iter().flatten() {
                 let Operation {
@@ -148,7 +155,8 @@ impl Modify for JsonBodyRefusals {
                 else {
                     continue;
                 };
-                for (status, description) in REFUSALS {
+                let refusals = REFUSALS.into_iter().chain([("413", too_large.as_str())]);
+                for (status, description) in refusals {
                     responses
                         .responses
                         .entry(status.to_owned())

@@ -17,6 +17,7 @@ mod home;
 mod integrations;
 mod items;
 mod journey;
+mod limits;
 mod lint;
 mod markdown;
 mod oidc;
