@@ -27,6 +27,8 @@ pub(crate) enum Source {
 #[derive(Debug, Clone)]
 pub(crate) struct Pending {
     pub source: Source,
+    /// The sentence the finding is in (source bytes).
+    pub sentence: Range<usize>,
     pub range: Range<usize>,
     pub severity: Severity,
     pub subject: Option<String>,
@@ -193,9 +195,11 @@ impl<'a> Engine<'a> {
         let trimmed = text.trim_end();
         let lead = trimmed.len() - trimmed.trim_start().len();
         let span = range.start + lead..range.start + trimmed.len();
+        let span = block.to_source(span);
         out.push(Pending {
             source: Source::Model(c),
-            range: block.to_source(span),
+            sentence: span.clone(),
+            range: span,
             severity: if block.quoted {
                 severity.lower()
             } else {
@@ -346,6 +350,7 @@ impl<'a> Engine<'a> {
             }
             out.push(Pending {
                 source: Source::Rule(ri),
+                sentence: block.to_source(range.clone()),
                 range: block.to_source(span.clone()),
                 severity: if block.quoted {
                     severity.lower()
@@ -625,6 +630,7 @@ impl<'a> Engine<'a> {
         if top.count >= min && top.count * 2 > self.total_subject_sentences {
             Some(Pending {
                 source: Source::Concentration,
+                sentence: top.first.clone(),
                 range: top.first.clone(),
                 severity,
                 subject: Some(top.display.clone()),

@@ -27,6 +27,7 @@ mod markdown;
 pub mod model;
 mod pattern;
 mod prefilter;
+mod rewrite;
 mod rules;
 mod sentence;
 mod token;
@@ -149,6 +150,22 @@ pub struct Finding {
     /// A concrete replacement for the span, when the rule has one (empty: delete the span).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replacement: Option<String>,
+    /// The sentence the finding is in, in UTF-8 bytes of the input (for counting sentences).
+    #[serde(skip)]
+    pub sentence: Range<usize>,
+}
+
+/// How many sentences put a person at the centre of a failure: the sentences with at least
+/// one finding in a blame category (a rule's warning or the model's advice), each counted once.
+pub fn person_centred_sentences(findings: &[Finding]) -> usize {
+    let mut sentences: Vec<&Range<usize>> = findings
+        .iter()
+        .filter(|f| f.category.is_blame())
+        .map(|f| &f.sentence)
+        .collect();
+    sentences.sort_by_key(|r| (r.start, r.end));
+    sentences.dedup();
+    sentences.len()
 }
 
 /// Per-call options.
@@ -250,7 +267,23 @@ fn finish(
         let subject = p.subject.as_deref().unwrap_or("the people involved");
         let count = p.count.to_string();
         let fill = |t: &str| fill_template(t, subject, &count);
-        let replacement = replacement.map(|r| match_case(&src[p.range.clone()], &r));
+        let span_text = &src[p.range.clone()];
+        let replacement = replacement
+            .map(|r| match_case(span_text, &r))
+            .or_else(|| rewrite::span(info.category, span_text));
+        let mut suggestion = fill(&info.suggestion);
+        if let Some(r) = &replacement
+            && p.sentence.start <= p.range.start
+            && p.range.end <= p.sentence.end
+        {
+            let sentence = format!(
+                "{}{r}{}",
+                &src[p.sentence.start..p.range.start],
+                &src[p.range.end..p.sentence.end]
+            );
+            let sentence = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
+            suggestion = format!("Rewrite: \"{sentence}\" {suggestion}");
+        }
         let mut message = fill(&info.message);
         if let Source::Model(_) = p.source {
             message.push_str(&format!(" The words that weighed most: {subject}."));
@@ -267,8 +300,9 @@ fn finish(
             byte_column: start.byte_column,
             end_byte_column: end.byte_column,
             message,
-            suggestion: fill(&info.suggestion),
+            suggestion,
             replacement,
+            sentence: p.sentence,
         });
     }
     findings

@@ -8,7 +8,6 @@
 mod api;
 mod auth;
 mod error;
-pub mod export;
 mod health;
 mod hooks;
 mod limits;

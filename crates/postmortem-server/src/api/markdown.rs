@@ -4,7 +4,6 @@
 use super::ApiPath;
 use super::audit::invalid_query;
 use crate::auth::ApiUser;
-use crate::export::{People, document_of};
 use crate::{ApiError, AppState};
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -12,6 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use postmortem_app::export::{People, document_of};
 use postmortem_core::{IncidentId, SectionName};
 use postmortem_markdown::{external, render};
 use serde::Deserialize;

@@ -406,6 +406,25 @@ async fn the_editor_lists_blameless_language_hints_while_typing_and_selects_the_
         "clicking a hint selects its span: {selected}"
     );
     screenshot(&dana, "editor-lint.png").await;
+    // The rule's rewrite of the span is one click away, and the text is checked again.
+    let apply = dana
+        .find(Locator::Css("#lint-section-summary button.lint-apply"))
+        .await
+        .unwrap();
+    assert_eq!(apply.text().await.unwrap(), "Rewrite as “Dana did not”");
+    apply.click().await.unwrap();
+    let value = dana
+        .execute(
+            "return document.getElementById('section-summary').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        value.as_str(),
+        Some("The disk filled at 14:02.\nDana did not notice the disk alert.")
+    );
+    screenshot(&dana, "editor-lint-rewritten.png").await;
     dana.close().await.unwrap();
 }
 

@@ -9,11 +9,11 @@ use super::{DatabaseArgs, open_store};
 use crate::config::Config;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use postmortem_app::export::{People, document_of};
 use postmortem_core::{Handle, IncidentId, Templates};
 use postmortem_markdown::{
     Document, ImportContext, MAX_FILE_BYTES, decode, parse, render, slug_of,
 };
-use postmortem_server::export::{People, document_of};
 use postmortem_store::{Actor, Store, Visibility};
 use std::collections::{HashMap, HashSet};
 use std::io::Read;

@@ -63,6 +63,11 @@ fn linting_a_blameful_post_mortem_reports_findings_and_exits_1() {
         !stdout.contains(":3:"),
         "front matter is not prose: {stdout}"
     );
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("1 file: ") && stderr.contains("a person at the centre of a failure"),
+        "the summary on stderr: {stderr}"
+    );
 }
 
 #[test]

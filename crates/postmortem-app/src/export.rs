@@ -1,8 +1,6 @@
 //! Stored incidents as Markdown documents: an [`IncidentRecord`] becomes a
 //! [`postmortem_markdown::Document`] with people named by handle, for `GET
 //! /api/v1/incidents/{id}/markdown` and `postmortem export` alike.
-//!
-//! Kept here until the app layer (`postmortem-app`) holds the import and export use cases.
 
 use postmortem_core::{
     BundleAction, BundleReview, BundleSection, BundleTimelineEntry, Handle, IncidentBundle,
