@@ -448,7 +448,7 @@ impl World {
             .id;
         let other_integration = store
             .create_integration(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 postmortem_store::NewIntegration {
                     kind: "grafana".into(),
                     name: Name::parse("old-grafana").unwrap(),
