@@ -63,13 +63,7 @@ pub async fn run(config: Config, command: TimelineCommand) -> anyhow::Result<Exi
     let person = store.user_by_handle(&handle).await?.with_context(|| {
         format!("no person `{handle}` in {location}; name who imports with --as HANDLE")
     })?;
-    let rules = postmortem_app::Rules {
-        severity_levels: postmortem_core::Severity::DEFAULT_LEVELS,
-        policy: postmortem_core::policy::Policy::from_config(config.policy.clone())?,
-        lint: config.lint.clone(),
-        templates: config.templates()?,
-        hook_retention: config.hook_retention()?,
-    };
+    let rules = config.rules()?;
     let app = postmortem_app::App::new(store, rules);
     let instant = |field: &str, raw: &Option<String>| {
         raw.as_deref()
