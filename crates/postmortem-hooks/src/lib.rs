@@ -17,7 +17,9 @@ mod pagerduty;
 mod signature;
 
 pub use event::{AlertEvent, AlertState, DeployEvent, HookKind, Parsed, PayloadError};
-pub use signature::{pagerduty_signature, verify_pagerduty_signature};
+pub use signature::{
+    github_signature, pagerduty_signature, verify_github_signature, verify_pagerduty_signature,
+};
 
 /// The largest body any receiver reads. Alertmanager groups are capped by `max_alerts` and the
 /// largest documented payloads are a few kilobytes; a megabyte leaves room for big groups.

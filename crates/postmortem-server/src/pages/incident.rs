@@ -42,6 +42,8 @@ pub(crate) struct View<'a> {
     pub may_read_history: bool,
     /// Whether the reader may name people on the incident or take them off.
     pub manage_members: bool,
+    /// Deploys to its services before it started (empty in fragments).
+    pub changes: Vec<postmortem_app::ChangeBefore>,
 }
 
 impl View<'_> {
@@ -110,6 +112,7 @@ pub(crate) async fn render(
     let viewer = crate::api::viewer(state, user).await?;
     let similar = similar_incidents(state, viewer.clone(), record.incident.id).await;
     let manage_members = service.may_manage_members(&record).await?;
+    let changes = service.changes_before(record.incident.id, None).await?;
     let view = View {
         template: state
             .settings
@@ -132,6 +135,7 @@ pub(crate) async fn render(
         )
         .await?,
         manage_members,
+        changes,
     };
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
     let body = whole_page(&view, problem.as_ref());
@@ -192,6 +196,7 @@ pub(crate) async fn fragment(
         may_read_history: false,
         // The fragments do not hold the members' forms.
         manage_members: false,
+        changes: Vec::new(),
     };
     let markup = match part.as_str() {
         "facts" => facts(&view),
@@ -227,6 +232,7 @@ fn whole_page(view: &View, problem: Option<&Problem>) -> Markup {
                 (timeline(view, problem))
                 @if can_write { (items::timeline_form(view, &FormView::of("timeline", problem), Target::New)) }
             }
+            (super::changes::panel(view, &view.changes))
             section aria-labelledby="factors-heading" #factors {
                 h2 #factors-heading { "Contributing factors" }
                 (factors(view, problem))

@@ -599,6 +599,31 @@ macro_rules! impl_store {
                 $store::hook_delivery(self, id).await
             }
 
+            async fn record_deploys(
+                &self,
+                delivery: NewHookDelivery,
+                deploys: Vec<NewDeploy>,
+            ) -> Result<(HookDelivery, u64)> {
+                $store::record_deploys(self, delivery, deploys).await
+            }
+
+            async fn deploys_between(
+                &self,
+                services: &[Name],
+                from: OffsetDateTime,
+                to: OffsetDateTime,
+            ) -> Result<Vec<Deploy>> {
+                $store::deploys_between(self, services, from, to).await
+            }
+
+            async fn deploy(&self, id: i64) -> Result<Option<Deploy>> {
+                $store::deploy(self, id).await
+            }
+
+            async fn source_keys(&self, incident: IncidentId, prefix: &str) -> Result<Vec<String>> {
+                $store::source_keys(self, incident, prefix).await
+            }
+
             async fn prune_hook_deliveries(&self, before: OffsetDateTime) -> Result<u64> {
                 $store::prune_hook_deliveries(self, before).await
             }
