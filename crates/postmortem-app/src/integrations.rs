@@ -322,7 +322,7 @@ async fn apply(
         outcome,
         detail: detail.clone(),
         replay_of: replay.map(|(id, _)| id),
-        replayed_by: replay.and_then(|(_, by)| by.0),
+        replayed_by: replay.and_then(|(_, by)| by.person()),
     };
     let written = store
         .add_sourced_entries(Actor::user(integration.actor), Some(delivery), entries)
@@ -371,7 +371,7 @@ async fn record_deploys(
         outcome: HookOutcome::Applied,
         detail: detail.clone(),
         replay_of: replay.map(|(id, _)| id),
-        replayed_by: replay.and_then(|(_, by)| by.0),
+        replayed_by: replay.and_then(|(_, by)| by.person()),
     };
     let (kept, new) = store.record_deploys(delivery, deploys).await?;
     Ok(Received {

@@ -169,11 +169,12 @@ impl Service<'_> {
             }
             PostmortemStatus::Approved => {
                 self.require(Permission::Review, "approve post-mortems")?;
+                let reviewer = self.only_a_person("approve post-mortems")?;
                 store
                     .set_review(
                         self.actor(),
                         id,
-                        self.user.id,
+                        reviewer.id,
                         ReviewDecision::Approved,
                         comment.clone(),
                     )
@@ -181,11 +182,12 @@ impl Service<'_> {
             }
             PostmortemStatus::ChangesRequested => {
                 self.require(Permission::Review, "request changes")?;
+                let reviewer = self.only_a_person("request changes")?;
                 store
                     .set_review(
                         self.actor(),
                         id,
-                        self.user.id,
+                        reviewer.id,
                         ReviewDecision::ChangesRequested,
                         comment.clone(),
                     )

@@ -152,8 +152,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         decision: postmortem_core::policy::Requirement,
         reasons: Vec<String>,
     ) -> Result<IncidentId>;
-    /// Writes whole incidents in one transaction; used by `demo` and imports.
-    async fn import_bundles(&self, bundles: &[IncidentBundle]) -> Result<Vec<IncidentId>>;
+    /// Writes whole incidents in one transaction; used by `demo` and imports. Each incident's
+    /// audit event names `actor` and, when given, the `source` it was read from (a path, `api`).
+    async fn import_bundles(
+        &self,
+        actor: Actor,
+        source: Option<&str>,
+        bundles: &[IncidentBundle],
+    ) -> Result<Vec<IncidentId>>;
     /// The whole incident with everything in it, if it exists and `viewer` may see it.
     async fn incident(&self, id: IncidentId, viewer: Visibility) -> Result<Option<IncidentRecord>>;
     /// Which of `ids` exist and `viewer` may see now, in one query: for checking what a

@@ -379,7 +379,7 @@ impl World {
         let payments = TeamName::parse("payments").unwrap();
         store
             .create_team(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 NewTeam {
                     name: payments.clone(),
                     display_name: DisplayName::parse("Payments").unwrap(),
@@ -388,12 +388,12 @@ impl World {
             .await
             .unwrap();
         store
-            .add_team_member(Actor::SYSTEM, &payments, user("mem").await)
+            .add_team_member(Actor::DEMO, &payments, user("mem").await)
             .await
             .unwrap();
         let webhook = store
             .create_webhook(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 "https://hooks.example.com/w",
                 "0123456789abcdef",
                 &["*".to_owned()],
@@ -402,7 +402,7 @@ impl World {
             .unwrap();
         let integration = store
             .create_integration(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 postmortem_store::NewIntegration {
                     kind: "deploy".into(),
                     name: Name::parse("ci").unwrap(),
@@ -448,7 +448,7 @@ impl World {
             .id;
         let other_integration = store
             .create_integration(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 postmortem_store::NewIntegration {
                     kind: "grafana".into(),
                     name: Name::parse("old-grafana").unwrap(),
@@ -567,7 +567,7 @@ impl World {
         self.sessions.set(n);
         store
             .create_api_token(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 postmortem_store::NewApiToken {
                     user_id: nora.id,
                     token_hash: secret_hash(&format!("matrix-token-{n}")),

@@ -84,7 +84,7 @@ pub(crate) async fn person(db: &TestDb, handle: &str, role: &str) {
         with_token: false,
         token_days: None,
     };
-    create_account(db.store.as_ref(), Actor::SYSTEM, account)
+    create_account(db.store.as_ref(), Actor::DEMO, account)
         .await
         .unwrap();
 }

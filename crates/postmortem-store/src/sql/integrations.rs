@@ -211,7 +211,7 @@ macro_rules! sql_integrations {
 
             async fn add_sourced_entries(&self, actor: Actor, delivery: Option<NewHookDelivery>, entries: Vec<SourcedEntry>) -> Result<SourcedOutcome> {
                 let now = self.clock.now();
-                actor.0.ok_or(StoreError::NotFound("user"))?;
+                actor.person().ok_or(StoreError::NotFound("user"))?;
                 let mut tx = self.writer().begin().await?;
                 let mut added = Vec::new();
                 let mut bumped = std::collections::HashSet::new();

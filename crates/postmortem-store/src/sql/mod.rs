@@ -265,8 +265,13 @@ macro_rules! impl_store {
                     .await
             }
 
-            async fn import_bundles(&self, bundles: &[IncidentBundle]) -> Result<Vec<IncidentId>> {
-                $store::import_bundles(self, bundles).await
+            async fn import_bundles(
+                &self,
+                actor: Actor,
+                source: Option<&str>,
+                bundles: &[IncidentBundle],
+            ) -> Result<Vec<IncidentId>> {
+                $store::import_bundles(self, actor, source, bundles).await
             }
 
             async fn incident(

@@ -54,7 +54,7 @@ postmortem_store::backend_tests! {
         assert_eq!(audit.action, "integration.create");
         assert!(!audit.details.to_string().contains("5f2b"), "{}", audit.details);
 
-        let twin = db.store.create_integration(Actor::SYSTEM, NewIntegration {
+        let twin = db.store.create_integration(Actor::DEMO, NewIntegration {
             kind: "grafana".into(), name: hook.name.clone(), display_name: DisplayName::parse("twin").unwrap(),
             services: vec![], credential: "x".into(), signing_secret: None,
         }).await.unwrap_err();
@@ -129,11 +129,11 @@ postmortem_store::backend_tests! {
         assert_eq!(db.store.hook_delivery(fresh.id).await.unwrap(), Some(fresh.clone()));
         assert_eq!(fresh.outcome, HookOutcome::Ignored);
 
-        db.store.delete_integration(Actor::SYSTEM, hook.id).await.unwrap();
+        db.store.delete_integration(Actor::DEMO, hook.id).await.unwrap();
         assert!(db.store.integration(hook.id).await.unwrap().is_none());
         assert!(db.store.hook_deliveries(None, 50).await.unwrap().is_empty());
         assert!(db.store.user(hook.actor).await.unwrap().is_some(), "the author of its entries stays");
-        let gone = db.store.delete_integration(Actor::SYSTEM, hook.id).await.unwrap_err();
+        let gone = db.store.delete_integration(Actor::DEMO, hook.id).await.unwrap_err();
         assert!(matches!(gone, StoreError::NotFound("integration")), "{gone}");
     }
 
