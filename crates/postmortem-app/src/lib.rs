@@ -39,7 +39,8 @@ pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};
 pub use integrations::{HookCredential, HookRetention, IntegrationInput, Received, Registered};
 pub use people::{RoleInput, TeamInput};
 pub use review::{
-    CommentInput, SectionFinding, TransitionInput, Transitioned, blame_findings, lint_participants,
+    BlameSummary, CommentInput, SectionFinding, TransitionInput, Transitioned, blame_findings,
+    blame_summary, lint_participants,
 };
 pub use writing::{
     Conflict, FactorInput, FactorPatch, SaveResult, TimelineInput, TimelinePatch, first_words,
