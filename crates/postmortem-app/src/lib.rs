@@ -6,7 +6,7 @@
 //! [`App`] holds the store and the organisation's rules; [`App::acting_for`] gives the
 //! [`Service`] acting for one person. Its operations are split by capability, one module each:
 //! [`incidents`], [`home`] (what needs the person), [`writing`], [`review`], [`actions`], [`people`] (teams and people),
-//! [`accounts`] (accounts and tokens), [`export`] (stored incidents as Markdown documents), [`integrations`] (tools that send webhooks, and their receivers), [`changes`] (deploys before an incident) and [`audit`] (who reads which part of the log). Every failure is one [`AppError`] with a
+//! [`accounts`] (accounts and tokens), [`export`] (stored incidents as Markdown documents), [`integrations`] (tools that send webhooks, and their receivers), [`changes`] (deploys before an incident), [`chat`] (chat exports onto the timeline) and [`audit`] (who reads which part of the log). Every failure is one [`AppError`] with a
 //! stable code.
 //!
 //! Reads go through [`Service::incident`], which answers "not found" for a restricted incident
@@ -19,6 +19,7 @@ pub mod accounts;
 pub mod actions;
 pub mod audit;
 pub mod changes;
+pub mod chat;
 pub mod digest;
 mod error;
 pub mod export;
@@ -39,7 +40,8 @@ pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};
 pub use integrations::{HookCredential, HookRetention, IntegrationInput, Received, Registered};
 pub use people::{RoleInput, TeamInput};
 pub use review::{
-    CommentInput, SectionFinding, TransitionInput, Transitioned, blame_findings, lint_participants,
+    BlameSummary, CommentInput, SectionFinding, TransitionInput, Transitioned, blame_findings,
+    blame_summary, lint_participants,
 };
 pub use writing::{
     Conflict, FactorInput, FactorPatch, SaveResult, TimelineInput, TimelinePatch, first_words,

@@ -8,6 +8,7 @@ pub mod lint;
 pub mod policy;
 pub mod search;
 pub mod serve;
+pub mod timeline;
 pub mod user;
 
 use crate::config::Config;
