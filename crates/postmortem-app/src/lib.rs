@@ -35,6 +35,7 @@ pub use actions::{ActionInput, ActionPatch, may_edit_action};
 pub use changes::ChangeBefore;
 pub use error::AppError;
 pub use home::Work;
+pub use import::{ImportOutcome, Imported, Importer};
 pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};
 pub use integrations::{HookCredential, HookRetention, IntegrationInput, Received, Registered};
 pub use people::{RoleInput, TeamInput};

@@ -4,6 +4,7 @@ pub(crate) mod access;
 pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod follow_through;
+pub(crate) mod import;
 pub(crate) mod incidents;
 pub(crate) mod integrations;
 pub(crate) mod items;
@@ -40,6 +41,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(search::routes())
         .merge(lint::routes())
         .merge(markdown::routes())
+        .merge(import::routes())
         .merge(tokens::routes())
 }
 

@@ -2,15 +2,15 @@
 //! and the input types, with bearer tokens as the security scheme.
 
 use super::{
-    access, admin, audit, follow_through, incidents, integrations, items, lint, markdown, schema,
-    search, tokens, writing,
+    access, admin, audit, follow_through, import, incidents, integrations, items, lint, markdown,
+    schema, search, tokens, writing,
 };
 use crate::live;
 use axum::Json;
 use postmortem_app::{
     ActionInput, ActionPatch, CommentInput, FactorInput, FactorPatch, FactsPatch, ImpactPatch,
-    IncidentInput, IntegrationInput, RoleInput, TeamInput, TimelineInput, TimelinePatch,
-    TransitionInput,
+    ImportOutcome, Imported, IncidentInput, IntegrationInput, RoleInput, TeamInput, TimelineInput,
+    TimelinePatch, TransitionInput,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         incidents::read,
         incidents::update,
         markdown::markdown,
+        import::import,
         writing::save_sections,
         writing::transition,
         writing::add_timeline_entry,
@@ -78,7 +79,7 @@ use utoipa::{Modify, OpenApi};
         tokens::revoke,
     ),
     components(schemas(
-        IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TimelinePatch, FactorPatch, TransitionInput,
+        Imported, ImportOutcome, IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TimelinePatch, FactorPatch, TransitionInput,
         CommentInput, writing::SectionsInput, admin::WebhookInput, admin::WebhookPatch,
         TeamInput, RoleInput, schema::TeamView,
         schema::ErrorBody, schema::ErrorDetail, schema::UserView, schema::IncidentView,

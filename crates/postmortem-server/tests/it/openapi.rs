@@ -66,6 +66,7 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/tokens"),
     ("delete", "/api/v1/tokens/{id}"),
     ("get", "/api/v1/incidents/{id}/markdown"),
+    ("post", "/api/v1/import"),
 ];
 
 async fn document(app: &TestApp) -> Value {
