@@ -3,6 +3,7 @@
 pub(crate) mod access;
 pub(crate) mod admin;
 pub(crate) mod audit;
+pub(crate) mod external;
 pub(crate) mod follow_through;
 pub(crate) mod incidents;
 pub(crate) mod integrations;
@@ -40,6 +41,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(search::routes())
         .merge(lint::routes())
         .merge(markdown::routes())
+        .merge(external::routes())
         .merge(tokens::routes())
 }
 

@@ -2,15 +2,15 @@
 //! and the input types, with bearer tokens as the security scheme.
 
 use super::{
-    access, admin, audit, follow_through, incidents, integrations, items, lint, markdown, schema,
-    search, tokens, writing,
+    access, admin, audit, external, follow_through, incidents, integrations, items, lint, markdown,
+    schema, search, tokens, writing,
 };
 use crate::live;
 use axum::Json;
 use postmortem_app::{
-    ActionInput, ActionPatch, CommentInput, FactorInput, FactorPatch, FactsPatch, ImpactPatch,
-    IncidentInput, IntegrationInput, RoleInput, TeamInput, TimelineInput, TimelinePatch,
-    TransitionInput,
+    ActionInput, ActionPatch, CommentInput, ExternalInput, ExternalPatch, FactorInput, FactorPatch,
+    FactsPatch, ImpactPatch, IncidentInput, IntegrationInput, PublishInput, ReplacementInput,
+    RoleInput, TeamInput, TimelineInput, TimelinePatch, TransitionInput,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -30,6 +30,11 @@ use utoipa::{Modify, OpenApi};
         incidents::read,
         incidents::update,
         markdown::markdown,
+        external::read,
+        external::create,
+        external::edit,
+        external::publish,
+        external::unpublish,
         writing::save_sections,
         writing::transition,
         writing::add_timeline_entry,
@@ -91,6 +96,8 @@ use utoipa::{Modify, OpenApi};
         IntegrationInput, schema::IntegrationView, schema::IntegrationListView,
         schema::IntegrationCreated, schema::HookDeliveryView, schema::HookDeliveryListView,
         schema::ReceivedView,
+        ExternalInput, ExternalPatch, PublishInput, ReplacementInput, schema::ExternalDraftView,
+        schema::ExternalSpecView, schema::RedactionEdit, schema::RedactionView, schema::PublishedView,
         tokens::TokenInput, tokens::TokenView, tokens::TokenList, tokens::CreatedToken,
     )),
     modifiers(&BearerScheme, &JsonBodyRefusals),

@@ -10,6 +10,7 @@ mod browser;
 mod common;
 mod concurrency;
 mod csrf;
+mod external;
 mod facts;
 mod follow_through;
 mod hardening;

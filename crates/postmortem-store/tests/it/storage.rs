@@ -1416,4 +1416,5 @@ mod audit {
     }
 }
 
+mod external;
 mod integrations;
