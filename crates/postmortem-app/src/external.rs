@@ -226,7 +226,7 @@ impl Service<'_> {
     /// restricted incident, admins only.
     pub fn may_publish_external(&self, record: &IncidentRecord) -> Result<(), AppError> {
         self.require(Permission::Review, "publish an external version")?;
-        if record.incident.restricted && !self.user.role.is_admin() {
+        if record.incident.restricted && !self.role().is_admin() {
             return Err(AppError::Forbidden(
                 "only an admin may publish the external version of a restricted incident".into(),
             ));

@@ -20,6 +20,7 @@ pub mod incident;
 pub mod lifecycle;
 pub mod policy;
 pub mod postmortem;
+pub mod system;
 pub mod team;
 pub mod text;
 pub mod timeline;
@@ -43,6 +44,7 @@ pub use postmortem::{
     SectionName, Template, TemplateConfig, TemplateName, TemplateSection, Templates,
     missing_for_publication,
 };
+pub use system::SystemActor;
 pub use team::{Team, TeamName};
 pub use text::{Markdown, Name, Title, WebLink};
 pub use timeline::{

@@ -4,12 +4,14 @@
 mod account;
 mod admin;
 mod audit;
+mod changes;
 mod editor;
 mod facts;
 mod follow_through;
 pub(crate) mod forms;
 mod home;
 mod incident;
+mod integrations;
 mod items;
 mod items_submit;
 mod list;
@@ -64,6 +66,8 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .merge(submit::routes())
         .merge(items_submit::routes())
+        .merge(changes::routes())
+        .merge(integrations::routes())
         .merge(account::routes())
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
@@ -140,7 +144,7 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                             a href="/figures" { "Figures" }
                             " "
                             a href="/teams" { "Teams" }
-                            @if user.role.is_admin() { " " a href="/admin/webhooks" { "Webhooks" } " " a href="/admin/audit" { "Audit log" } }
+                            @if user.role.is_admin() { " " a href="/admin/webhooks" { "Webhooks" } " " a href="/admin/integrations" { "Integrations" } " " a href="/admin/audit" { "Audit log" } }
                         }
                         form.quicksearch method="get" action="/search" role="search" {
                             label for="quick-q" class="visually-hidden" { "Search incidents" }

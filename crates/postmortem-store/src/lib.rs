@@ -23,8 +23,8 @@ mod types;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};
 pub use integrations::{
-    HookDelivery, HookOutcome, Integration, NewHookDelivery, NewIntegration, SourcedEntry,
-    SourcedOutcome,
+    Deploy, HookDelivery, HookOutcome, Integration, NewDeploy, NewHookDelivery, NewIntegration,
+    SourcedEntry, SourcedOutcome,
 };
 pub use postgres::PgStore;
 pub use postmortem_core::{ExternalDraft, Publication};
@@ -175,8 +175,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         decision: postmortem_core::policy::Requirement,
         reasons: Vec<String>,
     ) -> Result<IncidentId>;
-    /// Writes whole incidents in one transaction; used by `demo` and imports.
-    async fn import_bundles(&self, bundles: &[IncidentBundle]) -> Result<Vec<IncidentId>>;
+    /// Writes whole incidents in one transaction; used by `demo` and imports. Each incident's
+    /// audit event names `actor` and, when given, the `source` it was read from (a path, `api`).
+    async fn import_bundles(
+        &self,
+        actor: Actor,
+        source: Option<&str>,
+        bundles: &[IncidentBundle],
+    ) -> Result<Vec<IncidentId>>;
     /// The whole incident with everything in it, if it exists and `viewer` may see it.
     async fn incident(&self, id: IncidentId, viewer: Visibility) -> Result<Option<IncidentRecord>>;
     /// Which of `ids` exist and `viewer` may see now, in one query: for checking what a
@@ -451,6 +457,24 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         limit: i64,
     ) -> Result<Vec<HookDelivery>>;
     async fn hook_delivery(&self, id: i64) -> Result<Option<HookDelivery>>;
+    /// Keeps `delivery` and the deploys in it that are new (by key), in one transaction;
+    /// answers the delivery kept and how many deploys were new.
+    async fn record_deploys(
+        &self,
+        delivery: NewHookDelivery,
+        deploys: Vec<NewDeploy>,
+    ) -> Result<(HookDelivery, u64)>;
+    /// Deploys to any of `services` from `from` up to `to`, newest first, at most 200.
+    async fn deploys_between(
+        &self,
+        services: &[Name],
+        from: time::OffsetDateTime,
+        to: time::OffsetDateTime,
+    ) -> Result<Vec<Deploy>>;
+    async fn deploy(&self, id: i64) -> Result<Option<Deploy>>;
+    /// The source keys of the entries written from outside into an incident's timeline
+    /// that start with `prefix` (`deploy:`, `chat:`), removed entries included.
+    async fn source_keys(&self, incident: IncidentId, prefix: &str) -> Result<Vec<String>>;
     /// Deletes the bodies received before `before`; returns how many.
     async fn prune_hook_deliveries(&self, before: time::OffsetDateTime) -> Result<u64>;
 

@@ -52,6 +52,9 @@ enum Command {
     Export(cmd::export::ExportArgs),
     /// Read Markdown post-mortems (exports, or written elsewhere) into the database.
     Import(cmd::import::ImportArgs),
+    /// An incident's timeline: import chat messages onto it.
+    #[command(subcommand)]
+    Timeline(cmd::timeline::TimelineCommand),
     /// Check Markdown post-mortems for blameful language.
     Lint(cmd::lint::LintArgs),
     /// When a post-mortem is owed: check an incident, explain the rules.
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
                 Command::Digest(args) => cmd::digest::run(config, args).await,
                 Command::Export(args) => cmd::export::run(config, args).await,
                 Command::Import(args) => cmd::import::run(config, args).await,
+                Command::Timeline(command) => cmd::timeline::run(config, command).await,
             }
         })
     });

@@ -1,6 +1,7 @@
 //! Integrations through the API: admins register the tools that send webhooks (the secret is
 //! answered once), list and delete them, read the bodies received and replay one. The
-//! receivers the tools call are in `hooks.rs`.
+//! receivers the tools call are in `hooks.rs`. And what the deploy tools reported, per
+//! incident: the changes before it, and adding one to its timeline.
 
 use super::{ApiJson, ApiPath};
 use crate::auth::ApiUser;
@@ -10,6 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use postmortem_app::IntegrationInput;
+use postmortem_core::IncidentId;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
@@ -20,6 +22,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/integrations/{id}", delete(remove))
         .route("/integrations/deliveries", get(deliveries))
         .route("/integrations/deliveries/{id}/replay", post(replay))
+        .route("/incidents/{id}/changes", get(changes))
+        .route(
+            "/incidents/{id}/changes/{deploy_id}/timeline",
+            post(add_change),
+        )
 }
 
 /// Which bodies to list.
@@ -141,4 +148,67 @@ pub(crate) async fn replay(
 ) -> Result<Json<Value>, ApiError> {
     let received = state.app.acting_for(&user).replay_delivery(id).await?;
     Ok(Json(json!(received)))
+}
+
+/// How far back to look for changes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ChangesQuery {
+    /// Hours before the incident's start: 1 to 168, 24 when not given.
+    pub hours: Option<i64>,
+}
+
+/// Deploys to the incident's services in the hours before it started, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/incidents/{id}/changes", tag = "incidents",
+    params(("id" = i64, Path, description = "The incident"), ChangesQuery),
+    responses(
+        (status = 200, description = "`{items}`: deploys with `on_timeline`", body = super::schema::ChangeListView),
+        (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
+        (status = 404, description = "No such incident, or one you may not see", body = super::schema::ErrorBody),
+        (status = 422, description = "`hours` out of range", body = super::schema::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn changes(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    Query(query): Query<ChangesQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let items = state
+        .app
+        .acting_for(&user)
+        .changes_before(IncidentId::new(id), query.hours)
+        .await?;
+    Ok(Json(json!({"items": items})))
+}
+
+/// Adds a deploy to the incident's timeline (`source: deploy`); a second time adds nothing.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/changes/{deploy_id}/timeline", tag = "incidents",
+    params(("id" = i64, Path, description = "The incident"), ("deploy_id" = i64, Path, description = "The deploy")),
+    responses(
+        (status = 201, description = "The entry added", body = super::schema::TimelineEntryView),
+        (status = 200, description = "The timeline held it already: `{added: false}`", body = super::schema::ChangeNotAdded),
+        (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
+        (status = 403, description = "Your role may not write", body = super::schema::ErrorBody),
+        (status = 404, description = "No such incident or deploy to its services", body = super::schema::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn add_change(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath((id, deploy_id)): ApiPath<(i64, i64)>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let added = state
+        .app
+        .acting_for(&user)
+        .add_change_to_timeline(IncidentId::new(id), deploy_id)
+        .await?;
+    Ok(match added {
+        Some(entry) => (StatusCode::CREATED, Json(json!(entry))),
+        None => (StatusCode::OK, Json(json!({"added": false}))),
+    })
 }

@@ -495,3 +495,31 @@ pub(crate) struct PublishedView {
     #[schema(example = "/public/incidents/checkout-down-1")]
     pub url: String,
 }
+
+/// Deploys before an incident.
+#[derive(Debug, ToSchema)]
+pub(crate) struct ChangeListView {
+    pub items: Vec<ChangeView>,
+}
+
+/// A deploy a deploy tool reported.
+#[derive(Debug, ToSchema)]
+pub(crate) struct ChangeView {
+    pub id: i64,
+    pub integration_id: Option<i64>,
+    pub key: String,
+    pub service: String,
+    pub version: String,
+    pub at: String,
+    pub by: Option<String>,
+    pub link: Option<String>,
+    pub received_at: String,
+    /// The incident's timeline holds it (or held it: a removed entry is not added again).
+    pub on_timeline: bool,
+}
+
+/// A deploy the timeline held already.
+#[derive(Debug, ToSchema)]
+pub(crate) struct ChangeNotAdded {
+    pub added: bool,
+}

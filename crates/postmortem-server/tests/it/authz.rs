@@ -28,7 +28,8 @@
 //! Paths are filled in like this: `{id}` is the incident (the action item under
 //! `/api/v1/actions/`, the webhook under `/api/v1/webhooks/`, the integration under
 //! `/api/v1/integrations/` and `/hooks/{kind}/` (`{kind}` is its kind), a delivery it received
-//! under `/api/v1/integrations/deliveries/`, a fresh token of `nora` under
+//! under `/api/v1/integrations/deliveries/` and `/admin/integrations/deliveries/`, a second
+//! integration under `/admin/integrations/`, `{deploy_id}` a deploy to the incidents' service, a fresh token of `nora` under
 //! `/api/v1/tokens/` and `/account/tokens/`), `{action_id}`, `{comment_id}`, `{entry_id}`
 //! (a timeline entry) and `{factor_id}` belong to it, `{team}` is `payments`, `{handle}` is `nora` (a viewer who
 //! is in none of the columns), `{part}` is `facts`, `{slug}` names nothing published. Form bodies get the session's CSRF token
@@ -98,6 +99,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST",   "/incidents/{id}/transitions", "to=in_review&reviewers=rev", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/comments", "section=summary&body=Which+pool%3F", "login 403 403 303 303 403 403", "login 404 404 404 303 403 403"),
     ("POST",   "/incidents/{id}/comments/{comment_id}/resolve", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/changes/{deploy_id}", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/members", "handle=nora", "login 403 403 403 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/members/{handle}/remove", "", "login 403 403 403 303 303 403", "login 404 404 404 303 303 403"),
     // Published external versions are for anyone; nothing is published in the matrix.
@@ -115,6 +117,10 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET",    "/admin/audit", "", "login 403 403 403 200 403 403", "same"),
     ("GET",    "/admin/webhooks", "", "login 403 403 403 200 403 403", "same"),
     ("POST",   "/admin/webhooks", "url=https%3A%2F%2Fhooks.example.com%2Fb&secret=0123456789abcdef&events=digest", "login 403 403 403 303 403 403", "same"),
+    ("GET",    "/admin/integrations", "", "login 403 403 403 200 403 403", "same"),
+    ("POST",   "/admin/integrations", "kind=opsgenie&name=opsgenie&services=checkout", "login 403 403 403 200 403 403", "same"),
+    ("POST",   "/admin/integrations/{id}/delete", "", "login 403 403 403 303 403 403", "same"),
+    ("POST",   "/admin/integrations/deliveries/{id}/replay", "", "login 403 403 403 200 403 403", "same"),
 
     // API: people and incidents.
     ("GET",    "/api/v1/me", "", "401 200 200 200 200 200 200", "same"),
@@ -131,6 +137,8 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("PATCH",  "/api/v1/incidents/{id}/external", r#"{"version": 1}"#, "401 403 404 404 404 404 403", "401 404 404 404 404 404 403"),
     ("POST",   "/api/v1/incidents/{id}/external/publish", r#"{"accept_redactions": true}"#, "401 403 403 422 422 403 403", "401 404 404 404 422 403 403"),
     ("POST",   "/api/v1/incidents/{id}/external/unpublish", "", "401 403 403 404 404 403 403", "401 404 404 404 404 403 403"),
+    ("GET",    "/api/v1/incidents/{id}/changes", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
+    ("POST",   "/api/v1/incidents/{id}/changes/{deploy_id}/timeline", "", "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
     ("GET",    "/api/v1/incidents/{id}/history", "", "401 403 403 403 200 200 200", "401 404 404 404 200 200 200"),
     ("GET",    "/api/v1/incidents/{id}/events", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("PATCH",  "/api/v1/incidents/{id}/postmortem", r#"{"sections": {"summary": "The queue stalled."}}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
@@ -340,9 +348,12 @@ struct World {
     /// The person every cell's incident names.
     named: UserId,
     webhook: i64,
-    /// A deploy integration, and a body it received.
+    /// A deploy integration, a body it received with a deploy to `checkout`, and a second
+    /// integration for the admin page to delete.
     integration: i64,
     delivery: i64,
+    deploy: i64,
+    other_integration: i64,
     sessions: std::cell::Cell<u64>,
 }
 
@@ -377,7 +388,7 @@ impl World {
         let payments = TeamName::parse("payments").unwrap();
         store
             .create_team(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 NewTeam {
                     name: payments.clone(),
                     display_name: DisplayName::parse("Payments").unwrap(),
@@ -386,12 +397,12 @@ impl World {
             .await
             .unwrap();
         store
-            .add_team_member(Actor::SYSTEM, &payments, user("mem").await)
+            .add_team_member(Actor::DEMO, &payments, user("mem").await)
             .await
             .unwrap();
         let webhook = store
             .create_webhook(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 "https://hooks.example.com/w",
                 "0123456789abcdef",
                 &["*".to_owned()],
@@ -400,33 +411,63 @@ impl World {
             .unwrap();
         let integration = store
             .create_integration(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 postmortem_store::NewIntegration {
                     kind: "deploy".into(),
                     name: Name::parse("ci").unwrap(),
                     display_name: DisplayName::parse("ci (Deploy hook)").unwrap(),
                     services: vec![],
                     credential: secret_hash("a-secret-nobody-sends"),
+                    signing_secret: None,
                 },
             )
             .await
             .unwrap();
+        let deploy = postmortem_store::NewDeploy {
+            key: "checkout@1.2.3".into(),
+            service: Name::parse("checkout").unwrap(),
+            version: "1.2.3".into(),
+            at: postmortem_core::parse_instant("at", "2026-03-01T13:00:00Z").unwrap(),
+            by: None,
+            link: None,
+        };
+        let delivery = postmortem_store::NewHookDelivery {
+            integration_id: integration.id,
+            body: r#"{"service": "checkout", "version": "1.2.3", "at": "2026-03-01T13:00:00Z"}"#
+                .into(),
+            outcome: postmortem_store::HookOutcome::Applied,
+            detail: String::new(),
+            replay_of: None,
+            replayed_by: None,
+        };
         let delivery = store
-            .add_sourced_entries(
-                Actor::user(integration.actor),
-                Some(postmortem_store::NewHookDelivery {
-                    integration_id: integration.id,
-                    body: r#"{"service": "checkout", "version": "1.2.3", "at": "2026-03-01T13:00:00Z"}"#.into(),
-                    outcome: postmortem_store::HookOutcome::Applied,
-                    detail: String::new(),
-                    replay_of: None,
-                    replayed_by: None,
-                }),
-                vec![],
-            )
+            .record_deploys(delivery, vec![deploy])
             .await
             .unwrap()
-            .delivery
+            .0
+            .id;
+        let deploy = store
+            .deploys_between(
+                &[Name::parse("checkout").unwrap()],
+                time::OffsetDateTime::UNIX_EPOCH,
+                time::OffsetDateTime::now_utc() + time::Duration::days(3650),
+            )
+            .await
+            .unwrap()[0]
+            .id;
+        let other_integration = store
+            .create_integration(
+                Actor::DEMO,
+                postmortem_store::NewIntegration {
+                    kind: "grafana".into(),
+                    name: Name::parse("old-grafana").unwrap(),
+                    display_name: DisplayName::parse("old-grafana (Grafana)").unwrap(),
+                    services: vec![],
+                    credential: secret_hash("another-secret-nobody-sends"),
+                    signing_secret: None,
+                },
+            )
+            .await
             .unwrap()
             .id;
         let recorder = user("rcd").await;
@@ -439,6 +480,8 @@ impl World {
             webhook,
             integration: integration.id,
             delivery,
+            deploy,
+            other_integration,
             sessions: std::cell::Cell::new(0),
         }
     }
@@ -533,7 +576,7 @@ impl World {
         self.sessions.set(n);
         store
             .create_api_token(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 postmortem_store::NewApiToken {
                     user_id: nora.id,
                     token_hash: secret_hash(&format!("matrix-token-{n}")),
@@ -597,11 +640,16 @@ impl World {
                 .replace("{action_id}", &fixture.action.to_string())
                 .replace("{comment_id}", &fixture.comment.to_string())
                 .replace("{entry_id}", &fixture.entry.to_string())
-                .replace("{factor_id}", &fixture.factor.to_string());
+                .replace("{factor_id}", &fixture.factor.to_string())
+                .replace("{deploy_id}", &self.deploy.to_string());
             body = body.replace("{version}", &fixture.version.to_string());
             request = request.header(header::IF_MATCH, format!("\"v{}\"", fixture.version));
         } else if path.starts_with("/api/v1/tokens/") || path.starts_with("/account/tokens/") {
             path = path.replace("{id}", &self.token_of_nora().await.to_string());
+        } else if path.starts_with("/admin/integrations/deliveries/") {
+            path = path.replace("{id}", &self.delivery.to_string());
+        } else if path.starts_with("/admin/integrations/") {
+            path = path.replace("{id}", &self.other_integration.to_string());
         } else if path.starts_with("/api/v1/integrations/deliveries/") {
             path = path.replace("{id}", &self.delivery.to_string());
         } else if path.starts_with("/api/v1/integrations/") || path.starts_with("/hooks/") {
@@ -658,6 +706,7 @@ async fn every_route_answers_every_person_as_the_matrix_says() {
             && !path.starts_with("/api/v1/tokens/")
             && !path.starts_with("/api/v1/integrations/")
             && !path.starts_with("/hooks/")
+            && !path.starts_with("/admin/integrations/")
             && !path.starts_with("/account/tokens/");
         let mut kinds = vec![("open", *open, false)];
         if *restricted != "same" {

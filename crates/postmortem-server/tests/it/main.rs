@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod authz;
 mod browser;
+mod changes;
 mod common;
 mod concurrency;
 mod csrf;

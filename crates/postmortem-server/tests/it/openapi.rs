@@ -42,6 +42,11 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/integrations/{id}"),
     ("get", "/api/v1/integrations/deliveries"),
     ("post", "/api/v1/integrations/deliveries/{id}/replay"),
+    ("get", "/api/v1/incidents/{id}/changes"),
+    (
+        "post",
+        "/api/v1/incidents/{id}/changes/{deploy_id}/timeline",
+    ),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/incidents/{id}/history"),
     ("get", "/api/v1/teams"),

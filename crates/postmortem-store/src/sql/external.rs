@@ -46,7 +46,7 @@ macro_rules! sql_external {
 
             async fn save_external_draft(&self, actor: Actor, draft: NewExternalDraft) -> Result<ExternalDraft> {
                 let now = self.clock.now();
-                let author = actor.0.ok_or(StoreError::NotFound("user"))?;
+                let author = actor.person().ok_or(StoreError::NotFound("user"))?;
                 let json = |value: serde_json::Result<String>| value.map_err(|e| StoreError::Corrupt(e.to_string()));
                 let spec = json(serde_json::to_string(&draft.spec))?;
                 let redactions = json(serde_json::to_string(&draft.redactions))?;
@@ -115,7 +115,7 @@ macro_rules! sql_external {
 
             async fn publish_external(&self, actor: Actor, publication: NewPublication) -> Result<Publication> {
                 let now = self.clock.now();
-                let author = actor.0.ok_or(StoreError::NotFound("user"))?;
+                let author = actor.person().ok_or(StoreError::NotFound("user"))?;
                 let mut tx = self.writer().begin().await?;
                 let before = sqlx::query("SELECT * FROM external_publications WHERE incident_id = $1")
                     .bind(publication.incident.get())

@@ -268,8 +268,13 @@ macro_rules! impl_store {
                     .await
             }
 
-            async fn import_bundles(&self, bundles: &[IncidentBundle]) -> Result<Vec<IncidentId>> {
-                $store::import_bundles(self, bundles).await
+            async fn import_bundles(
+                &self,
+                actor: Actor,
+                source: Option<&str>,
+                bundles: &[IncidentBundle],
+            ) -> Result<Vec<IncidentId>> {
+                $store::import_bundles(self, actor, source, bundles).await
             }
 
             async fn incident(
@@ -600,6 +605,31 @@ macro_rules! impl_store {
 
             async fn hook_delivery(&self, id: i64) -> Result<Option<HookDelivery>> {
                 $store::hook_delivery(self, id).await
+            }
+
+            async fn record_deploys(
+                &self,
+                delivery: NewHookDelivery,
+                deploys: Vec<NewDeploy>,
+            ) -> Result<(HookDelivery, u64)> {
+                $store::record_deploys(self, delivery, deploys).await
+            }
+
+            async fn deploys_between(
+                &self,
+                services: &[Name],
+                from: OffsetDateTime,
+                to: OffsetDateTime,
+            ) -> Result<Vec<Deploy>> {
+                $store::deploys_between(self, services, from, to).await
+            }
+
+            async fn deploy(&self, id: i64) -> Result<Option<Deploy>> {
+                $store::deploy(self, id).await
+            }
+
+            async fn source_keys(&self, incident: IncidentId, prefix: &str) -> Result<Vec<String>> {
+                $store::source_keys(self, incident, prefix).await
             }
 
             async fn prune_hook_deliveries(&self, before: OffsetDateTime) -> Result<u64> {

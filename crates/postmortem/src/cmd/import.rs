@@ -363,19 +363,22 @@ impl Importing<'_> {
         if self.dry_run {
             return Ok(Outcome::WouldCreate);
         }
-        let ids = self.store.import_bundles(&[document.bundle]).await?;
+        let ids = self
+            .store
+            .import_bundles(Actor::IMPORT, None, &[document.bundle])
+            .await?;
         let id = ids[0];
         // The policy's decision and the people named on the incident are not part of a
         // bundle; they follow in writes of their own.
         if let Some(policy) = &document.policy {
             self.store
-                .set_policy_decision(Actor::SYSTEM, id, policy.decision, &policy.reasons)
+                .set_policy_decision(Actor::IMPORT, id, policy.decision, &policy.reasons)
                 .await?;
         }
         for member in &document.members {
             if let Some(user) = self.store.user_by_handle(member).await? {
                 self.store
-                    .add_incident_member(Actor::SYSTEM, id, user.id)
+                    .add_incident_member(Actor::IMPORT, id, user.id)
                     .await?;
             }
         }

@@ -5,3 +5,4 @@ mod cli;
 mod durability;
 mod logs;
 mod server;
+mod timeline;

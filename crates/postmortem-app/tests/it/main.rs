@@ -1,0 +1,3 @@
+//! The use cases of `postmortem-app` on a real store: one binary, a module per capability.
+
+mod system;
