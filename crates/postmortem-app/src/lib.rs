@@ -37,6 +37,7 @@ pub use changes::ChangeBefore;
 pub use error::AppError;
 pub use external::{ExternalInput, ExternalPatch, PublishInput, ReplacementInput};
 pub use home::Work;
+pub use import::{ImportOutcome, Imported, Importer};
 pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};
 pub use integrations::{HookCredential, HookRetention, IntegrationInput, Received, Registered};
 pub use people::{RoleInput, TeamInput};

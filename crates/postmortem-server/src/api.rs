@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod external;
 pub(crate) mod follow_through;
+pub(crate) mod import;
 pub(crate) mod incidents;
 pub(crate) mod integrations;
 pub(crate) mod items;
@@ -42,6 +43,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(lint::routes())
         .merge(markdown::routes())
         .merge(external::routes())
+        .merge(import::routes())
         .merge(tokens::routes())
 }
 

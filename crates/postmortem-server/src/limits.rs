@@ -101,6 +101,11 @@ pub(crate) fn limit_for(route: &str) -> Limit {
             Limit::new("the status change", false, MB)
         }
         "/api/v1/lint" => Limit::new("the text to check", false, MB),
+        "/api/v1/import" => Limit::new(
+            "the Markdown file",
+            false,
+            postmortem_markdown::MAX_FILE_BYTES,
+        ),
         // A little over what the payload parsers read, so that a payload just too large is
         // refused by its parser with the reason, and kept for admins (`hooks.rs`).
         "/hooks/{kind}/{id}" => Limit::new(

@@ -8,7 +8,7 @@ use postmortem_demo::{DemoConfig, incidents, organisation};
 use postmortem_store::AuditQuery;
 use postmortem_store::testing::TestDb;
 
-fn app(db: &TestDb) -> App {
+pub fn app(db: &TestDb) -> App {
     let rules = Rules {
         severity_levels: Severity::DEFAULT_LEVELS,
         ..Rules::default()
@@ -16,7 +16,7 @@ fn app(db: &TestDb) -> App {
     App::new(db.store.clone(), rules)
 }
 
-fn account(handle: &str, role: &str) -> NewAccount {
+pub fn account(handle: &str, role: &str) -> NewAccount {
     NewAccount {
         handle: handle.to_owned(),
         display_name: format!("{handle} Example"),

@@ -2,15 +2,16 @@
 //! and the input types, with bearer tokens as the security scheme.
 
 use super::{
-    access, admin, audit, external, follow_through, incidents, integrations, items, lint, markdown,
-    schema, search, tokens, writing,
+    access, admin, audit, external, follow_through, import, incidents, integrations, items, lint,
+    markdown, schema, search, tokens, writing,
 };
 use crate::live;
 use axum::Json;
 use postmortem_app::{
     ActionInput, ActionPatch, CommentInput, ExternalInput, ExternalPatch, FactorInput, FactorPatch,
-    FactsPatch, ImpactPatch, IncidentInput, IntegrationInput, PublishInput, ReplacementInput,
-    RoleInput, TeamInput, TimelineInput, TimelinePatch, TransitionInput,
+    FactsPatch, ImpactPatch, ImportOutcome, Imported, IncidentInput, IntegrationInput,
+    PublishInput, ReplacementInput, RoleInput, TeamInput, TimelineInput, TimelinePatch,
+    TransitionInput,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -35,6 +36,7 @@ use utoipa::{Modify, OpenApi};
         external::edit,
         external::publish,
         external::unpublish,
+        import::import,
         writing::save_sections,
         writing::transition,
         writing::add_timeline_entry,
@@ -81,7 +83,7 @@ use utoipa::{Modify, OpenApi};
         tokens::revoke,
     ),
     components(schemas(
-        IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TimelinePatch, FactorPatch, TransitionInput,
+        Imported, ImportOutcome, IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TimelinePatch, FactorPatch, TransitionInput,
         CommentInput, writing::SectionsInput, admin::WebhookInput, admin::WebhookPatch,
         TeamInput, RoleInput, schema::TeamView,
         schema::ErrorBody, schema::ErrorDetail, schema::UserView, schema::IncidentView,

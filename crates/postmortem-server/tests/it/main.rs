@@ -16,6 +16,7 @@ mod facts;
 mod follow_through;
 mod hardening;
 mod home;
+mod import;
 mod integrations;
 mod items;
 mod journey;

@@ -69,6 +69,7 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("patch", "/api/v1/incidents/{id}/external"),
     ("post", "/api/v1/incidents/{id}/external/publish"),
     ("post", "/api/v1/incidents/{id}/external/unpublish"),
+    ("post", "/api/v1/import"),
 ];
 
 async fn document(app: &TestApp) -> Value {
