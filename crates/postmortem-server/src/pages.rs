@@ -17,6 +17,7 @@ mod items_submit;
 mod list;
 pub(crate) mod markdown;
 mod new_incident;
+mod public;
 mod search;
 mod submit;
 mod teams;
@@ -49,6 +50,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/incidents/{id}/fragments/{part}", get(incident::fragment))
         .route("/incidents/{id}/events", get(crate::live::api_events))
+        .route("/public/incidents/{slug}", get(public::page))
         .route("/follow-through", get(follow_through::page))
         .route("/figures", get(follow_through::figures))
         .route("/search", get(search::page))

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use postmortem_app::export::{People, document_of};
 use postmortem_core::{IncidentId, SectionName};
-use postmortem_markdown::{external, render};
+use postmortem_markdown::{ExternalSpec, external, render};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -84,11 +84,14 @@ pub(crate) async fn markdown(
     let text = match external_sections {
         None => render(&document, &state.settings.templates),
         Some(chosen) => {
+            let spec = ExternalSpec {
+                sections: chosen,
+                ..ExternalSpec::default()
+            };
             external(
                 &document,
-                &chosen,
+                &spec,
                 &people.as_roles(),
-                &[],
                 &state.settings.templates,
             )
             .markdown

@@ -12,6 +12,7 @@ mod chat;
 mod common;
 mod concurrency;
 mod csrf;
+mod external;
 mod facts;
 mod follow_through;
 mod hardening;

@@ -66,6 +66,11 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/tokens"),
     ("delete", "/api/v1/tokens/{id}"),
     ("get", "/api/v1/incidents/{id}/markdown"),
+    ("get", "/api/v1/incidents/{id}/external"),
+    ("post", "/api/v1/incidents/{id}/external"),
+    ("patch", "/api/v1/incidents/{id}/external"),
+    ("post", "/api/v1/incidents/{id}/external/publish"),
+    ("post", "/api/v1/incidents/{id}/external/unpublish"),
     ("post", "/api/v1/import"),
 ];
 
