@@ -6,6 +6,9 @@
 //! - `schemathesis`: the OpenAPI document fuzzed against a running `postmortem serve` (also
 //!   the last step of `test`).
 //! - `bench`: the benchmarks whose figures the closing notes report.
+//! - `train-lint`: trains the blameless-language model of `postmortem-lint` from its corpus.
+
+mod train_lint;
 
 use std::env;
 use std::fs::File;
@@ -64,9 +67,10 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("schemathesis") => schemathesis(),
         Some("bench") => bench(&args[1..]),
+        Some("train-lint") => train_lint::train_lint(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [-- extra cargo test args]\n       cargo xtask schemathesis\n       cargo xtask bench"
+                "usage: cargo xtask test [-- extra cargo test args]\n       cargo xtask schemathesis\n       cargo xtask bench\n       cargo xtask train-lint"
             );
             return ExitCode::from(2);
         }

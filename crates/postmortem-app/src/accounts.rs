@@ -159,6 +159,18 @@ pub async fn create_account(
     Ok((user, token))
 }
 
+impl crate::Service<'_> {
+    /// Creates a person with their credentials, as an admin or a system actor of admin role
+    /// (`system:accounts` for `postmortem user create`, `system:demo` for the demo's people).
+    pub async fn create_account(
+        &self,
+        account: NewAccount,
+    ) -> Result<(User, Option<String>), crate::AppError> {
+        self.require(postmortem_core::Permission::ManagePeople, "create accounts")?;
+        Ok(create_account(self.app.store.as_ref(), self.actor(), account).await?)
+    }
+}
+
 /// A token someone asks for: a label to recognise it by, and how many days it lasts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRequest {

@@ -12,7 +12,8 @@
 
 use crate::{AppError, Service};
 use postmortem_core::{
-    Collector, Handle, IncidentId, User, UserId, ValidationError, parse_date, parse_instant,
+    Collector, Handle, IncidentId, SystemActor, User, UserId, ValidationError, parse_date,
+    parse_instant,
 };
 use postmortem_search::Viewer;
 use postmortem_store::{AuditPage, AuditQuery, IncidentRecord, Store};
@@ -24,7 +25,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
-    /// The handle of the person who acted.
+    /// The handle of the person who acted, or the name of a system actor (`system:demo`,
+    /// `system:import`, `system:notify`...).
     pub actor: Option<String>,
     /// The id of the incident the events are about.
     pub incident: Option<String>,
@@ -46,7 +48,8 @@ pub struct AuditParams {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
-    /// The handle of the person who acted.
+    /// The handle of the person who acted, or the name of a system actor (`system:demo`,
+    /// `system:import`, `system:notify`...).
     pub actor: Option<String>,
     /// A kind of change (`section`) or one action (`section.save`).
     pub action: Option<String>,
@@ -95,6 +98,10 @@ impl AuditParams {
         let mut errors = Collector::default();
         let mut query = AuditQuery::default();
         if let Some(raw) = given(&self.actor)
+            && let Some(system) = SystemActor::from_name(raw)
+        {
+            query.system_actor = Some(system.name().to_owned());
+        } else if let Some(raw) = given(&self.actor)
             && let Some(handle) = errors.ok(Handle::parse(raw))
         {
             match store.user_by_handle(&handle).await? {
@@ -134,8 +141,8 @@ impl AuditParams {
 }
 
 /// The refusal for everyone but admins on the whole log.
-fn require_admin(user: &User) -> Result<(), AppError> {
-    if user.role.may(postmortem_core::Permission::ReadAuditLog) {
+fn require_admin(role: postmortem_core::Role) -> Result<(), AppError> {
+    if role.may(postmortem_core::Permission::ReadAuditLog) {
         Ok(())
     } else {
         Err(AppError::role_may_not(
@@ -147,7 +154,7 @@ fn require_admin(user: &User) -> Result<(), AppError> {
 impl Service<'_> {
     /// A page of the whole audit log, for admins.
     pub async fn audit_log(&self, params: AuditParams) -> Result<AuditPage, AppError> {
-        require_admin(self.user)?;
+        require_admin(self.role())?;
         let query = params.into_query(self.app.store.as_ref()).await?;
         Ok(self.app.store.audit_log(&query).await?)
     }
@@ -161,7 +168,8 @@ impl Service<'_> {
         params: HistoryParams,
     ) -> Result<(IncidentRecord, AuditPage), AppError> {
         let record = self.incident(id).await?;
-        if !may_read_history(self.app.store.as_ref(), self.user, viewer, &record).await? {
+        let user = self.only_a_person("read an incident's history")?;
+        if !may_read_history(self.app.store.as_ref(), user, viewer, &record).await? {
             return Err(AppError::role_may_not(
                 "read this incident's history; it is for the people who recorded it, are named on it, wrote in it or review it, and admins",
             ));

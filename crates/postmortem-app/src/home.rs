@@ -30,12 +30,13 @@ impl Work {
 
 impl Service<'_> {
     pub async fn work(&self) -> Result<Work, AppError> {
+        let user = self.only_a_person("have work of their own")?;
         let store = &self.app.store;
-        let seen = visibility(self.user);
+        let seen = visibility(user);
         let today = self.app.rules.policy.today(time::OffsetDateTime::now_utc());
-        let mine = store.personal_incidents(self.user.id, seen).await?;
+        let mine = store.personal_incidents(user.id, seen).await?;
         let mut query = ActionQuery::new(seen, today);
-        query.owner = Some(self.user.id);
+        query.owner = Some(user.id);
         query.limit = 200;
         let mut actions: Vec<ActionListItem> = store
             .list_actions(&query)

@@ -2,8 +2,10 @@
 //! template), reading it as the person may see it, correcting its facts with the policy's
 //! re-evaluation, and naming people on it (who may do that: [`Service::may_manage_members`]).
 
-use crate::{AppError, Service, double_option, given, visibility};
-use postmortem_core::policy::{Facts, Requirement, add_business_days, status_after_reevaluation};
+use crate::{AppError, Service, double_option, given};
+use postmortem_core::policy::{
+    Decision, Facts, Requirement, add_business_days, status_after_reevaluation,
+};
 use postmortem_core::{
     Collector, Impact, IncidentFacts, IncidentId, IncidentKind, Name, NewIncident, Permission,
     PostmortemStatus, Severity, TemplateName, Templates, Title, ValidationError, dedup_names,
@@ -198,24 +200,16 @@ pub enum FactsResult {
     Stale(Box<IncidentRecord>),
 }
 
-impl Service<'_> {
-    /// The whole incident, or 404 when it does not exist or the person may not see it.
-    pub async fn incident(&self, id: IncidentId) -> Result<IncidentRecord, AppError> {
-        self.app
-            .store
-            .incident(id, visibility(self.user))
-            .await?
-            .ok_or(AppError::NotFound("incident"))
-    }
-
-    /// Records an incident; the policy decides whether a post-mortem is owed and its template.
-    pub async fn create_incident(&self, input: IncidentInput) -> Result<IncidentRecord, AppError> {
-        self.require(Permission::Write, "record incidents")?;
+impl crate::Rules {
+    /// The incident a body describes, parsed as recording it parses it, and what the policy
+    /// decides for it (its template unless the body names one). Pure: `postmortem policy
+    /// check` asks it without a database, the web before recording.
+    pub fn decide(&self, input: IncidentInput) -> Result<(NewIncident, Decision), AppError> {
         let named_template = given(&input.template).is_some();
         let mut new = input
-            .parse(self.app.rules.severity_levels, &self.app.rules.templates)
+            .parse(self.severity_levels, &self.templates)
             .map_err(AppError::Invalid)?;
-        let decision = self.app.rules.policy.decide(&Facts {
+        let decision = self.policy.decide(&Facts {
             kind: new.kind,
             severity: new.severity,
             impact: new.impact,
@@ -223,6 +217,24 @@ impl Service<'_> {
         if !named_template {
             new.template = decision.template.clone();
         }
+        Ok((new, decision))
+    }
+}
+
+impl Service<'_> {
+    /// The whole incident, or 404 when it does not exist or the person may not see it.
+    pub async fn incident(&self, id: IncidentId) -> Result<IncidentRecord, AppError> {
+        self.app
+            .store
+            .incident(id, self.seen())
+            .await?
+            .ok_or(AppError::NotFound("incident"))
+    }
+
+    /// Records an incident; the policy decides whether a post-mortem is owed and its template.
+    pub async fn create_incident(&self, input: IncidentInput) -> Result<IncidentRecord, AppError> {
+        self.require(Permission::Write, "record incidents")?;
+        let (new, decision) = self.app.rules.decide(input)?;
         let today = self.app.rules.policy.today(time::OffsetDateTime::now_utc());
         let start = match decision.decision {
             Requirement::Required => PostmortemStart {
@@ -249,7 +261,7 @@ impl Service<'_> {
             .await?;
         self.app
             .store
-            .incident(id, visibility(self.user))
+            .incident(id, self.seen())
             .await?
             .ok_or_else(|| AppError::internal("a created incident could not be read back"))
     }
@@ -272,8 +284,8 @@ impl Service<'_> {
         if patch
             .restricted
             .is_some_and(|r| r != record.incident.restricted)
-            && !self.user.role.is_admin()
-            && record.incident.created_by != self.user.id
+            && !self.role().is_admin()
+            && self.person_acting().map(|u| u.id) != Some(record.incident.created_by)
         {
             return Err(AppError::Forbidden(
                 "only admins and the person who recorded the incident may change who can see it"
@@ -348,14 +360,17 @@ impl Service<'_> {
 
     /// members (recorder, named people, members of its teams) whose role may write.
     pub async fn may_manage_members(&self, record: &IncidentRecord) -> Result<bool, AppError> {
-        if self.user.role.may(Permission::SeeEverything) {
+        if self.role().may(Permission::SeeEverything) {
             return Ok(true);
         }
-        Ok(self.user.role.may(Permission::ManageIncidentMembers)
+        let Some(user) = self.person_acting() else {
+            return Ok(false);
+        };
+        Ok(user.role.may(Permission::ManageIncidentMembers)
             && self
                 .app
                 .store
-                .is_incident_member(record.incident.id, self.user.id)
+                .is_incident_member(record.incident.id, user.id)
                 .await?)
     }
 

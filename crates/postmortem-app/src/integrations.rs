@@ -61,8 +61,10 @@ pub struct IntegrationInput {
     /// The services its alerts are about when an alert names none.
     #[serde(default)]
     pub services: Vec<String>,
-    /// PagerDuty only: the signing secret PagerDuty showed when the webhook subscription was
-    /// made (its HMAC check needs the secret itself, so this one is kept as given).
+    /// PagerDuty: the signing secret PagerDuty showed when the webhook subscription was made
+    /// (required). Deploy: the secret set on a GitHub webhook that sends `deployment_status`
+    /// (optional; GitHub signs instead of sending a bearer token). An HMAC check needs the
+    /// secret itself, so this one is kept as given.
     pub signing_secret: Option<String>,
 }
 
@@ -85,6 +87,8 @@ pub struct HookCredential {
     pub bearer: Option<String>,
     /// `X-PagerDuty-Signature`.
     pub signature: Option<String>,
+    /// `X-Hub-Signature-256` (GitHub).
+    pub github_signature: Option<String>,
 }
 
 /// What a receiver did with a body.
@@ -125,28 +129,34 @@ impl Service<'_> {
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty());
-        let (credential, secret) = match (kind, signing_secret) {
-            (Some(HookKind::Pagerduty), Some(given)) if given.len() >= 16 => {
-                (given.to_owned(), None)
-            }
-            (Some(HookKind::Pagerduty), _) => {
+        if signing_secret.is_some_and(|s| s.chars().count() < 16) {
+            errors.push(ValidationError::new(
+                "signing_secret",
+                "must be at least 16 characters",
+            ));
+        }
+        let bearer = || {
+            let secret = crate::accounts::new_secret();
+            (crate::accounts::secret_hash(&secret), Some(secret))
+        };
+        let ((credential, secret), signing_secret) = match (kind, signing_secret) {
+            (Some(HookKind::Pagerduty), Some(given)) => ((given.to_owned(), None), None),
+            (Some(HookKind::Pagerduty), None) => {
                 errors.push(ValidationError::new(
                     "signing_secret",
-                    "give the signing secret PagerDuty showed for the webhook subscription (at least 16 characters)",
+                    "give the signing secret PagerDuty showed for the webhook subscription",
                 ));
-                (String::new(), None)
+                ((String::new(), None), None)
             }
+            (Some(HookKind::Deploy), given) => (bearer(), given.map(str::to_owned)),
             (_, Some(_)) => {
                 errors.push(ValidationError::new(
                     "signing_secret",
-                    "only PagerDuty integrations take a signing secret; the others get a bearer secret from us",
+                    "only PagerDuty and deploy integrations take a signing secret; the others send the bearer secret we give",
                 ));
-                (String::new(), None)
+                ((String::new(), None), None)
             }
-            (_, None) => {
-                let secret = crate::accounts::new_secret();
-                (crate::accounts::secret_hash(&secret), Some(secret))
-            }
+            (_, None) => (bearer(), None),
         };
         let (Some(kind), Some(name), true) = (kind, name, errors.is_empty()) else {
             return Err(AppError::Invalid(errors.into_errors()));
@@ -163,6 +173,7 @@ impl Service<'_> {
                     display_name,
                     services,
                     credential,
+                    signing_secret,
                 },
             )
             .await?;
@@ -262,16 +273,24 @@ fn authentic(integration: &Integration, credential: &HookCredential, body: &[u8]
             )
         })
     } else {
-        credential.bearer.as_deref().is_some_and(|secret| {
-            let hash = crate::accounts::secret_hash(secret);
-            // Both are hex SHA-256 digests; compare without stopping at the first difference.
-            hash.len() == integration.credential.len()
-                && hash
-                    .bytes()
-                    .zip(integration.credential.bytes())
-                    .fold(0_u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
-        })
+        let github = integration
+            .signing_secret
+            .as_deref()
+            .zip(credential.github_signature.as_deref())
+            .is_some_and(|(secret, header)| {
+                postmortem_hooks::verify_github_signature(secret.as_bytes(), body, header)
+            });
+        github
+            || credential.bearer.as_deref().is_some_and(|secret| {
+                let hash = crate::accounts::secret_hash(secret);
+                // Both are hex SHA-256 digests; compare without stopping at the first difference.
+                hash.len() == integration.credential.len()
+                    && hash
+                        .bytes()
+                        .zip(integration.credential.bytes())
+                        .fold(0_u8, |acc, (a, b)| acc | (a ^ b))
+                        == 0
+            })
     }
 }
 
@@ -293,14 +312,9 @@ async fn apply(
             let detail = format!("{} alert change(s)", alerts.len());
             (HookOutcome::Applied, detail, entries)
         }
-        Ok(Parsed::Deploys { deploys }) => (
-            HookOutcome::Ignored,
-            format!(
-                "{} deploy(s); deploys are not recorded by this version",
-                deploys.len()
-            ),
-            Vec::new(),
-        ),
+        Ok(Parsed::Deploys { deploys }) => {
+            return record_deploys(store, integration, body, deploys, replay).await;
+        }
     };
     let delivery = NewHookDelivery {
         integration_id: integration.id,
@@ -308,7 +322,7 @@ async fn apply(
         outcome,
         detail: detail.clone(),
         replay_of: replay.map(|(id, _)| id),
-        replayed_by: replay.and_then(|(_, by)| by.0),
+        replayed_by: replay.and_then(|(_, by)| by.person()),
     };
     let written = store
         .add_sourced_entries(Actor::user(integration.actor), Some(delivery), entries)
@@ -327,6 +341,44 @@ async fn apply(
         outcome,
         entries_added: delivery.entries_added,
         detail,
+    })
+}
+
+/// Keeps the deploys a body reported (each once, by its key) with the body.
+async fn record_deploys(
+    store: &dyn Store,
+    integration: &Integration,
+    body: &[u8],
+    deploys: Vec<postmortem_hooks::DeployEvent>,
+    replay: Option<(i64, Actor)>,
+) -> Result<Received, AppError> {
+    let count = deploys.len();
+    let deploys = deploys
+        .into_iter()
+        .map(|d| postmortem_store::NewDeploy {
+            key: d.key,
+            service: d.service,
+            version: d.version,
+            at: d.at,
+            by: d.by,
+            link: d.link,
+        })
+        .collect();
+    let detail = format!("{count} deploy(s)");
+    let delivery = NewHookDelivery {
+        integration_id: integration.id,
+        body: String::from_utf8_lossy(body).into_owned(),
+        outcome: HookOutcome::Applied,
+        detail: detail.clone(),
+        replay_of: replay.map(|(id, _)| id),
+        replayed_by: replay.and_then(|(_, by)| by.person()),
+    };
+    let (kept, new) = store.record_deploys(delivery, deploys).await?;
+    Ok(Received {
+        delivery: kept.id,
+        outcome: HookOutcome::Applied,
+        entries_added: 0,
+        detail: format!("{detail}, {new} new"),
     })
 }
 

@@ -5,8 +5,13 @@
 //!
 //! [`App`] holds the store and the organisation's rules; [`App::acting_for`] gives the
 //! [`Service`] acting for one person. Its operations are split by capability, one module each:
+<<<<<<< HEAD
 //! [`incidents`], [`home`] (what needs the person), [`insights`] (what keeps happening, across incidents), [`writing`], [`review`], [`actions`], [`people`] (teams and people),
 //! [`accounts`] (accounts and tokens), [`integrations`] (tools that send webhooks, and their receivers) and [`audit`] (who reads which part of the log). Every failure is one [`AppError`] with a
+=======
+//! [`incidents`], [`home`] (what needs the person), [`writing`], [`review`], [`actions`], [`people`] (teams and people),
+//! [`accounts`] (accounts and tokens), [`export`] (stored incidents as Markdown documents), [`external`] (the customer-facing version: drafts, redactions, publishing), [`integrations`] (tools that send webhooks, and their receivers), [`changes`] (deploys before an incident), [`chat`] (chat exports onto the timeline) and [`audit`] (who reads which part of the log). Every failure is one [`AppError`] with a
+>>>>>>> main
 //! stable code.
 //!
 //! Reads go through [`Service::incident`], which answers "not found" for a restricted incident
@@ -18,8 +23,14 @@
 pub mod accounts;
 pub mod actions;
 pub mod audit;
+pub mod changes;
+pub mod chat;
+pub mod digest;
 mod error;
+pub mod export;
+pub mod external;
 pub mod home;
+pub mod import;
 pub mod incidents;
 pub mod insights;
 pub mod integrations;
@@ -28,21 +39,28 @@ pub mod review;
 pub mod writing;
 
 pub use actions::{ActionInput, ActionPatch, may_edit_action};
+pub use changes::ChangeBefore;
 pub use error::AppError;
+pub use external::{ExternalInput, ExternalPatch, PublishInput, ReplacementInput};
 pub use home::Work;
+<<<<<<< HEAD
 pub use insights::InsightsInput;
+=======
+pub use import::{ImportOutcome, Imported, Importer};
+>>>>>>> main
 pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};
 pub use integrations::{HookCredential, HookRetention, IntegrationInput, Received, Registered};
 pub use people::{RoleInput, TeamInput};
 pub use review::{
-    CommentInput, SectionFinding, TransitionInput, Transitioned, blame_findings, lint_participants,
+    BlameSummary, CommentInput, SectionFinding, TransitionInput, Transitioned, blame_findings,
+    blame_summary, lint_participants,
 };
 pub use writing::{
     Conflict, FactorInput, FactorPatch, SaveResult, TimelineInput, TimelinePatch, first_words,
 };
 
 use postmortem_core::policy::Policy;
-use postmortem_core::{Permission, Templates, User};
+use postmortem_core::{Permission, Role, SystemActor, Templates, User};
 use postmortem_store::{Actor, Store, Visibility};
 use serde::{Deserialize, Deserializer};
 use std::sync::Arc;
@@ -79,7 +97,21 @@ impl App {
 
     /// The use cases acting for `user`, with their role and their memberships.
     pub fn acting_for<'a>(&'a self, user: &'a User) -> Service<'a> {
-        Service { app: self, user }
+        Service {
+            app: self,
+            acting: Acting::Person(user),
+        }
+    }
+
+    /// The use cases acting as a named part of the system (`system:demo`, `system:import`...):
+    /// the same operations and rules as for a person of the actor's role
+    /// ([`SystemActor::role`]), audited under its name. What only a person can do (review,
+    /// their own work) is refused.
+    pub fn as_system(&self, system: SystemActor) -> Service<'_> {
+        Service {
+            app: self,
+            acting: Acting::System(system),
+        }
     }
 
     pub fn rules(&self) -> &Rules {
@@ -91,22 +123,72 @@ impl App {
     }
 }
 
-/// The use cases acting for one signed-in person.
+/// The use cases acting for one signed-in person, or for a named system actor.
 #[derive(Debug, Clone, Copy)]
 pub struct Service<'a> {
     app: &'a App,
-    user: &'a User,
+    acting: Acting<'a>,
 }
 
-impl Service<'_> {
+/// Who a [`Service`] acts for.
+#[derive(Debug, Clone, Copy)]
+enum Acting<'a> {
+    Person(&'a User),
+    System(SystemActor),
+}
+
+impl<'a> Service<'a> {
     fn actor(&self) -> Actor {
-        Actor::user(self.user.id)
+        match self.acting {
+            Acting::Person(user) => Actor::user(user.id),
+            Acting::System(system) => Actor::System(system),
+        }
+    }
+
+    /// The role whose permissions apply: the person's, or the system actor's.
+    fn role(&self) -> Role {
+        match self.acting {
+            Acting::Person(user) => user.role,
+            Acting::System(system) => system.role(),
+        }
+    }
+
+    /// The person acting, if a person is.
+    fn person_acting(&self) -> Option<&'a User> {
+        match self.acting {
+            Acting::Person(user) => Some(user),
+            Acting::System(_) => None,
+        }
+    }
+
+    /// The person acting, for what only a person can do (review, their own work); a system
+    /// actor is refused, naming what it tried.
+    fn only_a_person(&self, what: &str) -> Result<&'a User, AppError> {
+        match self.acting {
+            Acting::Person(user) => Ok(user),
+            Acting::System(system) => Err(AppError::Forbidden(format!(
+                "only a person may {what}; {} is part of the system",
+                system.name()
+            ))),
+        }
+    }
+
+    /// Whose eyes reads are for: admins (and admin-role system actors) see everything, a
+    /// person what they may, other system actors only unrestricted incidents.
+    fn seen(&self) -> Visibility {
+        match self.acting {
+            Acting::Person(user) => visibility(user),
+            Acting::System(system) if system.may(Permission::SeeEverything) => {
+                Visibility::Everything
+            }
+            Acting::System(_) => Visibility::unrestricted(),
+        }
     }
 
     /// The one role check: whether the person's role has `permission` (the table in
     /// [`Permission::least_role`] and the README), else a refusal naming what was refused.
     fn require(&self, permission: Permission, what: &str) -> Result<(), AppError> {
-        if self.user.role.may(permission) {
+        if self.role().may(permission) {
             Ok(())
         } else {
             Err(AppError::role_may_not(what))

@@ -63,30 +63,65 @@ pub fn lint_participants(record: &IncidentRecord) -> Vec<String> {
     names
 }
 
-/// The checker's findings at `warning` or above across the written sections, in template
-/// order. The review area counts them and publishing asks for confirmation while any remain.
-pub fn blame_findings(rules: &Rules, record: &IncidentRecord) -> Vec<SectionFinding> {
+/// Every written section of the template, in order, with all the checker's findings in it.
+fn lint_sections(
+    rules: &Rules,
+    record: &IncidentRecord,
+) -> Vec<(SectionName, Vec<postmortem_lint::Finding>)> {
     let options = postmortem_lint::LintOptions {
         participants: lint_participants(record),
         config: rules.lint.clone(),
     };
     let template = rules.templates.resolve(&record.postmortem.template);
-    let mut found = Vec::new();
-    for section in &template.sections {
-        let Some(written) = record.postmortem.sections.get(&section.name) else {
-            continue;
-        };
-        found.extend(
-            postmortem_lint::lint(written.body.as_str(), &options)
+    template
+        .sections
+        .iter()
+        .filter_map(|section| {
+            let written = record.postmortem.sections.get(&section.name)?;
+            let findings = postmortem_lint::lint(written.body.as_str(), &options);
+            Some((section.name.clone(), findings))
+        })
+        .collect()
+}
+
+/// The checker's findings at `warning` or above across the written sections, in template
+/// order. The review area counts them and publishing asks for confirmation while any remain.
+pub fn blame_findings(rules: &Rules, record: &IncidentRecord) -> Vec<SectionFinding> {
+    lint_sections(rules, record)
+        .into_iter()
+        .flat_map(|(section, findings)| {
+            findings
                 .into_iter()
                 .filter(|f| f.severity >= postmortem_lint::Severity::Warning)
-                .map(|finding| SectionFinding {
-                    section: section.name.clone(),
+                .map(move |finding| SectionFinding {
+                    section: section.clone(),
                     finding,
-                }),
-        );
+                })
+        })
+        .collect()
+}
+
+/// What the review area says about the language of the written sections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlameSummary {
+    /// Findings at `warning` or above (what publishing asks to confirm).
+    pub warnings: usize,
+    /// Sentences that put a person at the centre of a failure: those with any blame finding,
+    /// the checker's advice included, each counted once.
+    pub person_centred: usize,
+}
+
+/// Lints the written sections once and sums up [`BlameSummary`].
+pub fn blame_summary(rules: &Rules, record: &IncidentRecord) -> BlameSummary {
+    let mut summary = BlameSummary::default();
+    for (_, findings) in lint_sections(rules, record) {
+        summary.warnings += findings
+            .iter()
+            .filter(|f| f.severity >= postmortem_lint::Severity::Warning)
+            .count();
+        summary.person_centred += postmortem_lint::person_centred_sentences(&findings);
     }
-    found
+    summary
 }
 
 /// Where a post-mortem stands after a transition.
@@ -134,11 +169,12 @@ impl Service<'_> {
             }
             PostmortemStatus::Approved => {
                 self.require(Permission::Review, "approve post-mortems")?;
+                let reviewer = self.only_a_person("approve post-mortems")?;
                 store
                     .set_review(
                         self.actor(),
                         id,
-                        self.user.id,
+                        reviewer.id,
                         ReviewDecision::Approved,
                         comment.clone(),
                     )
@@ -146,11 +182,12 @@ impl Service<'_> {
             }
             PostmortemStatus::ChangesRequested => {
                 self.require(Permission::Review, "request changes")?;
+                let reviewer = self.only_a_person("request changes")?;
                 store
                     .set_review(
                         self.actor(),
                         id,
-                        self.user.id,
+                        reviewer.id,
                         ReviewDecision::ChangesRequested,
                         comment.clone(),
                     )

@@ -236,6 +236,17 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        fn an_accepted_line_holds_no_control_break_or_direction_control(
+            raw in "[ \t]?\\PC{0,20}[\x00-\x1f\u{2028}\u{202A}-\u{202E}\u{2066}-\u{2069}\u{200E}\u{200F}]?\\PC{0,20}"
+        ) {
+            let accepted = check_line("title", &raw).is_ok();
+            let clean = raw.trim().chars().all(|c| {
+                !c.is_control() && !is_line_break(c) && !is_direction_control(c)
+            });
+            proptest::prop_assert_eq!(accepted, clean);
+        }
+
+        #[test]
         fn accepted_prose_holds_no_control_but_tab_and_line_breaks(raw in "\\PC{0,40}[\\x00-\\x1f\\x7f-\\x9f]?\\PC{0,40}") {
             let accepted = check_prose("text", &raw).is_ok();
             let clean = raw.chars().all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'));

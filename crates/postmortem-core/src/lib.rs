@@ -12,6 +12,7 @@ pub mod action;
 pub mod bundle;
 pub mod characters;
 pub mod error;
+pub mod external;
 pub mod factor;
 pub mod figures;
 pub mod ids;
@@ -20,6 +21,7 @@ pub mod insights;
 pub mod lifecycle;
 pub mod policy;
 pub mod postmortem;
+pub mod system;
 pub mod team;
 pub mod text;
 pub mod timeline;
@@ -29,6 +31,9 @@ pub use action::{ActionItem, ActionKind, ActionStatus, NewActionItem, Priority};
 pub use bundle::{BundleAction, BundleReview, BundleSection, BundleTimelineEntry, IncidentBundle};
 pub use characters::{check_line, check_prose};
 pub use error::{Collector, ValidationError};
+pub use external::{
+    ExternalDraft, ExternalSpec, Publication, Redaction, RedactionKind, Replacement,
+};
 pub use factor::{ContributingFactor, FactorCategory, NewFactor};
 pub use ids::{ActionId, CommentId, FactorId, IncidentId, ReviewId, TimelineEntryId, UserId};
 pub use incident::{
@@ -40,6 +45,7 @@ pub use postmortem::{
     SectionName, Template, TemplateConfig, TemplateName, TemplateSection, Templates,
     missing_for_publication,
 };
+pub use system::SystemActor;
 pub use team::{Team, TeamName};
 pub use text::{Markdown, Name, Title, WebLink};
 pub use timeline::{

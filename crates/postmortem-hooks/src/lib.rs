@@ -1,4 +1,5 @@
-//! Incoming webhook payloads of alerting and deploy tools, parsed into normalised events.
+//! Incoming webhook payloads of alerting and deploy tools, parsed into normalised events, and
+//! chat exports read into messages ([`chat`]).
 //!
 //! Each provider's documented webhook body (Prometheus Alertmanager v4, Grafana alerting,
 //! PagerDuty v3 incident events, Opsgenie's webhook integration, a plain deploy hook and
@@ -9,6 +10,7 @@
 //! reason, so nothing is ever half-applied.
 
 mod alertmanager;
+pub mod chat;
 mod deploy;
 mod event;
 mod fields;
@@ -17,7 +19,9 @@ mod pagerduty;
 mod signature;
 
 pub use event::{AlertEvent, AlertState, DeployEvent, HookKind, Parsed, PayloadError};
-pub use signature::{pagerduty_signature, verify_pagerduty_signature};
+pub use signature::{
+    github_signature, pagerduty_signature, verify_github_signature, verify_pagerduty_signature,
+};
 
 /// The largest body any receiver reads. Alertmanager groups are capped by `max_alerts` and the
 /// largest documented payloads are a few kilobytes; a megabyte leaves room for big groups.

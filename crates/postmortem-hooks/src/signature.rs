@@ -1,4 +1,5 @@
-//! PagerDuty's v3 webhook signature: `X-PagerDuty-Signature: v1=<hex HMAC-SHA256 of the body>`.
+//! Webhook signatures: PagerDuty's v3 (`X-PagerDuty-Signature: v1=<hex HMAC-SHA256 of the
+//! body>`) and GitHub's (`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -19,6 +20,30 @@ pub fn verify_pagerduty_signature(secret: &[u8], body: &[u8], header: &str) -> b
             mac.update(body);
             mac.verify_slice(&expected).is_ok()
         })
+}
+
+/// Whether `header` (`X-Hub-Signature-256`) carries a valid signature of `body` under
+/// `secret`, as GitHub signs every webhook delivery with the secret set on the webhook.
+pub fn verify_github_signature(secret: &[u8], body: &[u8], header: &str) -> bool {
+    let Some(expected) = header
+        .trim()
+        .strip_prefix("sha256=")
+        .and_then(|hex_digest| hex::decode(hex_digest).ok())
+    else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// The header GitHub would send for `body` under `secret`.
+pub fn github_signature(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// The header PagerDuty would send for `body` under `secret`; tests and replays use it.
@@ -52,6 +77,16 @@ mod tests {
         ));
         assert!(!verify_pagerduty_signature(b"s3cret", b"{}", "v1=zz"));
         assert!(!verify_pagerduty_signature(b"s3cret", b"{}", ""));
+    }
+
+    #[test]
+    fn a_github_delivery_signed_with_the_webhook_secret_is_accepted_and_no_other() {
+        let header = github_signature(b"gh-secret", b"{}");
+        assert!(header.starts_with("sha256="));
+        assert!(verify_github_signature(b"gh-secret", b"{}", &header));
+        assert!(!verify_github_signature(b"gh-secret", b"{ }", &header));
+        assert!(!verify_github_signature(b"other", b"{}", &header));
+        assert!(!verify_github_signature(b"gh-secret", b"{}", "sha1=00"));
     }
 
     #[test]

@@ -29,12 +29,24 @@ impl Level {
     }
 }
 
+/// Which checkers run: the rules, the statistical model, or both (the default: the rules
+/// give spans and rewrites, the model adds what they miss and overrules their false alarms).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Rules,
+    Model,
+    #[default]
+    Both,
+}
+
 /// Linter settings, as found in the `[lint]` table of `postmortem.toml`:
 ///
 /// ```toml
 /// [lint]
 /// allowed_words = ["Sentinel", "blame-aware"]
 /// participants = ["Dana Reyes", "Sam"]
+/// method = "both"            # or "rules", "model"
 ///
 /// [lint.rules]
 /// root-cause-singular = "off"
@@ -57,6 +69,8 @@ pub struct LintConfig {
     pub allowed_words: Vec<String>,
     /// Extra participants (names of people in the incident) on top of the caller's list.
     pub participants: Vec<String>,
+    /// Which checkers run.
+    pub method: Method,
 }
 
 /// A configuration that cannot be used.
@@ -87,7 +101,9 @@ impl LintConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let set = RuleSet::builtin();
         for id in self.rules.keys() {
-            if set.rule_by_id(id).is_none() {
+            if set.rule_by_id(id).is_none()
+                && !crate::model::rule_infos().iter().any(|r| r.id == *id)
+            {
                 let known: Vec<String> = crate::rules().into_iter().map(|r| r.id).collect();
                 return Err(ConfigError::UnknownRule(id.clone(), known.join(", ")));
             }

@@ -24,8 +24,10 @@ mod config;
 mod engine;
 pub mod format;
 mod markdown;
+pub mod model;
 mod pattern;
 mod prefilter;
+mod rewrite;
 mod rules;
 mod sentence;
 mod token;
@@ -35,10 +37,10 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-pub use config::{ConfigError, Level, LintConfig};
+pub use config::{ConfigError, Level, LintConfig, Method};
 pub use rules::{RuleInfo, rules};
 
-use engine::{Engine, Pending};
+use engine::{Engine, Pending, Source};
 use markdown::{Directive, DirectiveKind};
 use rules::RuleSet;
 
@@ -148,6 +150,22 @@ pub struct Finding {
     /// A concrete replacement for the span, when the rule has one (empty: delete the span).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replacement: Option<String>,
+    /// The sentence the finding is in, in UTF-8 bytes of the input (for counting sentences).
+    #[serde(skip)]
+    pub sentence: Range<usize>,
+}
+
+/// How many sentences put a person at the centre of a failure: the sentences with at least
+/// one finding in a blame category (a rule's warning or the model's advice), each counted once.
+pub fn person_centred_sentences(findings: &[Finding]) -> usize {
+    let mut sentences: Vec<&Range<usize>> = findings
+        .iter()
+        .filter(|f| f.category.is_blame())
+        .map(|f| &f.sentence)
+        .collect();
+    sentences.sort_by_key(|r| (r.start, r.end));
+    sentences.dedup();
+    sentences.len()
 }
 
 /// Per-call options.
@@ -171,12 +189,18 @@ pub fn lint(markdown: &str, options: &LintOptions) -> Vec<Finding> {
     let concentration = config.severity_for(&c.id, c.category, c.default_severity);
     let mut participants = options.participants.clone();
     participants.extend(config.participants.iter().cloned());
+    let model_severity = model::rule_infos()
+        .iter()
+        .map(|r| config.severity_for(&r.id, r.category, r.default_severity))
+        .collect();
     let mut engine = Engine::new(
         set,
         severity,
         concentration,
         &participants,
         &config.allowed_words,
+        config.method,
+        model_severity,
     );
     let mut pending = Vec::new();
     let mut directives = Vec::new();
@@ -185,6 +209,19 @@ pub fn lint(markdown: &str, options: &LintOptions) -> Vec<Finding> {
     });
     pending.extend(engine.finish());
     finish(markdown, set, pending, &directives)
+}
+
+/// The prose sentences of a Markdown document as the checker sees them (headings, code, front
+/// matter and HTML left out): what `cargo xtask train-lint` learns from in whole documents.
+pub fn prose_sentences(markdown: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut directives = Vec::new();
+    markdown::walk(markdown, &mut directives, |block| {
+        if !block.heading {
+            sentence::split(&block.text, |r| out.push(block.text[r].trim().to_string()));
+        }
+    });
+    out
 }
 
 /// Computes positions, applies suppression comments and builds the findings.
@@ -217,9 +254,10 @@ fn finish(
             );
             next_directive += 1;
         }
-        let (info, replacement) = match p.rule {
-            Some(i) => (&set.rules[i].info, set.rules[i].replacement.clone()),
-            None => (&set.concentration.info, None),
+        let (info, replacement) = match p.source {
+            Source::Rule(i) => (&set.rules[i].info, set.rules[i].replacement.clone()),
+            Source::Concentration => (&set.concentration.info, None),
+            Source::Model(c) => (&model::rule_infos()[c], None),
         };
         let start = positions.get(p.range.start);
         if suppress.suppressed(&info.id, info.category, start.line) {
@@ -229,7 +267,27 @@ fn finish(
         let subject = p.subject.as_deref().unwrap_or("the people involved");
         let count = p.count.to_string();
         let fill = |t: &str| fill_template(t, subject, &count);
-        let replacement = replacement.map(|r| match_case(&src[p.range.clone()], &r));
+        let span_text = &src[p.range.clone()];
+        let replacement = replacement
+            .map(|r| match_case(span_text, &r))
+            .or_else(|| rewrite::span(info.category, span_text));
+        let mut suggestion = fill(&info.suggestion);
+        if let Some(r) = &replacement
+            && p.sentence.start <= p.range.start
+            && p.range.end <= p.sentence.end
+        {
+            let sentence = format!(
+                "{}{r}{}",
+                &src[p.sentence.start..p.range.start],
+                &src[p.range.end..p.sentence.end]
+            );
+            let sentence = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
+            suggestion = format!("Rewrite: \"{sentence}\" {suggestion}");
+        }
+        let mut message = fill(&info.message);
+        if let Source::Model(_) = p.source {
+            message.push_str(&format!(" The words that weighed most: {subject}."));
+        }
         findings.push(Finding {
             rule: info.id.clone(),
             category: info.category,
@@ -241,9 +299,10 @@ fn finish(
             byte_range: p.range,
             byte_column: start.byte_column,
             end_byte_column: end.byte_column,
-            message: fill(&info.message),
-            suggestion: fill(&info.suggestion),
+            message,
+            suggestion,
             replacement,
+            sentence: p.sentence,
         });
     }
     findings

@@ -31,6 +31,8 @@ pub(crate) struct Block {
     pieces: Vec<Piece>,
     /// Inside a block quote (a pasted chat log): findings are one severity level lower.
     pub quoted: bool,
+    /// A heading: a label, not a sentence, so the model does not read it.
+    pub heading: bool,
 }
 
 impl Block {
@@ -148,9 +150,11 @@ pub(crate) fn walk(src: &str, directives: &mut Vec<Directive>, mut on_block: imp
     let mut quote_depth = 0usize;
     // Nesting counters for regions whose text is not prose.
     let (mut code, mut meta, mut image, mut autolink) = (0usize, 0usize, 0usize, 0usize);
-    let mut flush = |block: &mut Block, quote_depth: usize| {
+    let mut heading = false;
+    let mut flush = |block: &mut Block, quote_depth: usize, heading: bool| {
         if block.text.bytes().any(|b| !b.is_ascii_whitespace()) {
             block.quoted = quote_depth > 0;
+            block.heading = heading;
             on_block(block);
         }
         block.clear();
@@ -183,18 +187,22 @@ pub(crate) fn walk(src: &str, directives: &mut Vec<Directive>, mut on_block: imp
                     image += 1;
                 }
                 Tag::CodeBlock(_) => {
-                    flush(&mut block, quote_depth);
+                    flush(&mut block, quote_depth, heading);
                     code += 1;
                 }
                 Tag::MetadataBlock(_) => {
-                    flush(&mut block, quote_depth);
+                    flush(&mut block, quote_depth, heading);
                     meta += 1;
                 }
                 Tag::BlockQuote(_) => {
-                    flush(&mut block, quote_depth);
+                    flush(&mut block, quote_depth, heading);
                     quote_depth += 1;
                 }
-                _ => flush(&mut block, quote_depth),
+                Tag::Heading { .. } => {
+                    flush(&mut block, quote_depth, heading);
+                    heading = true;
+                }
+                _ => flush(&mut block, quote_depth, heading),
             },
             Event::End(tag) => match tag {
                 TagEnd::Emphasis
@@ -206,11 +214,15 @@ pub(crate) fn walk(src: &str, directives: &mut Vec<Directive>, mut on_block: imp
                 TagEnd::Image => image = image.saturating_sub(1),
                 TagEnd::CodeBlock => code = code.saturating_sub(1),
                 TagEnd::MetadataBlock(_) => meta = meta.saturating_sub(1),
+                TagEnd::Heading(_) => {
+                    flush(&mut block, quote_depth, heading);
+                    heading = false;
+                }
                 TagEnd::BlockQuote(_) => {
-                    flush(&mut block, quote_depth);
+                    flush(&mut block, quote_depth, heading);
                     quote_depth = quote_depth.saturating_sub(1);
                 }
-                _ => flush(&mut block, quote_depth),
+                _ => flush(&mut block, quote_depth, heading),
             },
             Event::Text(text) => {
                 if !skipping {
@@ -232,9 +244,9 @@ pub(crate) fn walk(src: &str, directives: &mut Vec<Directive>, mut on_block: imp
                     block.push("\n", range);
                 }
             }
-            Event::Rule => flush(&mut block, quote_depth),
+            Event::Rule => flush(&mut block, quote_depth, heading),
             Event::FootnoteReference(_) | Event::TaskListMarker(_) => {}
         }
     }
-    flush(&mut block, quote_depth);
+    flush(&mut block, quote_depth, heading);
 }

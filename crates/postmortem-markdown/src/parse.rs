@@ -13,7 +13,7 @@ use postmortem_core::{
     ActionKind, ActionStatus, BundleAction, BundleReview, BundleSection, BundleTimelineEntry,
     FactorCategory, Handle, IncidentBundle, IncidentId, Markdown, Marker, Name, NewActionItem,
     NewFactor, NewIncident, NewTimelineEntry, Perspective, Priority, SectionName, Source,
-    Templates, Title, ValidationError, WebLink, parse_date, parse_instant,
+    Templates, Title, ValidationError, WebLink, check_line, check_prose, parse_date, parse_instant,
 };
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag};
 
@@ -129,6 +129,12 @@ impl<'a> Native<'a> {
             .map(|raw| parse_date("due_on", raw))
             .transpose()
             .map_err(|error| self.invalid(1 + key_line(front, "due_on"), error))?;
+        for review in &matter.reviews {
+            if let Some(comment) = &review.comment {
+                check_prose("reviews.comment", comment)
+                    .map_err(|error| self.invalid(1 + key_line(front, "reviews"), error))?;
+            }
+        }
 
         let lines: Vec<&str> = body.lines().collect();
         let find_last = |heading: &str, before: usize| {
@@ -334,10 +340,11 @@ impl<'a> Native<'a> {
     fn entry(&self, item: &Item<'_>) -> Result<BundleTimelineEntry, ParseError> {
         let invalid = |error| self.invalid(item.line, error);
         let (facts, actor) = match item.head.split_once(" · actor: ") {
-            Some((facts, actor)) => (
-                facts,
-                Some(unquote(actor).map_err(|reason| self.error(item.line, reason))?),
-            ),
+            Some((facts, actor)) => {
+                let actor = unquote(actor).map_err(|reason| self.error(item.line, reason))?;
+                check_line("actor", &actor).map_err(invalid)?;
+                (facts, Some(actor))
+            }
             None => (item.head, None),
         };
         let mut parts = facts.split(DOT);
@@ -490,8 +497,16 @@ impl<'a> Native<'a> {
                     action.item.external_url =
                         Some(WebLink::parse_field("link", link).map_err(invalid)?);
                 }
-                "verification" => action.item.verification = Some(text()?),
-                "won't do" => action.item.wont_do_reason = Some(text()?),
+                "verification" => {
+                    let text = text()?;
+                    check_prose("verification", &text).map_err(invalid)?;
+                    action.item.verification = Some(text);
+                }
+                "won't do" => {
+                    let text = text()?;
+                    check_prose("won't do", &text).map_err(invalid)?;
+                    action.item.wont_do_reason = Some(text);
+                }
                 "completed" => {
                     action.completed_at = Some(parse_instant("completed", value).map_err(invalid)?)
                 }

@@ -177,7 +177,7 @@ async fn fill_store(work: &Path, n: usize) -> Result<Arc<dyn Store>, Box<dyn std
             role: person.role,
             password_hash: None,
         };
-        store.create_user(Actor::SYSTEM, user).await?;
+        store.create_user(Actor::DEMO, user).await?;
     }
     let config = DemoConfig {
         n_incidents: n,
@@ -200,7 +200,7 @@ async fn fill_store(work: &Path, n: usize) -> Result<Arc<dyn Store>, Box<dyn std
         }
     });
     while let Some(batch) = ready.recv().await {
-        store.import_bundles(&batch).await?;
+        store.import_bundles(Actor::DEMO, None, &batch).await?;
     }
     generator.join().map_err(|_| "the generator panicked")?;
     println!(

@@ -3,8 +3,13 @@
 pub(crate) mod access;
 pub(crate) mod admin;
 pub(crate) mod audit;
+pub(crate) mod external;
 pub(crate) mod follow_through;
+<<<<<<< HEAD
 pub(crate) mod insights;
+=======
+pub(crate) mod import;
+>>>>>>> main
 pub(crate) mod incidents;
 pub(crate) mod integrations;
 pub(crate) mod items;
@@ -42,6 +47,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(search::routes())
         .merge(lint::routes())
         .merge(markdown::routes())
+        .merge(external::routes())
+        .merge(import::routes())
         .merge(tokens::routes())
 }
 

@@ -39,6 +39,7 @@ pub(crate) async fn receive(
             })
             .map(|v| v.trim().to_owned()),
         signature: text("x-pagerduty-signature").map(str::to_owned),
+        github_signature: text("x-hub-signature-256").map(str::to_owned),
     };
     // An id that is not a number names no integration: the same refusal as a wrong secret.
     let id = id.parse::<i64>().unwrap_or(0);

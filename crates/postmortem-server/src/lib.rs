@@ -8,9 +8,9 @@
 mod api;
 mod auth;
 mod error;
-pub mod export;
 mod health;
 mod hooks;
+mod limits;
 mod live;
 pub mod oidc;
 mod pages;
@@ -40,7 +40,11 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .merge(hooks::routes())
         .fallback(pages::no_such_page)
-        .layer(axum::middleware::from_fn(pages::forms::with_request_csrf));
+        .layer(axum::middleware::from_fn(pages::forms::with_request_csrf))
+        // Each route's own limit (`limits.rs`) is checked before any extractor reads a body;
+        // the extractors' default of 2 MB would refuse a whole post-mortem's sections.
+        .layer(axum::middleware::from_fn(limits::enforce))
+        .layer(axum::extract::DefaultBodyLimit::max(limits::LARGEST));
     security::with_headers(router)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -453,7 +453,7 @@ async fn person_for(
         let created = state
             .store
             .create_user_with_identity(
-                Actor::SYSTEM,
+                Actor::SIGN_IN,
                 NewUser {
                     handle,
                     display_name,

@@ -4,18 +4,24 @@
 mod account;
 mod admin;
 mod audit;
+mod changes;
 mod editor;
 mod facts;
 mod follow_through;
 pub(crate) mod forms;
 mod home;
 mod incident;
+<<<<<<< HEAD
 mod insights;
+=======
+mod integrations;
+>>>>>>> main
 mod items;
 mod items_submit;
 mod list;
 pub(crate) mod markdown;
 mod new_incident;
+mod public;
 mod search;
 mod submit;
 mod teams;
@@ -48,6 +54,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/incidents/{id}/fragments/{part}", get(incident::fragment))
         .route("/incidents/{id}/events", get(crate::live::api_events))
+        .route("/public/incidents/{slug}", get(public::page))
         .route("/follow-through", get(follow_through::page))
         .route("/insights", get(insights::page))
         // The follow-through figures are part of the insights now.
@@ -65,6 +72,8 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .merge(submit::routes())
         .merge(items_submit::routes())
+        .merge(changes::routes())
+        .merge(integrations::routes())
         .merge(account::routes())
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
@@ -141,7 +150,7 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                             a href="/insights" { "Insights" }
                             " "
                             a href="/teams" { "Teams" }
-                            @if user.role.is_admin() { " " a href="/admin/webhooks" { "Webhooks" } " " a href="/admin/audit" { "Audit log" } }
+                            @if user.role.is_admin() { " " a href="/admin/webhooks" { "Webhooks" } " " a href="/admin/integrations" { "Integrations" } " " a href="/admin/audit" { "Audit log" } }
                         }
                         form.quicksearch method="get" action="/search" role="search" {
                             label for="quick-q" class="visually-hidden" { "Search incidents" }

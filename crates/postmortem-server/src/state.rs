@@ -76,7 +76,9 @@ pub struct AppState {
     pub similar: Arc<crate::similar::SimilarCache>,
     /// How many blameless-language findings each incident's sections hold, by incident
     /// version: linting every section on every page view would cost more than the page.
-    pub blame_counts: Arc<quick_cache::sync::Cache<postmortem_core::IncidentId, (i64, usize)>>,
+    pub blame_counts: Arc<
+        quick_cache::sync::Cache<postmortem_core::IncidentId, (i64, postmortem_app::BlameSummary)>,
+    >,
     /// The organisation's identity provider; `None` when only local accounts sign in.
     pub oidc: Option<Arc<crate::oidc::IdentityProvider>>,
 }

@@ -173,6 +173,23 @@ function showFindings(field, list, findings) {
       field.setSelectionRange(start, end);
     });
     li.append(button);
+    // A rule with a rewrite of the span ("Dana failed to" -> "Dana did not") offers it as one
+    // click; the text is checked again after the edit, as if typed.
+    if (typeof f.replacement === "string") {
+      const apply = document.createElement("button");
+      apply.type = "button";
+      apply.className = "lint-apply";
+      apply.textContent = f.replacement === ""
+        ? `Delete “${text.slice(start, end).trim()}”`
+        : `Rewrite as “${f.replacement}”`;
+      apply.addEventListener("click", () => {
+        clearHighlight(field);
+        field.setRangeText(f.replacement, start, end, "end");
+        field.focus();
+        field.dispatchEvent(new Event("input"));
+      });
+      li.append(apply);
+    }
     return li;
   });
   if (!items.length) {

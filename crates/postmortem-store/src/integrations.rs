@@ -1,7 +1,9 @@
 //! What the store keeps of integrations: the tools registered to send webhooks, the bodies
 //! they sent, the deploys they reported, and timeline entries written once per source key.
 
-use postmortem_core::{DisplayName, IncidentId, Name, NewTimelineEntry, TimelineEntry, UserId};
+use postmortem_core::{
+    DisplayName, IncidentId, Name, NewTimelineEntry, TimelineEntry, UserId, WebLink,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -18,6 +20,8 @@ pub struct NewIntegration {
     pub services: Vec<Name>,
     /// The SHA-256 of the bearer secret, or PagerDuty's signing secret.
     pub credential: String,
+    /// A deploy integration's GitHub webhook secret, for `X-Hub-Signature-256`.
+    pub signing_secret: Option<String>,
 }
 
 /// A registered integration. The credential is never serialised.
@@ -33,6 +37,8 @@ pub struct Integration {
     pub created_at: OffsetDateTime,
     #[serde(skip)]
     pub credential: String,
+    #[serde(skip)]
+    pub signing_secret: Option<String>,
 }
 
 /// What became of a body a receiver read.
@@ -109,4 +115,33 @@ pub struct SourcedOutcome {
     pub delivery: Option<HookDelivery>,
     /// The entries added; those whose key was there already are left out.
     pub added: Vec<TimelineEntry>,
+}
+
+/// A change that went out, as a deploy tool reported it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDeploy {
+    /// The same deploy reported twice has the same key and is kept once.
+    pub key: String,
+    pub service: Name,
+    pub version: String,
+    pub at: OffsetDateTime,
+    pub by: Option<String>,
+    pub link: Option<WebLink>,
+}
+
+/// A deploy kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deploy {
+    pub id: i64,
+    /// The integration that reported it; `None` once that integration is deleted.
+    pub integration_id: Option<i64>,
+    pub key: String,
+    pub service: Name,
+    pub version: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub by: Option<String>,
+    pub link: Option<WebLink>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
 }

@@ -23,12 +23,35 @@ mod types;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};
 pub use integrations::{
-    HookDelivery, HookOutcome, Integration, NewHookDelivery, NewIntegration, SourcedEntry,
-    SourcedOutcome,
+    Deploy, HookDelivery, HookOutcome, Integration, NewDeploy, NewHookDelivery, NewIntegration,
+    SourcedEntry, SourcedOutcome,
 };
 pub use postgres::PgStore;
+pub use postmortem_core::{ExternalDraft, Publication};
 pub use sqlite::SqliteStore;
 pub use types::*;
+
+/// A draft of the external version to save.
+#[derive(Debug, Clone)]
+pub struct NewExternalDraft {
+    pub incident: IncidentId,
+    pub spec: postmortem_core::ExternalSpec,
+    pub title: String,
+    pub markdown: String,
+    pub redactions: Vec<postmortem_core::Redaction>,
+    /// The version the writer started from (0: no draft yet); `None` replaces whatever is
+    /// stored.
+    pub expected_version: Option<i64>,
+}
+
+/// An external version to publish.
+#[derive(Debug, Clone)]
+pub struct NewPublication {
+    pub incident: IncidentId,
+    pub slug: String,
+    pub title: String,
+    pub markdown: String,
+}
 
 use async_trait::async_trait;
 use postmortem_core::{
@@ -152,8 +175,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         decision: postmortem_core::policy::Requirement,
         reasons: Vec<String>,
     ) -> Result<IncidentId>;
-    /// Writes whole incidents in one transaction; used by `demo` and imports.
-    async fn import_bundles(&self, bundles: &[IncidentBundle]) -> Result<Vec<IncidentId>>;
+    /// Writes whole incidents in one transaction; used by `demo` and imports. Each incident's
+    /// audit event names `actor` and, when given, the `source` it was read from (a path, `api`).
+    async fn import_bundles(
+        &self,
+        actor: Actor,
+        source: Option<&str>,
+        bundles: &[IncidentBundle],
+    ) -> Result<Vec<IncidentId>>;
     /// The whole incident with everything in it, if it exists and `viewer` may see it.
     async fn incident(&self, id: IncidentId, viewer: Visibility) -> Result<Option<IncidentRecord>>;
     /// Which of `ids` exist and `viewer` may see now, in one query: for checking what a
@@ -437,8 +466,52 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         limit: i64,
     ) -> Result<Vec<HookDelivery>>;
     async fn hook_delivery(&self, id: i64) -> Result<Option<HookDelivery>>;
+    /// Keeps `delivery` and the deploys in it that are new (by key), in one transaction;
+    /// answers the delivery kept and how many deploys were new.
+    async fn record_deploys(
+        &self,
+        delivery: NewHookDelivery,
+        deploys: Vec<NewDeploy>,
+    ) -> Result<(HookDelivery, u64)>;
+    /// Deploys to any of `services` from `from` up to `to`, newest first, at most 200.
+    async fn deploys_between(
+        &self,
+        services: &[Name],
+        from: time::OffsetDateTime,
+        to: time::OffsetDateTime,
+    ) -> Result<Vec<Deploy>>;
+    async fn deploy(&self, id: i64) -> Result<Option<Deploy>>;
+    /// The source keys of the entries written from outside into an incident's timeline
+    /// that start with `prefix` (`deploy:`, `chat:`), removed entries included.
+    async fn source_keys(&self, incident: IncidentId, prefix: &str) -> Result<Vec<String>>;
     /// Deletes the bodies received before `before`; returns how many.
     async fn prune_hook_deliveries(&self, before: time::OffsetDateTime) -> Result<u64>;
+
+    // The external version.
+
+    /// The incident's draft of its external version, if one was made.
+    async fn external_draft(&self, incident: IncidentId) -> Result<Option<ExternalDraft>>;
+    /// Makes or replaces the incident's draft, audited (`external.draft.create` or
+    /// `.update`, before and after). With `expected_version`, refused with
+    /// [`StoreError::VersionConflict`] unless the stored draft is at that version (0: none).
+    async fn save_external_draft(
+        &self,
+        actor: Actor,
+        draft: NewExternalDraft,
+    ) -> Result<ExternalDraft>;
+    /// The incident's published external version, if any.
+    async fn publication(&self, incident: IncidentId) -> Result<Option<Publication>>;
+    /// The published external version at `slug`, if any.
+    async fn publication_by_slug(&self, slug: &str) -> Result<Option<Publication>>;
+    /// Publishes (or publishes again) an incident's external version, audited as
+    /// `external.publish`; a slug another incident holds is a [`StoreError::Duplicate`].
+    async fn publish_external(
+        &self,
+        actor: Actor,
+        publication: NewPublication,
+    ) -> Result<Publication>;
+    /// Takes the incident's external version down, audited as `external.unpublish`.
+    async fn unpublish_external(&self, actor: Actor, incident: IncidentId) -> Result<Publication>;
 
     // What changed.
 

@@ -3,20 +3,44 @@
 use postmortem_core::{
     ActionItem, ActionKind, ActionStatus, ContributingFactor, DisplayName, Handle, Incident,
     IncidentId, IncidentKind, Name, Postmortem, PostmortemStatus, Priority, Review, ReviewComment,
-    Role, SectionName, Severity, TimelineEntry, Title, UserId, serialize_date_option,
+    Role, SectionName, Severity, SystemActor, TimelineEntry, Title, UserId, serialize_date_option,
 };
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
-/// Who is writing: a person, or the system itself (imports, the first admin).
+/// Who is writing: a person, or a named part of the system (the demo generator, an import,
+/// the notifier...). The audit log keeps the person's id or the system actor's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Actor(pub Option<UserId>);
+pub enum Actor {
+    Person(UserId),
+    System(SystemActor),
+}
 
 impl Actor {
-    pub const SYSTEM: Actor = Actor(None);
+    pub const DEMO: Actor = Actor::System(SystemActor::Demo);
+    pub const IMPORT: Actor = Actor::System(SystemActor::Import);
+    pub const ACCOUNTS: Actor = Actor::System(SystemActor::Accounts);
+    pub const NOTIFY: Actor = Actor::System(SystemActor::Notify);
+    pub const SIGN_IN: Actor = Actor::System(SystemActor::SignIn);
 
     pub fn user(id: UserId) -> Self {
-        Actor(Some(id))
+        Actor::Person(id)
+    }
+
+    /// The person who acted, if a person did.
+    pub fn person(self) -> Option<UserId> {
+        match self {
+            Actor::Person(id) => Some(id),
+            Actor::System(_) => None,
+        }
+    }
+
+    /// The system actor's stored name (`system:demo`), if the system acted.
+    pub fn system_name(self) -> Option<&'static str> {
+        match self {
+            Actor::Person(_) => None,
+            Actor::System(system) => Some(system.name()),
+        }
     }
 }
 
@@ -282,8 +306,11 @@ pub struct AuditEvent {
     pub id: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
-    /// Who acted; `None` for the system itself (imports, reminders, deliveries).
+    /// The person who acted; `None` when the system did.
     pub actor: Option<UserId>,
+    /// The system actor who acted (`system:demo`, `system:import`, `system:notify`...);
+    /// `None` when a person did, and for system events written before actors were named.
+    pub system_actor: Option<String>,
     /// What was done, `<kind>.<verb>`, such as `incident.create` or `section.save`.
     pub action: String,
     pub incident_id: Option<IncidentId>,
@@ -298,6 +325,8 @@ pub struct AuditEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditQuery {
     pub actor: Option<UserId>,
+    /// Only what this system actor did, by its name (`system:demo`).
+    pub system_actor: Option<String>,
     pub incident: Option<IncidentId>,
     /// An exact action (`section.save`) or a kind (`section`), which matches all its actions.
     pub action: Option<String>,
@@ -315,6 +344,7 @@ impl Default for AuditQuery {
     fn default() -> Self {
         AuditQuery {
             actor: None,
+            system_actor: None,
             incident: None,
             action: None,
             after: None,

@@ -98,6 +98,18 @@ impl Config {
         Ok(config)
     }
 
+    /// The organisation's rules the app layer applies, as the server reads them.
+    pub fn rules(&self) -> anyhow::Result<postmortem_app::Rules> {
+        Ok(postmortem_app::Rules {
+            severity_levels: postmortem_core::Severity::DEFAULT_LEVELS,
+            policy: postmortem_core::policy::Policy::from_config(self.policy.clone())
+                .context("the [policy] table of the configuration is not valid")?,
+            lint: self.lint.clone(),
+            templates: self.templates()?,
+            hook_retention: self.hook_retention()?,
+        })
+    }
+
     /// The templates in force: the built-in ones and the `[[templates]]` of the file.
     pub fn templates(&self) -> anyhow::Result<postmortem_core::Templates> {
         Ok(postmortem_core::Templates::from_config(

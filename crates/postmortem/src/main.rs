@@ -2,6 +2,7 @@
 
 mod cmd;
 mod config;
+mod log;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -16,6 +17,17 @@ struct Cli {
     /// Configuration file; `postmortem.toml` in the current directory is read when present.
     #[arg(long, global = true, env = "POSTMORTEM_CONFIG", value_name = "PATH")]
     config: Option<std::path::PathBuf>,
+
+    /// How the log on stderr is written: `text` for people (coloured only on a terminal) or
+    /// `json`, one object per line, for log shippers.
+    #[arg(
+        long,
+        global = true,
+        env = "POSTMORTEM_LOG_FORMAT",
+        value_enum,
+        default_value_t = log::LogFormat::Text
+    )]
+    log_format: log::LogFormat,
 
     #[command(subcommand)]
     command: Command,
@@ -40,6 +52,9 @@ enum Command {
     Export(cmd::export::ExportArgs),
     /// Read Markdown post-mortems (exports, or written elsewhere) into the database.
     Import(cmd::import::ImportArgs),
+    /// An incident's timeline: import chat messages onto it.
+    #[command(subcommand)]
+    Timeline(cmd::timeline::TimelineCommand),
     /// Check Markdown post-mortems for blameful language.
     Lint(cmd::lint::LintArgs),
     /// When a post-mortem is owed: check an incident, explain the rules.
@@ -49,14 +64,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("POSTMORTEM_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("warn,postmortem=info,postmortem_server=info")
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    log::init(cli.log_format);
     let result = config::Config::load(cli.config.as_deref()).and_then(|config| {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -73,6 +81,7 @@ fn main() -> ExitCode {
                 Command::Digest(args) => cmd::digest::run(config, args).await,
                 Command::Export(args) => cmd::export::run(config, args).await,
                 Command::Import(args) => cmd::import::run(config, args).await,
+                Command::Timeline(command) => cmd::timeline::run(config, command).await,
             }
         })
     });
@@ -80,7 +89,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             // One line, with the chain of causes, instead of a panic or a debug dump.
-            eprintln!("error: {error:#}");
+            log::failed(&error);
             ExitCode::FAILURE
         }
     }

@@ -1,6 +1,7 @@
 //! The integration tests of postmortem-hooks: every provider's documented payload shape, and
 //! hostile input.
 
+mod chat;
 mod formats;
 mod hostile;
 

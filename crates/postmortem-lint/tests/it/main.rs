@@ -9,3 +9,4 @@ mod evaluation;
 mod format;
 mod heldout;
 mod robustness;
+mod training;

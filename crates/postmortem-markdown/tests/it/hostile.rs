@@ -110,3 +110,25 @@ fn an_action_naming_a_factor_that_does_not_exist_is_refused() {
     assert!(error.reason.contains("`F3` names no factor"), "{error}");
     assert_eq!(error.line, 25);
 }
+
+#[test]
+fn an_action_whose_reason_holds_a_nul_is_refused_naming_it() {
+    let text = format!(
+        "{EXPORT_HEAD}## Timeline\n\n## Factors\n\n## Action items\n\n- [ ] Add an alert\n  - status: wont_do\n  - priority: p2\n  - kind: detect\n  - won't do: \"replaced\\u0000\"\n"
+    );
+    let error = parse("4.md", &text, &context()).unwrap_err();
+    assert!(error.reason.contains("U+0000 NULL"), "{error}");
+}
+
+#[test]
+fn a_timeline_entry_whose_actor_holds_a_direction_override_is_refused_on_its_line() {
+    let text = format!(
+        "{EXPORT_HEAD}## Summary\n\nText.\n\n## Timeline\n\n- 2025-03-14T14:02:00Z · happened · manual · by @dana · actor: \"dana\\u202e\"\n  Paged.\n\n## Factors\n\n## Action items\n"
+    );
+    let error = parse("4.md", &text, &context()).unwrap_err();
+    assert_eq!(error.line, 21, "{error}");
+    assert!(
+        error.reason.contains("U+202E RIGHT-TO-LEFT OVERRIDE"),
+        "{error}"
+    );
+}

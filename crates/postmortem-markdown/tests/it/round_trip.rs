@@ -67,6 +67,13 @@ fn free_text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Text the one-line fields take (a timeline entry's actor): no line breaks or controls.
+fn line_text() -> impl Strategy<Value = String> {
+    free_text().prop_filter("one line", |text| {
+        postmortem_core::check_line("actor", text).is_ok()
+    })
+}
+
 fn instant() -> impl Strategy<Value = OffsetDateTime> {
     (
         1_500_000_000i64..1_800_000_000,
@@ -107,7 +114,7 @@ fn entry() -> impl Strategy<Value = BundleTimelineEntry> {
         handle(),
         instant(),
         markdown(),
-        prop::option::of(free_text()),
+        prop::option::of(line_text()),
         prop::option::of(select(Marker::ALL)),
         select(Perspective::ALL),
         select(Source::ALL),

@@ -27,7 +27,7 @@ pub async fn person(db: &TestDb, handle: &str) -> UserId {
         role: Role::Contributor,
         password_hash: None,
     };
-    db.store.create_user(Actor::SYSTEM, user).await.unwrap().id
+    db.store.create_user(Actor::DEMO, user).await.unwrap().id
 }
 
 /// An incident of team `payments` whose post-mortem is owed by `due_on`.

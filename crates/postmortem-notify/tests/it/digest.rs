@@ -16,7 +16,7 @@ async fn person(db: &TestDb, handle: &str) -> UserId {
         role: Role::Contributor,
         password_hash: None,
     };
-    db.store.create_user(Actor::SYSTEM, user).await.unwrap().id
+    db.store.create_user(Actor::DEMO, user).await.unwrap().id
 }
 
 fn incident(title: &str, team: &str, restricted: bool) -> NewIncident {
@@ -133,9 +133,9 @@ async fn the_digest_lists_owed_reviews_overdue_actions_and_recent_completions_bu
         name: payments.clone(),
         display_name: DisplayName::parse("Payments").unwrap(),
     };
-    db.store.create_team(Actor::SYSTEM, team).await.unwrap();
+    db.store.create_team(Actor::DEMO, team).await.unwrap();
     db.store
-        .add_team_member(Actor::SYSTEM, &payments, dana)
+        .add_team_member(Actor::DEMO, &payments, dana)
         .await
         .unwrap();
 

@@ -10,7 +10,7 @@ use time::macros::date;
 async fn catch_all_webhook(db: &TestDb) {
     db.store
         .create_webhook(
-            Actor::SYSTEM,
+            Actor::DEMO,
             "https://chat.example.com/hook",
             SECRET,
             &["*".to_owned()],

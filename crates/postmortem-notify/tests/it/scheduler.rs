@@ -106,7 +106,7 @@ fn notifier(db: &TestDb, config: NotifyConfig) -> Notifier {
 postmortem_store::backend_tests! {
     async fn the_digest_goes_out_once_a_week_at_nine_in_the_organisations_offset(db: TestDb) {
         let receiver = Receiver::start(SECRET, &[]).await;
-        db.store.create_webhook(Actor::SYSTEM, &receiver.url, SECRET, &["digest".to_owned()]).await.unwrap();
+        db.store.create_webhook(Actor::DEMO, &receiver.url, SECRET, &["digest".to_owned()]).await.unwrap();
         let dana = person(&db, "dana").await;
         incident(&db, dana, "Checkout errors after deploy", false, Some(date!(2026-03-10))).await;
         let smtp = SmtpServer::start();
@@ -167,7 +167,7 @@ postmortem_store::backend_tests! {
 
     async fn each_tick_queues_reminders_and_delivers_them(db: TestDb) {
         let receiver = Receiver::start(SECRET, &[]).await;
-        db.store.create_webhook(Actor::SYSTEM, &receiver.url, SECRET, &["action.overdue".to_owned(), "review.overdue".to_owned()]).await.unwrap();
+        db.store.create_webhook(Actor::DEMO, &receiver.url, SECRET, &["action.overdue".to_owned(), "review.overdue".to_owned()]).await.unwrap();
         let dana = person(&db, "dana").await;
         let id = incident(&db, dana, "Checkout errors after deploy", false, None).await;
         action(&db, dana, id, "Alert on pool saturation", date!(2026-03-01)).await;
@@ -184,7 +184,7 @@ postmortem_store::backend_tests! {
 
     async fn run_works_until_it_is_told_to_stop(db: TestDb) {
         let receiver = Receiver::start(SECRET, &[]).await;
-        db.store.create_webhook(Actor::SYSTEM, &receiver.url, SECRET, &["*".to_owned()]).await.unwrap();
+        db.store.create_webhook(Actor::DEMO, &receiver.url, SECRET, &["*".to_owned()]).await.unwrap();
         db.clock.set(datetime!(2026-03-02 08:00 UTC));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let running = tokio::spawn(run(db.store.clone(), config(None), db.clock.clone() as Arc<dyn Clock>, async move {
@@ -203,7 +203,7 @@ postmortem_store::backend_tests! {
 
     async fn settled_deliveries_are_deleted_once_older_than_the_configured_days_at_most_hourly(db: TestDb) {
         let receiver = Receiver::start(SECRET, &[]).await;
-        db.store.create_webhook(Actor::SYSTEM, &receiver.url, SECRET, &["action.overdue".to_owned()]).await.unwrap();
+        db.store.create_webhook(Actor::DEMO, &receiver.url, SECRET, &["action.overdue".to_owned()]).await.unwrap();
         db.store.enqueue_deliveries("action.overdue", r#"{"event":"action.overdue","text":"overdue"}"#).await.unwrap();
         let node = notifier(&db, config(None));
         let sent = node.tick().await;

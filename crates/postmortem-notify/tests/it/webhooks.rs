@@ -8,7 +8,7 @@ use std::time::Duration;
 
 async fn webhook(db: &TestDb, url: &str, secret: &str) -> i64 {
     db.store
-        .create_webhook(Actor::SYSTEM, url, secret, &["*".to_owned()])
+        .create_webhook(Actor::DEMO, url, secret, &["*".to_owned()])
         .await
         .unwrap()
 }

@@ -36,7 +36,7 @@ pub struct Library {
 pub async fn person(store: &dyn Store, handle: &str) -> UserId {
     store
         .create_user(
-            Actor::SYSTEM,
+            Actor::DEMO,
             NewUser {
                 handle: Handle::parse(handle).unwrap(),
                 display_name: DisplayName::parse(format!("{handle} Example")).unwrap(),

@@ -4,7 +4,6 @@
 use super::ApiPath;
 use super::audit::invalid_query;
 use crate::auth::ApiUser;
-use crate::export::{People, document_of};
 use crate::{ApiError, AppState};
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -12,8 +11,9 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use postmortem_app::export::{People, document_of};
 use postmortem_core::{IncidentId, SectionName};
-use postmortem_markdown::{external, render};
+use postmortem_markdown::{ExternalSpec, external, render};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -84,11 +84,14 @@ pub(crate) async fn markdown(
     let text = match external_sections {
         None => render(&document, &state.settings.templates),
         Some(chosen) => {
+            let spec = ExternalSpec {
+                sections: chosen,
+                ..ExternalSpec::default()
+            };
             external(
                 &document,
-                &chosen,
+                &spec,
                 &people.as_roles(),
-                &[],
                 &state.settings.templates,
             )
             .markdown

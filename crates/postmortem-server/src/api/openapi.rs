@@ -2,14 +2,20 @@
 //! and the input types, with bearer tokens as the security scheme.
 
 use super::{
+<<<<<<< HEAD
     access, admin, audit, follow_through, incidents, insights, integrations, items, lint, markdown, schema,
     search, tokens, writing,
+=======
+    access, admin, audit, external, follow_through, import, incidents, integrations, items, lint,
+    markdown, schema, search, tokens, writing,
+>>>>>>> main
 };
 use crate::live;
 use axum::Json;
 use postmortem_app::{
-    ActionInput, ActionPatch, CommentInput, FactorInput, FactorPatch, FactsPatch, ImpactPatch,
-    IncidentInput, IntegrationInput, RoleInput, TeamInput, TimelineInput, TimelinePatch,
+    ActionInput, ActionPatch, CommentInput, ExternalInput, ExternalPatch, FactorInput, FactorPatch,
+    FactsPatch, ImpactPatch, ImportOutcome, Imported, IncidentInput, IntegrationInput,
+    PublishInput, ReplacementInput, RoleInput, TeamInput, TimelineInput, TimelinePatch,
     TransitionInput,
 };
 use utoipa::openapi::path::Operation;
@@ -30,6 +36,12 @@ use utoipa::{Modify, OpenApi};
         incidents::read,
         incidents::update,
         markdown::markdown,
+        external::read,
+        external::create,
+        external::edit,
+        external::publish,
+        external::unpublish,
+        import::import,
         writing::save_sections,
         writing::transition,
         writing::add_timeline_entry,
@@ -58,6 +70,10 @@ use utoipa::{Modify, OpenApi};
         integrations::remove,
         integrations::deliveries,
         integrations::replay,
+        integrations::changes,
+        integrations::add_change,
+        integrations::chat_preview,
+        integrations::chat_import,
         audit::log,
         audit::history,
         access::teams,
@@ -76,7 +92,7 @@ use utoipa::{Modify, OpenApi};
         tokens::revoke,
     ),
     components(schemas(
-        IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TimelinePatch, FactorPatch, TransitionInput,
+        Imported, ImportOutcome, IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TimelinePatch, FactorPatch, TransitionInput,
         CommentInput, writing::SectionsInput, admin::WebhookInput, admin::WebhookPatch,
         TeamInput, RoleInput, schema::TeamView,
         schema::ErrorBody, schema::ErrorDetail, schema::UserView, schema::IncidentView,
@@ -92,7 +108,9 @@ use utoipa::{Modify, OpenApi};
         lint::LintInput, lint::LintResult, lint::FindingView, lint::ByteRange,
         IntegrationInput, schema::IntegrationView, schema::IntegrationListView,
         schema::IntegrationCreated, schema::HookDeliveryView, schema::HookDeliveryListView,
-        schema::ReceivedView,
+        schema::ReceivedView, schema::ChangeListView, schema::ChangeView, schema::ChangeNotAdded,
+        ExternalInput, ExternalPatch, PublishInput, ReplacementInput, schema::ExternalDraftView,
+        schema::ExternalSpecView, schema::RedactionEdit, schema::RedactionView, schema::PublishedView,
         tokens::TokenInput, tokens::TokenView, tokens::TokenList, tokens::CreatedToken,
     )),
     modifiers(&BearerScheme, &JsonBodyRefusals),
@@ -121,8 +139,9 @@ impl Modify for BearerScheme {
 }
 
 /// Documents the refusals every JSON body can meet before its handler runs (`ApiJson`): a
-/// body that is not JSON, one sent without `Content-Type: application/json`, and one whose
-/// JSON does not have the documented shape. Added here once, so no operation that takes a
+/// body that is not JSON, one sent without `Content-Type: application/json`, one whose
+/// JSON does not have the documented shape, and one larger than the route's limit
+/// (`limits.rs`, which gives the limit in the description). Added here once, so no operation that takes a
 /// body can forget them.
 struct JsonBodyRefusals;
 
@@ -139,7 +158,13 @@ impl Modify for JsonBodyRefusals {
                 "The JSON does not have the documented shape; the message says where",
             ),
         ];
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let limit = crate::limits::limit_for(path);
+            let too_large = format!(
+                "The body is larger than this route's limit of {}; the message says how large it was, e.g. \"{}\"",
+                crate::limits::in_words(limit.bytes),
+                limit.refusal(Some(limit.bytes * 5 + limit.bytes / 5)),
+            );
             let operations = [&mut item.post, &mut item.put, &mut item.patch];
             for operation in operations.into_iter().flatten() {
                 let Operation {
@@ -150,7 +175,8 @@ impl Modify for JsonBodyRefusals {
                 else {
                     continue;
                 };
-                for (status, description) in REFUSALS {
+                let refusals = REFUSALS.into_iter().chain([("413", too_large.as_str())]);
+                for (status, description) in refusals {
                     responses
                         .responses
                         .entry(status.to_owned())

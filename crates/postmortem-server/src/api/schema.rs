@@ -443,3 +443,83 @@ pub(crate) struct ReceivedView {
     pub entries_added: i64,
     pub detail: String,
 }
+
+/// What an author asked of the external version.
+#[derive(Debug, ToSchema)]
+pub(crate) struct ExternalSpecView {
+    pub sections: Vec<String>,
+    pub internal_domains: Vec<String>,
+    /// Detected texts whose replacement an author changed.
+    pub changes: Vec<RedactionEdit>,
+    /// Texts an author asked to replace.
+    pub additions: Vec<RedactionEdit>,
+}
+
+/// A text and what replaces it.
+#[derive(Debug, ToSchema)]
+pub(crate) struct RedactionEdit {
+    pub found: String,
+    pub replaced_by: String,
+}
+
+/// One replacement made in the external text.
+#[derive(Debug, ToSchema)]
+pub(crate) struct RedactionView {
+    /// `person`, `email`, `host`, `ip_address`, `link`, `chat`, `customer` or `author`.
+    pub kind: String,
+    /// The section it was found in (`title` for the title).
+    pub section: String,
+    pub found: String,
+    pub replaced_by: String,
+}
+
+/// A draft of the external version.
+#[derive(Debug, ToSchema)]
+pub(crate) struct ExternalDraftView {
+    pub incident: i64,
+    pub spec: ExternalSpecView,
+    /// The title with its redactions made.
+    pub title: String,
+    /// The text that publishing makes public.
+    pub markdown: String,
+    pub redactions: Vec<RedactionView>,
+    /// Send it back in an edit.
+    pub version: i64,
+    pub updated_by: i64,
+    pub updated_at: String,
+}
+
+/// Where a published external version is read.
+#[derive(Debug, ToSchema)]
+pub(crate) struct PublishedView {
+    #[schema(example = "/public/incidents/checkout-down-1")]
+    pub url: String,
+}
+
+/// Deploys before an incident.
+#[derive(Debug, ToSchema)]
+pub(crate) struct ChangeListView {
+    pub items: Vec<ChangeView>,
+}
+
+/// A deploy a deploy tool reported.
+#[derive(Debug, ToSchema)]
+pub(crate) struct ChangeView {
+    pub id: i64,
+    pub integration_id: Option<i64>,
+    pub key: String,
+    pub service: String,
+    pub version: String,
+    pub at: String,
+    pub by: Option<String>,
+    pub link: Option<String>,
+    pub received_at: String,
+    /// The incident's timeline holds it (or held it: a removed entry is not added again).
+    pub on_timeline: bool,
+}
+
+/// A deploy the timeline held already.
+#[derive(Debug, ToSchema)]
+pub(crate) struct ChangeNotAdded {
+    pub added: bool,
+}

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use postmortem_app::audit::{AuditParams, HistoryParams};
-use postmortem_core::{IncidentId, User, UserId};
+use postmortem_core::{IncidentId, SystemActor, User, UserId};
 use postmortem_store::{AuditEvent, AuditPage};
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
@@ -193,6 +193,9 @@ fn filters(
                     @for person in people.values() {
                         option value=(person.handle) selected[person.handle.as_str() == actor] { (person.display_name) " (" (person.handle) ")" }
                     }
+                    @for system in SystemActor::ALL {
+                        option value=(system.name()) selected[system.name() == actor] { (capitalised(system.words())) }
+                    }
                 }
             }
             @if with_incident {
@@ -234,7 +237,7 @@ fn entries(page: &AuditPage, people: &BTreeMap<UserId, User>, with_incident: boo
 fn entry(event: &AuditEvent, people: &BTreeMap<UserId, User>, with_incident: bool) -> Markup {
     html! {
         p.byline {
-            strong { (person(event.actor, people)) } " " (describe(&event.action))
+            strong { (who(event, people)) } " " (describe(&event.action))
             @if with_incident { @if let Some(id) = event.incident_id { " in " a href={ "/incidents/" (id) } { "incident " (id) } } }
             " · " time datetime=(postmortem_core::format_instant(event.at)) { (when(event.at)) }
             " " code.muted { (event.action) }
@@ -251,6 +254,25 @@ fn person(id: Option<UserId>, people: &BTreeMap<UserId, User>) -> String {
             .get(&id)
             .map_or_else(|| format!("Person {id}"), |p| p.display_name.to_string()),
     }
+}
+
+/// Who acted, in words: the person's name, or what part of the system it was.
+fn who(event: &AuditEvent, people: &BTreeMap<UserId, User>) -> String {
+    match (&event.actor, event.system_actor.as_deref()) {
+        (None, Some(name)) => SystemActor::from_name(name).map_or_else(
+            || format!("The system ({name})"),
+            |system| capitalised(system.words()),
+        ),
+        (actor, _) => person(*actor, people),
+    }
+}
+
+/// Words that begin a sentence; system actors' words are ASCII.
+fn capitalised(words: &str) -> String {
+    let mut chars = words.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 fn when(at: OffsetDateTime) -> String {

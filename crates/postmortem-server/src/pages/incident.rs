@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use postmortem_app::{blame_findings, lint_participants, may_edit_action};
+use postmortem_app::{BlameSummary, blame_summary, lint_participants, may_edit_action};
 use postmortem_core::{
     ActionStatus, IncidentId, MarkerTimes, PostmortemStatus, Role, Template, User, UserId,
 };
@@ -33,14 +33,17 @@ pub(crate) struct View<'a> {
     /// The organisation's calendar day, on which overdue is judged.
     pub today: time::Date,
     /// How many passages of the written sections the blameless-language checker finds at
-    /// `warning` or above; publishing asks for confirmation while any remain.
-    pub blame_findings: usize,
+    /// `warning` or above (publishing asks for confirmation while any remain), and how many
+    /// sentences put a person at the centre of a failure.
+    pub blame: BlameSummary,
     /// The names the checker takes for people, for the live hints of the timeline form.
     pub lint_participants: Vec<String>,
     /// Whether the reader may read the incident's history (admins and its members).
     pub may_read_history: bool,
     /// Whether the reader may name people on the incident or take them off.
     pub manage_members: bool,
+    /// Deploys to its services before it started (empty in fragments).
+    pub changes: Vec<postmortem_app::ChangeBefore>,
 }
 
 impl View<'_> {
@@ -109,6 +112,7 @@ pub(crate) async fn render(
     let viewer = crate::api::viewer(state, user).await?;
     let similar = similar_incidents(state, viewer.clone(), record.incident.id).await;
     let manage_members = service.may_manage_members(&record).await?;
+    let changes = service.changes_before(record.incident.id, None).await?;
     let view = View {
         template: state
             .settings
@@ -121,7 +125,7 @@ pub(crate) async fn render(
         csrf: csrf_token(headers),
         similar,
         today: state.settings.policy.today(OffsetDateTime::now_utc()),
-        blame_findings: count_blame_findings(state, &record),
+        blame: count_blame_findings(state, &record),
         lint_participants: lint_participants(&record),
         may_read_history: postmortem_app::audit::may_read_history(
             state.store.as_ref(),
@@ -131,6 +135,7 @@ pub(crate) async fn render(
         )
         .await?,
         manage_members,
+        changes,
     };
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
     let body = whole_page(&view, problem.as_ref());
@@ -141,18 +146,18 @@ pub(crate) async fn render(
         .into_response())
 }
 
-/// How many findings the review area counts, computed once per incident version.
-fn count_blame_findings(state: &AppState, record: &IncidentRecord) -> usize {
+/// What the review area counts, computed once per incident version.
+fn count_blame_findings(state: &AppState, record: &IncidentRecord) -> BlameSummary {
     let id = record.incident.id;
     let version = record.incident.version;
-    if let Some((counted_at, count)) = state.blame_counts.get(&id)
+    if let Some((counted_at, summary)) = state.blame_counts.get(&id)
         && counted_at == version
     {
-        return count;
+        return summary;
     }
-    let count = blame_findings(state.app.rules(), record).len();
-    state.blame_counts.insert(id, (version, count));
-    count
+    let summary = blame_summary(state.app.rules(), record);
+    state.blame_counts.insert(id, (version, summary));
+    summary
 }
 
 /// One part of the page alone, for the live script to swap in.
@@ -185,12 +190,13 @@ pub(crate) async fn fragment(
         csrf: csrf_token(&headers),
         similar: Vec::new(),
         today: state.settings.policy.today(OffsetDateTime::now_utc()),
-        blame_findings: count_blame_findings(&state, &record),
+        blame: count_blame_findings(&state, &record),
         lint_participants: lint_participants(&record),
         // The history link sits outside every fragment.
         may_read_history: false,
         // The fragments do not hold the members' forms.
         manage_members: false,
+        changes: Vec::new(),
     };
     let markup = match part.as_str() {
         "facts" => facts(&view),
@@ -226,6 +232,7 @@ fn whole_page(view: &View, problem: Option<&Problem>) -> Markup {
                 (timeline(view, problem))
                 @if can_write { (items::timeline_form(view, &FormView::of("timeline", problem), Target::New)) }
             }
+            (super::changes::panel(view, &view.changes))
             section aria-labelledby="factors-heading" #factors {
                 h2 #factors-heading { "Contributing factors" }
                 (factors(view, problem))
@@ -503,7 +510,8 @@ fn blame_count(view: &View) -> Markup {
         .sections
         .values()
         .any(|s| !s.body.is_blank());
-    let count = view.blame_findings;
+    let count = view.blame.warnings;
+    let centred = view.blame.person_centred;
     html! {
         @if count > 0 {
             p.lint-count #blame-findings {
@@ -514,6 +522,13 @@ fn blame_count(view: &View) -> Markup {
             }
         } @else if written {
             p.muted #blame-findings { "The blameless-language checker finds no passage that reads as blame in the written sections." }
+        }
+        @if centred > 0 {
+            p #person-centred {
+                strong { (centred) " sentence" @if centred > 1 { "s" } }
+                @if centred > 1 { " put" } @else { " puts" }
+                " a person at the centre of a failure (counting the checker's advice as well as its warnings)."
+            }
         }
     }
 }
@@ -672,12 +687,12 @@ fn workflow_forms(view: &View, problem: Option<&Problem>) -> Markup {
                     p.muted { "Publishing checks that summary and impact are written, the timeline marks detection and resolution, a contributing factor besides the trigger is named, and every action item has an owner and a due date." }
                     (csrf_field(&view.csrf))
                     input type="hidden" name="to" value="published";
-                    @if view.blame_findings > 0 {
+                    @if view.blame.warnings > 0 {
                         p.check {
                             input #confirm-findings name="confirm_findings" type="checkbox" value="true"
                                 aria-describedby="blame-findings" checked[form.ticked("confirm_findings", false)];
-                            label for="confirm-findings" { "Publish although " (view.blame_findings) " passage"
-                                @if view.blame_findings > 1 { "s" } " may still read as blame" }
+                            label for="confirm-findings" { "Publish although " (view.blame.warnings) " passage"
+                                @if view.blame.warnings > 1 { "s" } " may still read as blame" }
                         }
                     }
                     button type="submit" { "Publish" }

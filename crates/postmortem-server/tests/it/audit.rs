@@ -423,3 +423,35 @@ async fn the_incident_page_links_its_history_for_members_who_page_through_it() {
     let refused = app.page(&history, &sam_cookie).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn what_a_system_actor_did_is_shown_under_its_name_and_filtered_by_it() {
+    let app = TestApp::new().await;
+    // The test accounts are made as the demo generator would make them.
+    let ada = app.person("ada", "admin").await;
+    let by_demo = app
+        .get("/api/v1/audit?actor=system:demo&action=user", Some(&ada))
+        .await;
+    assert_eq!(by_demo.status, StatusCode::OK, "{}", by_demo.body);
+    let items = by_demo.json()["items"].as_array().unwrap().clone();
+    assert!(!items.is_empty());
+    for item in &items {
+        assert_eq!(item["system_actor"], "system:demo");
+        assert_eq!(item["actor"], Value::Null);
+    }
+
+    let cookie = app.sign_in("ada").await;
+    let page = app.page("/admin/audit?actor=system:demo", &cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<strong>The demo generator</strong> created an account"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"<option value="system:demo" selected>The demo generator</option>"#),
+        "the filter offers system actors in words and keeps the choice"
+    );
+}

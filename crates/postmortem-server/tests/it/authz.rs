@@ -28,11 +28,12 @@
 //! Paths are filled in like this: `{id}` is the incident (the action item under
 //! `/api/v1/actions/`, the webhook under `/api/v1/webhooks/`, the integration under
 //! `/api/v1/integrations/` and `/hooks/{kind}/` (`{kind}` is its kind), a delivery it received
-//! under `/api/v1/integrations/deliveries/`, a fresh token of `nora` under
+//! under `/api/v1/integrations/deliveries/` and `/admin/integrations/deliveries/`, a second
+//! integration under `/admin/integrations/`, `{deploy_id}` a deploy to the incidents' service, a fresh token of `nora` under
 //! `/api/v1/tokens/` and `/account/tokens/`), `{action_id}`, `{comment_id}`, `{entry_id}`
 //! (a timeline entry) and `{factor_id}` belong to it, `{team}` is `payments`, `{handle}` is `nora` (a viewer who
-//! is in none of the columns), `{part}` is `facts`. Form bodies get the session's CSRF token
-//! added; in bodies, `{version}` is the incident's version (requests to incidents also
+//! is in none of the columns), `{part}` is `facts`, `{slug}` names nothing published. Form bodies get the session's CSRF token
+//! added; in bodies, `{column}` is the column's handle, `{version}` is the incident's version (requests to incidents also
 //! carry it as `If-Match`).
 
 use crate::common::TestApp;
@@ -98,8 +99,11 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST",   "/incidents/{id}/transitions", "to=in_review&reviewers=rev", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/comments", "section=summary&body=Which+pool%3F", "login 403 403 303 303 403 403", "login 404 404 404 303 403 403"),
     ("POST",   "/incidents/{id}/comments/{comment_id}/resolve", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/changes/{deploy_id}", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/members", "handle=nora", "login 403 403 403 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/members/{handle}/remove", "", "login 403 403 403 303 303 403", "login 404 404 404 303 303 403"),
+    // Published external versions are for anyone; nothing is published in the matrix.
+    ("GET",    "/public/incidents/{slug}", "", "404 404 404 404 404 404 404", "same"),
     ("GET",    "/follow-through", "", "login 200 200 200 200 200 200", "same"),
     ("GET",    "/figures", "", "login 200 200 200 200 200 200", "same"),
     ("GET",    "/search", "", "login 200 200 200 200 200 200", "same"),
@@ -113,6 +117,10 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET",    "/admin/audit", "", "login 403 403 403 200 403 403", "same"),
     ("GET",    "/admin/webhooks", "", "login 403 403 403 200 403 403", "same"),
     ("POST",   "/admin/webhooks", "url=https%3A%2F%2Fhooks.example.com%2Fb&secret=0123456789abcdef&events=digest", "login 403 403 403 303 403 403", "same"),
+    ("GET",    "/admin/integrations", "", "login 403 403 403 200 403 403", "same"),
+    ("POST",   "/admin/integrations", "kind=opsgenie&name=opsgenie&services=checkout", "login 403 403 403 200 403 403", "same"),
+    ("POST",   "/admin/integrations/{id}/delete", "", "login 403 403 403 303 403 403", "same"),
+    ("POST",   "/admin/integrations/deliveries/{id}/replay", "", "login 403 403 403 200 403 403", "same"),
 
     // API: people and incidents.
     ("GET",    "/api/v1/me", "", "401 200 200 200 200 200 200", "same"),
@@ -122,6 +130,17 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET",    "/api/v1/incidents/{id}", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("PATCH",  "/api/v1/incidents/{id}", r#"{"title": "Checkout returned 503s"}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
     ("GET",    "/api/v1/incidents/{id}/markdown", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
+    // The external version: no cell has a draft or a publication, so reading, editing and
+    // taking down find none, and publishing lacks a draft (422) once the role may publish.
+    ("GET",    "/api/v1/incidents/{id}/external", "", "401 404 404 404 404 404 404", "401 404 404 404 404 404 404"),
+    ("POST",   "/api/v1/incidents/{id}/external", r#"{"sections": ["summary"]}"#, "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
+    ("PATCH",  "/api/v1/incidents/{id}/external", r#"{"version": 1}"#, "401 403 404 404 404 404 403", "401 404 404 404 404 404 403"),
+    ("POST",   "/api/v1/incidents/{id}/external/publish", r#"{"accept_redactions": true}"#, "401 403 403 422 422 403 403", "401 404 404 404 422 403 403"),
+    ("POST",   "/api/v1/incidents/{id}/external/unpublish", "", "401 403 403 404 404 403 403", "401 404 404 404 404 403 403"),
+    ("GET",    "/api/v1/incidents/{id}/changes", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
+    ("POST",   "/api/v1/incidents/{id}/changes/{deploy_id}/timeline", "", "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
+    ("POST",   "/api/v1/incidents/{id}/chat/preview", "time,author,text\n2026-03-01T13:05:00Z,ana,Rolled back the deploy\n", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
+    ("POST",   "/api/v1/incidents/{id}/chat/import", "time,author,text\n2026-03-01T13:05:00Z,ana,Rolled back the deploy\n", "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
     ("GET",    "/api/v1/incidents/{id}/history", "", "401 403 403 403 200 200 200", "401 404 404 404 200 200 200"),
     ("GET",    "/api/v1/incidents/{id}/events", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("PATCH",  "/api/v1/incidents/{id}/postmortem", r#"{"sections": {"summary": "The queue stalled."}}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
@@ -146,6 +165,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET",    "/api/v1/figures", "", "401 200 200 200 200 200 200", "same"),
     ("GET",    "/api/v1/search", "", "401 503 503 503 503 503 503", "same"),
     ("POST",   "/api/v1/lint", r#"{"text": "The deploy went out at noon."}"#, "401 200 200 200 200 200 200", "same"),
+    ("POST",   "/api/v1/import", "# Queue stalled for {column}\n\n## Summary\n\nThe queue stalled.\n", "401 403 201 201 201 201 403", "same"),
 
     // API: teams, people and webhooks.
     ("GET",    "/api/v1/teams", "", "401 200 200 200 200 200 200", "same"),
@@ -331,9 +351,12 @@ struct World {
     /// The person every cell's incident names.
     named: UserId,
     webhook: i64,
-    /// A deploy integration, and a body it received.
+    /// A deploy integration, a body it received with a deploy to `checkout`, and a second
+    /// integration for the admin page to delete.
     integration: i64,
     delivery: i64,
+    deploy: i64,
+    other_integration: i64,
     sessions: std::cell::Cell<u64>,
 }
 
@@ -368,7 +391,7 @@ impl World {
         let payments = TeamName::parse("payments").unwrap();
         store
             .create_team(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 NewTeam {
                     name: payments.clone(),
                     display_name: DisplayName::parse("Payments").unwrap(),
@@ -377,12 +400,12 @@ impl World {
             .await
             .unwrap();
         store
-            .add_team_member(Actor::SYSTEM, &payments, user("mem").await)
+            .add_team_member(Actor::DEMO, &payments, user("mem").await)
             .await
             .unwrap();
         let webhook = store
             .create_webhook(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 "https://hooks.example.com/w",
                 "0123456789abcdef",
                 &["*".to_owned()],
@@ -391,33 +414,63 @@ impl World {
             .unwrap();
         let integration = store
             .create_integration(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 postmortem_store::NewIntegration {
                     kind: "deploy".into(),
                     name: Name::parse("ci").unwrap(),
                     display_name: DisplayName::parse("ci (Deploy hook)").unwrap(),
                     services: vec![],
                     credential: secret_hash("a-secret-nobody-sends"),
+                    signing_secret: None,
                 },
             )
             .await
             .unwrap();
+        let deploy = postmortem_store::NewDeploy {
+            key: "checkout@1.2.3".into(),
+            service: Name::parse("checkout").unwrap(),
+            version: "1.2.3".into(),
+            at: postmortem_core::parse_instant("at", "2026-03-01T13:00:00Z").unwrap(),
+            by: None,
+            link: None,
+        };
+        let delivery = postmortem_store::NewHookDelivery {
+            integration_id: integration.id,
+            body: r#"{"service": "checkout", "version": "1.2.3", "at": "2026-03-01T13:00:00Z"}"#
+                .into(),
+            outcome: postmortem_store::HookOutcome::Applied,
+            detail: String::new(),
+            replay_of: None,
+            replayed_by: None,
+        };
         let delivery = store
-            .add_sourced_entries(
-                Actor::user(integration.actor),
-                Some(postmortem_store::NewHookDelivery {
-                    integration_id: integration.id,
-                    body: r#"{"service": "checkout", "version": "1.2.3", "at": "2026-03-01T13:00:00Z"}"#.into(),
-                    outcome: postmortem_store::HookOutcome::Applied,
-                    detail: String::new(),
-                    replay_of: None,
-                    replayed_by: None,
-                }),
-                vec![],
-            )
+            .record_deploys(delivery, vec![deploy])
             .await
             .unwrap()
-            .delivery
+            .0
+            .id;
+        let deploy = store
+            .deploys_between(
+                &[Name::parse("checkout").unwrap()],
+                time::OffsetDateTime::UNIX_EPOCH,
+                time::OffsetDateTime::now_utc() + time::Duration::days(3650),
+            )
+            .await
+            .unwrap()[0]
+            .id;
+        let other_integration = store
+            .create_integration(
+                Actor::DEMO,
+                postmortem_store::NewIntegration {
+                    kind: "grafana".into(),
+                    name: Name::parse("old-grafana").unwrap(),
+                    display_name: DisplayName::parse("old-grafana (Grafana)").unwrap(),
+                    services: vec![],
+                    credential: secret_hash("another-secret-nobody-sends"),
+                    signing_secret: None,
+                },
+            )
+            .await
             .unwrap()
             .id;
         let recorder = user("rcd").await;
@@ -430,6 +483,8 @@ impl World {
             webhook,
             integration: integration.id,
             delivery,
+            deploy,
+            other_integration,
             sessions: std::cell::Cell::new(0),
         }
     }
@@ -524,7 +579,7 @@ impl World {
         self.sessions.set(n);
         store
             .create_api_token(
-                Actor::SYSTEM,
+                Actor::DEMO,
                 postmortem_store::NewApiToken {
                     user_id: nora.id,
                     token_hash: secret_hash(&format!("matrix-token-{n}")),
@@ -573,8 +628,10 @@ impl World {
         let mut path = path
             .replace("{team}", "payments")
             .replace("{handle}", "nora")
-            .replace("{part}", "facts");
-        let mut body = body.to_owned();
+            .replace("{part}", "facts")
+            .replace("{slug}", "nothing-published-1");
+        // A body naming its column is one no other cell sent (an import made twice is found).
+        let mut body = body.replace("{column}", column.unwrap_or("anonymous"));
         let mut request = Request::builder().method(method);
         if let Some(fixture) = fixture {
             let id = if path.starts_with("/api/v1/actions/") {
@@ -587,11 +644,16 @@ impl World {
                 .replace("{action_id}", &fixture.action.to_string())
                 .replace("{comment_id}", &fixture.comment.to_string())
                 .replace("{entry_id}", &fixture.entry.to_string())
-                .replace("{factor_id}", &fixture.factor.to_string());
+                .replace("{factor_id}", &fixture.factor.to_string())
+                .replace("{deploy_id}", &self.deploy.to_string());
             body = body.replace("{version}", &fixture.version.to_string());
             request = request.header(header::IF_MATCH, format!("\"v{}\"", fixture.version));
         } else if path.starts_with("/api/v1/tokens/") || path.starts_with("/account/tokens/") {
             path = path.replace("{id}", &self.token_of_nora().await.to_string());
+        } else if path.starts_with("/admin/integrations/deliveries/") {
+            path = path.replace("{id}", &self.delivery.to_string());
+        } else if path.starts_with("/admin/integrations/") {
+            path = path.replace("{id}", &self.other_integration.to_string());
         } else if path.starts_with("/api/v1/integrations/deliveries/") {
             path = path.replace("{id}", &self.delivery.to_string());
         } else if path.starts_with("/api/v1/integrations/") || path.starts_with("/hooks/") {
@@ -622,7 +684,9 @@ impl World {
                 }
             }
         }
-        if body.starts_with('{') {
+        if body.starts_with('#') {
+            request = request.header(header::CONTENT_TYPE, "text/markdown");
+        } else if body.starts_with('{') {
             request = request.header(header::CONTENT_TYPE, "application/json");
         } else if !body.is_empty() || method == "POST" {
             request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
@@ -648,6 +712,7 @@ async fn every_route_answers_every_person_as_the_matrix_says() {
             && !path.starts_with("/api/v1/tokens/")
             && !path.starts_with("/api/v1/integrations/")
             && !path.starts_with("/hooks/")
+            && !path.starts_with("/admin/integrations/")
             && !path.starts_with("/account/tokens/");
         let mut kinds = vec![("open", *open, false)];
         if *restricted != "same" {

@@ -84,7 +84,7 @@ pub(crate) async fn person(db: &TestDb, handle: &str, role: &str) {
         with_token: false,
         token_days: None,
     };
-    create_account(db.store.as_ref(), Actor::SYSTEM, account)
+    create_account(db.store.as_ref(), Actor::DEMO, account)
         .await
         .unwrap();
 }
@@ -406,6 +406,66 @@ async fn the_editor_lists_blameless_language_hints_while_typing_and_selects_the_
         "clicking a hint selects its span: {selected}"
     );
     screenshot(&dana, "editor-lint.png").await;
+    // The rule's rewrite of the span is one click away, and the text is checked again.
+    let apply = dana
+        .find(Locator::Css("#lint-section-summary button.lint-apply"))
+        .await
+        .unwrap();
+    assert_eq!(apply.text().await.unwrap(), "Rewrite as “Dana did not”");
+    apply.click().await.unwrap();
+    let value = dana
+        .execute(
+            "return document.getElementById('section-summary').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        value.as_str(),
+        Some("The disk filled at 14:02.\nDana did not notice the disk alert.")
+    );
+    screenshot(&dana, "editor-lint-rewritten.png").await;
+    // Saved, the incident page's review area counts the sentence that still centres on Dana
+    // (the rewrite leaves "did not notice" without a reason yet).
+    dana.find(Locator::XPath("//button[normalize-space()='Save']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for _ in 0..50 {
+        if !dana
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/edit")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    dana.goto(&format!("{base}/incidents/{id}")).await.unwrap();
+    let review = dana
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Id("person-centred"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        review.starts_with("1 sentence puts a person at the centre of a failure"),
+        "{review}"
+    );
+    dana.execute(
+        "document.getElementById('person-centred').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&dana, "incident-review-person-centred.png").await;
     dana.close().await.unwrap();
 }
 

@@ -69,7 +69,7 @@ impl TestApp {
             with_token: true,
             token_days: None,
         };
-        create_account(self.db.store.as_ref(), Actor::SYSTEM, account)
+        create_account(self.db.store.as_ref(), Actor::DEMO, account)
             .await
             .unwrap()
             .1

@@ -258,6 +258,12 @@ async fn the_review_area_counts_the_findings_and_the_publish_form_asks_for_confi
     assert!(page.body.contains(&format!(
         "href=\"/incidents/{id}/edit\">Review it in the editor"
     )));
+    assert!(
+        page.body
+            .contains("<strong>1 sentence</strong> puts a person at the centre of a failure"),
+        "beside the count of warnings, the sentences centred on a person: {}",
+        page.body
+    );
     assert!(page.body.contains("name=\"confirm_findings\""));
     let review = app
         .page(&format!("/incidents/{id}/fragments/review"), &dana)
@@ -311,6 +317,7 @@ async fn a_blameless_post_mortem_says_so_and_its_publish_form_has_no_confirmatio
     let dana = app.sign_in("dana").await;
     let page = app.page(&format!("/incidents/{id}"), &dana).await;
     assert!(page.body.contains("finds no passage that reads as blame"));
+    assert!(!page.body.contains("at the centre of a failure"));
     assert!(page.body.contains("id=\"publish\""));
     assert!(!page.body.contains("name=\"confirm_findings\""));
 }

@@ -326,7 +326,7 @@ async fn a_person_without_a_username_gets_a_unique_handle_from_their_email() {
         with_token: false,
         token_days: None,
     };
-    create_account(server.db.store.as_ref(), Actor::SYSTEM, local)
+    create_account(server.db.store.as_ref(), Actor::DEMO, local)
         .await
         .unwrap();
     let response = sign_in(&browser(), &server, "grace").await;

@@ -42,6 +42,13 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/integrations/{id}"),
     ("get", "/api/v1/integrations/deliveries"),
     ("post", "/api/v1/integrations/deliveries/{id}/replay"),
+    ("get", "/api/v1/incidents/{id}/changes"),
+    ("post", "/api/v1/incidents/{id}/chat/preview"),
+    ("post", "/api/v1/incidents/{id}/chat/import"),
+    (
+        "post",
+        "/api/v1/incidents/{id}/changes/{deploy_id}/timeline",
+    ),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/incidents/{id}/history"),
     ("get", "/api/v1/teams"),
@@ -59,6 +66,12 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/tokens"),
     ("delete", "/api/v1/tokens/{id}"),
     ("get", "/api/v1/incidents/{id}/markdown"),
+    ("get", "/api/v1/incidents/{id}/external"),
+    ("post", "/api/v1/incidents/{id}/external"),
+    ("patch", "/api/v1/incidents/{id}/external"),
+    ("post", "/api/v1/incidents/{id}/external/publish"),
+    ("post", "/api/v1/incidents/{id}/external/unpublish"),
+    ("post", "/api/v1/import"),
 ];
 
 async fn document(app: &TestApp) -> Value {

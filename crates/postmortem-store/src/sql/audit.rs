@@ -34,9 +34,10 @@ macro_rules! sql_audit {
                 op: &str,
                 details: serde_json::Value,
             ) -> Result<i64> {
-                sqlx::query("INSERT INTO audit_events (at, actor_id, action, incident_id, details) VALUES ($1, $2, $3, $4, $5)")
+                sqlx::query("INSERT INTO audit_events (at, actor_id, actor_name, action, incident_id, details) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(to_ms(now))
-                    .bind(actor.0.map(UserId::get))
+                    .bind(actor.person().map(UserId::get))
+                    .bind(actor.system_name())
                     .bind(action)
                     .bind(incident.map(IncidentId::get))
                     .bind(details.to_string())
@@ -56,9 +57,12 @@ macro_rules! sql_audit {
 
             async fn audit_log(&self, query: &AuditQuery) -> Result<AuditPage> {
                 let limit = query.limit.clamp(1, 500);
-                let mut qb = QueryBuilder::<'static, $db>::new("SELECT id, at, actor_id, action, incident_id, details FROM audit_events WHERE 1 = 1");
+                let mut qb = QueryBuilder::<'static, $db>::new("SELECT id, at, actor_id, actor_name, action, incident_id, details FROM audit_events WHERE 1 = 1");
                 if let Some(actor) = query.actor {
                     qb.push(" AND actor_id = ").push_bind(actor.get());
+                }
+                if let Some(name) = &query.system_actor {
+                    qb.push(" AND actor_name = ").push_bind(name.clone());
                 }
                 if let Some(incident) = query.incident {
                     qb.push(" AND incident_id = ").push_bind(incident.get());
@@ -93,6 +97,7 @@ macro_rules! sql_audit {
                             id: row.try_get("id")?,
                             at: from_ms(row.try_get("at")?)?,
                             actor: row.try_get::<Option<i64>, _>("actor_id")?.map(UserId::new),
+                            system_actor: row.try_get("actor_name")?,
                             action: row.try_get("action")?,
                             incident_id: row.try_get::<Option<i64>, _>("incident_id")?.map(IncidentId::new),
                             details: serde_json::from_str(&details).map_err(StoreError::corrupt)?,

@@ -70,7 +70,7 @@ macro_rules! sql_feed {
                 let count = i64::try_from(wanted.len()).unwrap_or(i64::MAX);
                 if count > 0 {
                     let details = serde_json::json!({"before": null, "after": {"event": event, "webhook_ids": wanted}});
-                    Self::record(tx, now, Actor::SYSTEM, "webhook.enqueue", None, "delivery", "create", details).await?;
+                    Self::record(tx, now, Actor::NOTIFY, "webhook.enqueue", None, "delivery", "create", details).await?;
                 }
                 Ok(count)
             }
@@ -85,7 +85,7 @@ macro_rules! sql_feed {
                 if inserted.rows_affected() == 0 {
                     return Ok(false);
                 }
-                Self::record(tx, now, Actor::SYSTEM, "reminder.claim", None, "reminder", "create", serde_json::json!({"before": null, "after": {"key": key}})).await?;
+                Self::record(tx, now, Actor::NOTIFY, "reminder.claim", None, "reminder", "create", serde_json::json!({"before": null, "after": {"key": key}})).await?;
                 Ok(true)
             }
 
@@ -250,7 +250,7 @@ macro_rules! sql_feed {
                     .await?;
                 let action = if status == DeliveryStatus::Delivered { "webhook.deliver" } else { "webhook.fail" };
                 let details = serde_json::json!({"delivery_id": id, "before": before, "after": {"attempts": attempts, "status": status.as_str(), "response_code": response_code, "error": error}});
-                Self::record(&mut tx, now, Actor::SYSTEM, action, None, "delivery", "update", details).await?;
+                Self::record(&mut tx, now, Actor::NOTIFY, action, None, "delivery", "update", details).await?;
                 let row = sqlx::query(&format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1"))
                     .bind(id)
                     .fetch_one(&mut *tx)
@@ -282,7 +282,7 @@ macro_rules! sql_feed {
                     .rows_affected();
                 if deleted > 0 {
                     let details = serde_json::json!({"deleted": deleted, "queued_before": before.format(&time::format_description::well_known::Rfc3339).ok()});
-                    Self::record(&mut tx, now, Actor::SYSTEM, "webhook.prune", None, "delivery", "delete", details).await?;
+                    Self::record(&mut tx, now, Actor::NOTIFY, "webhook.prune", None, "delivery", "delete", details).await?;
                 }
                 tx.commit().await?;
                 Ok(deleted)
@@ -300,7 +300,7 @@ macro_rules! sql_feed {
                 let mut tx = self.writer().begin().await?;
                 let deleted = sqlx::query("DELETE FROM reminders_sent WHERE reminder_key = $1").bind(key).execute(&mut *tx).await?;
                 if deleted.rows_affected() > 0 {
-                    Self::record(&mut tx, now, Actor::SYSTEM, "reminder.release", None, "reminder", "delete", serde_json::json!({"before": {"key": key}, "after": null})).await?;
+                    Self::record(&mut tx, now, Actor::NOTIFY, "reminder.release", None, "reminder", "delete", serde_json::json!({"before": {"key": key}, "after": null})).await?;
                 }
                 tx.commit().await?;
                 Ok(())

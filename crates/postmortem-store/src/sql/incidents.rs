@@ -185,7 +185,7 @@ macro_rules! sql_incidents {
                 .bind(new.impact.data_loss)
                 .bind(new.impact.manual_intervention)
                 .bind(new.restricted)
-                .bind(actor.0.ok_or(StoreError::NotFound("user"))?.get())
+                .bind(actor.person().ok_or(StoreError::NotFound("user"))?.get())
                 .bind(to_ms(now))
                 .bind(new.template.as_str())
                 .bind(postmortem.status.as_str())
@@ -461,7 +461,7 @@ macro_rules! sql_incidents {
                 self.insert_incident(actor, new, postmortem, Some((decision, reasons))).await
             }
 
-            async fn import_bundles(&self, bundles: &[IncidentBundle]) -> Result<Vec<IncidentId>> {
+            async fn import_bundles(&self, actor: Actor, source: Option<&str>, bundles: &[IncidentBundle]) -> Result<Vec<IncidentId>> {
                 if bundles.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -615,10 +615,16 @@ macro_rules! sql_incidents {
                 // it arrived; what it held is in the incident itself, unchanged since.
                 let audit: Vec<(i64, String)> = incidents
                     .iter()
-                    .map(|r| (r.0, serde_json::json!({"before": null, "after": {"title": r.1, "kind": r.2, "severity": format!("SEV{}", r.3), "restricted": r.12, "status": r.16}}).to_string()))
+                    .map(|r| {
+                        let mut details = serde_json::json!({"before": null, "after": {"title": r.1, "kind": r.2, "severity": format!("SEV{}", r.3), "restricted": r.12, "status": r.16}});
+                        if let Some(source) = source {
+                            details["source"] = source.into();
+                        }
+                        (r.0, details.to_string())
+                    })
                     .collect();
-                insert_rows(&mut tx, "INSERT INTO audit_events (at, actor_id, action, incident_id, details) ", 5, &audit, |mut b, r| {
-                    b.push_bind(now_ms).push_bind(None::<i64>).push_bind("incident.import").push_bind(r.0).push_bind(r.1.clone());
+                insert_rows(&mut tx, "INSERT INTO audit_events (at, actor_id, actor_name, action, incident_id, details) ", 6, &audit, |mut b, r| {
+                    b.push_bind(now_ms).push_bind(actor.person().map(UserId::get)).push_bind(actor.system_name()).push_bind("incident.import").push_bind(r.0).push_bind(r.1.clone());
                 }).await?;
                 Self::after_import(&mut tx).await?;
                 tx.commit().await?;

@@ -16,6 +16,7 @@ macro_rules! sql_integrations {
                 actor: UserId::new(row.try_get::<Option<i64>, _>("user_id")?.ok_or_else(|| StoreError::Corrupt("an integration without its person".into()))?),
                 created_at: from_ms(row.try_get("created_at")?)?,
                 credential: row.try_get("credential")?,
+                signing_secret: row.try_get("signing_secret")?,
             })
         }
 
@@ -33,17 +34,108 @@ macro_rules! sql_integrations {
             })
         }
 
+        fn deploy_from_row(row: &DbRow) -> Result<Deploy> {
+            Ok(Deploy {
+                id: row.try_get("id")?,
+                integration_id: row.try_get("integration_id")?,
+                key: row.try_get("deploy_key")?,
+                service: stored(Name::parse(row.try_get::<String, _>("service")?))?,
+                version: row.try_get("version")?,
+                at: from_ms_offset(row.try_get("at")?, row.try_get("at_offset")?)?,
+                by: row.try_get("deployed_by")?,
+                link: row.try_get::<Option<String>, _>("link")?.map(|u| stored(WebLink::parse(u))).transpose()?,
+                received_at: from_ms(row.try_get("received_at")?)?,
+            })
+        }
+
         impl $store {
+            /// Keeps a body received, inside a write, with how many entries it added.
+            async fn delivery_insert_in_tx(tx: &mut Tx, now: OffsetDateTime, new: &NewHookDelivery, entries_added: i64) -> Result<HookDelivery> {
+                let row = sqlx::query("INSERT INTO hook_deliveries (integration_id, received_at, body, outcome, detail, entries_added, replay_of) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *")
+                    .bind(new.integration_id)
+                    .bind(to_ms(now))
+                    .bind(&new.body)
+                    .bind(new.outcome.as_str())
+                    .bind(&new.detail)
+                    .bind(entries_added)
+                    .bind(new.replay_of)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let kept = hook_delivery_from_row(&row)?;
+                if let Some(admin) = new.replayed_by {
+                    let details = serde_json::json!({"integration_id": kept.integration_id, "delivery_id": kept.id, "replay_of": kept.replay_of, "entries_added": kept.entries_added, "before": null, "after": null});
+                    Self::record(tx, now, Actor::user(admin), "integration.replay", None, "integration", "update", details).await?;
+                }
+                Ok(kept)
+            }
+
+            async fn record_deploys(&self, delivery: NewHookDelivery, deploys: Vec<NewDeploy>) -> Result<(HookDelivery, u64)> {
+                let now = self.clock.now();
+                let mut tx = self.writer().begin().await?;
+                let mut new = 0;
+                for deploy in &deploys {
+                    new += sqlx::query("INSERT INTO deploys (integration_id, deploy_key, service, version, at, at_offset, deployed_by, link, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (deploy_key) DO NOTHING")
+                        .bind(delivery.integration_id)
+                        .bind(&deploy.key)
+                        .bind(deploy.service.as_str())
+                        .bind(&deploy.version)
+                        .bind(to_ms(deploy.at))
+                        .bind(offset_seconds(deploy.at))
+                        .bind(deploy.by.as_deref())
+                        .bind(deploy.link.as_ref().map(|l| l.as_str()))
+                        .bind(to_ms(now))
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+                let kept = Self::delivery_insert_in_tx(&mut tx, now, &delivery, 0).await?;
+                tx.commit().await?;
+                Ok((kept, new))
+            }
+
+            async fn deploys_between(&self, services: &[Name], from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<Deploy>> {
+                if services.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<'static, $db>::new("SELECT * FROM deploys WHERE at >= ");
+                qb.push_bind(to_ms(from)).push(" AND at <= ").push_bind(to_ms(to)).push(" AND service IN (");
+                let mut list = qb.separated(", ");
+                for service in services {
+                    list.push_bind(service.as_str().to_owned());
+                }
+                qb.push(") ORDER BY at DESC, id DESC LIMIT 200");
+                qb.build().fetch_all(self.reader()).await?.iter().map(deploy_from_row).collect()
+            }
+
+            async fn deploy(&self, id: i64) -> Result<Option<Deploy>> {
+                sqlx::query("SELECT * FROM deploys WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await?
+                    .as_ref()
+                    .map(deploy_from_row)
+                    .transpose()
+            }
+
+            async fn source_keys(&self, incident: IncidentId, prefix: &str) -> Result<Vec<String>> {
+                let keys: Vec<String> = sqlx::query_scalar("SELECT source_key FROM timeline_sources WHERE incident_id = $1 ORDER BY source_key")
+                    .bind(incident.get())
+                    .fetch_all(self.reader())
+                    .await?;
+                Ok(keys.into_iter().filter(|k| k.starts_with(prefix)).collect())
+            }
+
             async fn create_integration(&self, actor: Actor, new: NewIntegration) -> Result<Integration> {
                 let now = self.clock.now();
                 let services = serde_json::to_string(&new.services.iter().map(Name::as_str).collect::<Vec<_>>())
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let mut tx = self.writer().begin().await?;
-                let id: i64 = sqlx::query_scalar("INSERT INTO integrations (kind, name, services, credential, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                let id: i64 = sqlx::query_scalar("INSERT INTO integrations (kind, name, services, credential, signing_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
                     .bind(&new.kind)
                     .bind(new.name.as_str())
                     .bind(&services)
                     .bind(&new.credential)
+                    .bind(new.signing_secret.as_deref())
                     .bind(to_ms(now))
                     .fetch_one(&mut *tx)
                     .await
@@ -56,7 +148,7 @@ macro_rules! sql_integrations {
                     .bind(user.id.get())
                     .execute(&mut *tx)
                     .await?;
-                let created = Integration { id, kind: new.kind, name: new.name, services: new.services, actor: user.id, created_at: from_ms(to_ms(now))?, credential: new.credential };
+                let created = Integration { id, kind: new.kind, name: new.name, services: new.services, actor: user.id, created_at: from_ms(to_ms(now))?, credential: new.credential, signing_secret: new.signing_secret };
                 let details = serde_json::json!({"integration_id": id, "before": null, "after": created});
                 Self::record(&mut tx, now, actor, "integration.create", None, "integration", "create", details).await?;
                 tx.commit().await?;
@@ -119,7 +211,7 @@ macro_rules! sql_integrations {
 
             async fn add_sourced_entries(&self, actor: Actor, delivery: Option<NewHookDelivery>, entries: Vec<SourcedEntry>) -> Result<SourcedOutcome> {
                 let now = self.clock.now();
-                actor.0.ok_or(StoreError::NotFound("user"))?;
+                actor.person().ok_or(StoreError::NotFound("user"))?;
                 let mut tx = self.writer().begin().await?;
                 let mut added = Vec::new();
                 let mut bumped = std::collections::HashSet::new();
@@ -150,21 +242,7 @@ macro_rules! sql_integrations {
                     None => None,
                     Some(new) => {
                         let count = i64::try_from(added.len()).unwrap_or(i64::MAX);
-                        let row = sqlx::query("INSERT INTO hook_deliveries (integration_id, received_at, body, outcome, detail, entries_added, replay_of) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *")
-                            .bind(new.integration_id)
-                            .bind(to_ms(now))
-                            .bind(&new.body)
-                            .bind(new.outcome.as_str())
-                            .bind(&new.detail)
-                            .bind(count)
-                            .bind(new.replay_of)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        let kept = hook_delivery_from_row(&row)?;
-                        if let Some(admin) = new.replayed_by {
-                            let details = serde_json::json!({"integration_id": kept.integration_id, "delivery_id": kept.id, "replay_of": kept.replay_of, "entries_added": kept.entries_added, "before": null, "after": null});
-                            Self::record(&mut tx, now, Actor::user(admin), "integration.replay", None, "integration", "update", details).await?;
-                        }
+                        let kept = Self::delivery_insert_in_tx(&mut tx, now, &new, count).await?;
                         Some(kept)
                     }
                 };

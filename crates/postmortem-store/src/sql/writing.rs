@@ -148,7 +148,7 @@ macro_rules! sql_writing {
                         .bind(name.as_str())
                         .bind(body.as_str())
                         .bind(version)
-                        .bind(actor.0.map(UserId::get))
+                        .bind(actor.person().map(UserId::get))
                         .bind(to_ms(now))
                         .execute(&mut *tx)
                         .await?;
@@ -175,7 +175,7 @@ macro_rules! sql_writing {
             /// Writes a timeline entry inside a write, audited as `timeline.add`; the caller
             /// bumps the version.
             async fn timeline_insert_in_tx(tx: &mut Tx, now: OffsetDateTime, actor: Actor, id: IncidentId, entry: NewTimelineEntry) -> Result<TimelineEntry> {
-                let author = actor.0.ok_or(StoreError::NotFound("user"))?;
+                let author = actor.person().ok_or(StoreError::NotFound("user"))?;
                 let entry_id: i64 = sqlx::query_scalar("INSERT INTO timeline_entries (incident_id, at, at_offset, body, author_id, actor, marker, perspective, source, source_url, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
                     .bind(id.get())
                     .bind(to_ms(entry.at))
@@ -210,7 +210,7 @@ macro_rules! sql_writing {
 
             async fn add_timeline_entry(&self, actor: Actor, id: IncidentId, entry: NewTimelineEntry) -> Result<TimelineEntry> {
                 let now = self.clock.now();
-                actor.0.ok_or(StoreError::NotFound("user"))?;
+                actor.person().ok_or(StoreError::NotFound("user"))?;
                 let mut tx = self.writer().begin().await?;
                 Self::bump(&mut tx, id, now).await?;
                 let added = Self::timeline_insert_in_tx(&mut tx, now, actor, id, entry).await?;
@@ -348,7 +348,7 @@ macro_rules! sql_writing {
 
             async fn add_comment(&self, actor: Actor, id: IncidentId, section: SectionName, body: Markdown) -> Result<ReviewComment> {
                 let now = self.clock.now();
-                let author = actor.0.ok_or(StoreError::NotFound("user"))?;
+                let author = actor.person().ok_or(StoreError::NotFound("user"))?;
                 let mut tx = self.writer().begin().await?;
                 Self::bump(&mut tx, id, now).await?;
                 let comment_id: i64 = sqlx::query_scalar("INSERT INTO review_comments (incident_id, section, author_id, body, resolved, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")

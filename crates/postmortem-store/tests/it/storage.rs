@@ -13,7 +13,7 @@ use postmortem_store::*;
 
 async fn person(db: &TestDb, handle: &str, role: Role) -> UserId {
     db.store
-        .create_user(Actor::SYSTEM, new_user(handle, role))
+        .create_user(Actor::DEMO, new_user(handle, role))
         .await
         .unwrap()
         .id
@@ -73,7 +73,7 @@ async fn make_team(db: &TestDb, name: &str) {
         name: team(name),
         display_name: DisplayName::parse(name).unwrap(),
     };
-    db.store.create_team(Actor::SYSTEM, new).await.unwrap();
+    db.store.create_team(Actor::DEMO, new).await.unwrap();
 }
 
 fn owed() -> PostmortemStart {
@@ -130,7 +130,7 @@ postmortem_store::backend_tests! {
 
     async fn a_taken_handle_is_refused_and_the_first_user_is_kept(db: TestDb) {
         person(&db, "dana", Role::Admin).await;
-        let error = db.store.create_user(Actor::SYSTEM, NewUser {
+        let error = db.store.create_user(Actor::DEMO, NewUser {
             handle: Handle::parse("dana").unwrap(),
             display_name: DisplayName::parse("Another Dana").unwrap(),
             role: Role::Viewer,
@@ -145,7 +145,7 @@ postmortem_store::backend_tests! {
     async fn a_token_works_until_it_expires(db: TestDb) {
         let dana = person(&db, "dana", Role::Contributor).await;
         let expires_at = db.clock.now() + time::Duration::days(1);
-        db.store.create_api_token(Actor::SYSTEM, NewApiToken { user_id: dana, token_hash: "abc".into(), label: "ci".into(), expires_at: Some(expires_at) }).await.unwrap();
+        db.store.create_api_token(Actor::DEMO, NewApiToken { user_id: dana, token_hash: "abc".into(), label: "ci".into(), expires_at: Some(expires_at) }).await.unwrap();
         assert_eq!(db.store.user_by_token_hash("abc").await.unwrap().unwrap().id, dana);
         assert!(db.store.user_by_token_hash("abd").await.unwrap().is_none());
         db.clock.advance(time::Duration::days(2));
@@ -155,9 +155,9 @@ postmortem_store::backend_tests! {
     async fn a_revoked_token_no_longer_signs_in_and_stays_listed_with_its_revocation(db: TestDb) {
         let dana = person(&db, "dana", Role::Contributor).await;
         let rae = person(&db, "rae", Role::Contributor).await;
-        let first = db.store.create_api_token(Actor::SYSTEM, NewApiToken { user_id: dana, token_hash: "h1".into(), label: "laptop".into(), expires_at: None }).await.unwrap();
-        let second = db.store.create_api_token(Actor::SYSTEM, NewApiToken { user_id: dana, token_hash: "h2".into(), label: "ci".into(), expires_at: None }).await.unwrap();
-        db.store.create_api_token(Actor::SYSTEM, NewApiToken { user_id: rae, token_hash: "h3".into(), label: "rae".into(), expires_at: None }).await.unwrap();
+        let first = db.store.create_api_token(Actor::DEMO, NewApiToken { user_id: dana, token_hash: "h1".into(), label: "laptop".into(), expires_at: None }).await.unwrap();
+        let second = db.store.create_api_token(Actor::DEMO, NewApiToken { user_id: dana, token_hash: "h2".into(), label: "ci".into(), expires_at: None }).await.unwrap();
+        db.store.create_api_token(Actor::DEMO, NewApiToken { user_id: rae, token_hash: "h3".into(), label: "rae".into(), expires_at: None }).await.unwrap();
         let danas: Vec<i64> = db.store.api_tokens(Some(dana)).await.unwrap().iter().map(|t| t.id).collect();
         assert_eq!(danas, [second, first], "newest first, and only hers");
         assert_eq!(db.store.api_tokens(None).await.unwrap().len(), 3);
@@ -216,7 +216,7 @@ postmortem_store::backend_tests! {
     }
 
     async fn a_person_from_an_identity_provider_is_found_by_issuer_and_subject(db: TestDb) {
-        let created = db.store.create_user_with_identity(Actor::SYSTEM, new_user("ada", Role::Viewer), identity("https://sso.acme.example", "0001")).await.unwrap();
+        let created = db.store.create_user_with_identity(Actor::DEMO, new_user("ada", Role::Viewer), identity("https://sso.acme.example", "0001")).await.unwrap();
         let found = db.store.user_by_identity("https://sso.acme.example", "0001").await.unwrap().unwrap();
         assert_eq!(found, created);
         assert!(db.store.user_by_identity("https://other.example", "0001").await.unwrap().is_none(), "a subject means nothing under another issuer");
@@ -228,8 +228,8 @@ postmortem_store::backend_tests! {
     }
 
     async fn an_identity_linked_twice_is_refused_and_creates_no_second_person(db: TestDb) {
-        db.store.create_user_with_identity(Actor::SYSTEM, new_user("ada", Role::Viewer), identity("https://sso.acme.example", "0001")).await.unwrap();
-        let error = db.store.create_user_with_identity(Actor::SYSTEM, new_user("ada-2", Role::Viewer), identity("https://sso.acme.example", "0001")).await.unwrap_err();
+        db.store.create_user_with_identity(Actor::DEMO, new_user("ada", Role::Viewer), identity("https://sso.acme.example", "0001")).await.unwrap();
+        let error = db.store.create_user_with_identity(Actor::DEMO, new_user("ada-2", Role::Viewer), identity("https://sso.acme.example", "0001")).await.unwrap_err();
         assert!(matches!(error, StoreError::Duplicate(_)), "{error}");
         assert_eq!(db.store.count_users().await.unwrap(), 1, "the refused person was rolled back with the identity");
     }
@@ -397,7 +397,7 @@ postmortem_store::backend_tests! {
         make_team(&db, "growth").await;
         let before = db.store.latest_change_seq().await.unwrap();
         for (who, name) in [(dana, "payments"), (dana, "payments"), (sam, "payments"), (dana, "growth")] {
-            db.store.add_team_member(Actor::SYSTEM, &team(name), who).await.unwrap();
+            db.store.add_team_member(Actor::DEMO, &team(name), who).await.unwrap();
         }
         let handles: Vec<String> = db.store.team_members(&team("payments")).await.unwrap().into_iter().map(|u| u.handle.into_inner()).collect();
         assert_eq!(handles, ["dana", "sam"]);
@@ -405,11 +405,11 @@ postmortem_store::backend_tests! {
         let feed = db.store.changes_since(before, 100).await.unwrap();
         assert_eq!(feed.len(), 3, "adding someone twice changes nothing the second time");
         assert!(feed.iter().all(|c| c.entity == "team"));
-        db.store.remove_team_member(Actor::SYSTEM, &team("payments"), dana).await.unwrap();
-        db.store.remove_team_member(Actor::SYSTEM, &team("payments"), dana).await.unwrap();
+        db.store.remove_team_member(Actor::DEMO, &team("payments"), dana).await.unwrap();
+        db.store.remove_team_member(Actor::DEMO, &team("payments"), dana).await.unwrap();
         assert_eq!(db.store.teams_of(dana).await.unwrap(), [team("growth")]);
-        assert!(matches!(db.store.add_team_member(Actor::SYSTEM, &team("nope"), dana).await, Err(StoreError::NotFound("team"))));
-        assert!(matches!(db.store.add_team_member(Actor::SYSTEM, &team("growth"), UserId::new(999)).await, Err(StoreError::NotFound("user"))));
+        assert!(matches!(db.store.add_team_member(Actor::DEMO, &team("nope"), dana).await, Err(StoreError::NotFound("team"))));
+        assert!(matches!(db.store.add_team_member(Actor::DEMO, &team("growth"), UserId::new(999)).await, Err(StoreError::NotFound("user"))));
     }
 
     async fn a_restricted_incident_is_seen_by_its_creator_named_people_and_members_of_its_teams(db: TestDb) {
@@ -419,8 +419,8 @@ postmortem_store::backend_tests! {
         let outsider = person(&db, "otto", Role::Reviewer).await;
         make_team(&db, "payments").await;
         make_team(&db, "growth").await;
-        db.store.add_team_member(Actor::SYSTEM, &team("payments"), teammate).await.unwrap();
-        db.store.add_team_member(Actor::SYSTEM, &team("growth"), outsider).await.unwrap();
+        db.store.add_team_member(Actor::DEMO, &team("payments"), teammate).await.unwrap();
+        db.store.add_team_member(Actor::DEMO, &team("growth"), outsider).await.unwrap();
         let mut secret = incident("Credential leak", "SEV1", &["auth"]);
         secret.restricted = true;
         let id = db.store.create_incident(Actor::user(dana), secret, owed()).await.unwrap();
@@ -440,7 +440,7 @@ postmortem_store::backend_tests! {
             assert_eq!(db.store.list_actions(&ActionQuery::new(view, today)).await.unwrap().total, i64::from(sees), "{who}");
         }
         // Leaving the team, or being taken off the incident, ends access at once.
-        db.store.remove_team_member(Actor::SYSTEM, &team("payments"), teammate).await.unwrap();
+        db.store.remove_team_member(Actor::DEMO, &team("payments"), teammate).await.unwrap();
         db.store.remove_incident_member(Actor::user(dana), id, named).await.unwrap();
         for who in [teammate, named] {
             assert!(db.store.incident(id, Visibility::Person(who)).await.unwrap().is_none());
@@ -467,7 +467,7 @@ postmortem_store::backend_tests! {
         assert_eq!(db.store.set_role(Actor::user(dana), ada, Role::Reviewer).await.unwrap().role, Role::Reviewer);
         assert_eq!(db.store.user(ada).await.unwrap().unwrap().role, Role::Reviewer);
         assert!(db.store.set_role(Actor::user(dana), dana, Role::Viewer).await.is_err());
-        assert!(matches!(db.store.set_role(Actor::SYSTEM, UserId::new(999), Role::Viewer).await, Err(StoreError::NotFound("user"))));
+        assert!(matches!(db.store.set_role(Actor::DEMO, UserId::new(999), Role::Viewer).await, Err(StoreError::NotFound("user"))));
         let audit = db.store.audit_events(None, 10).await.unwrap();
         let promotion = audit.iter().find(|e| e.action == "user.role" && e.details["user_id"] == dana.get()).unwrap();
         assert_eq!(promotion.details["before"]["role"], "contributor");
@@ -640,7 +640,7 @@ postmortem_store::backend_tests! {
         let rae = person(&db, "rae", Role::Reviewer).await;
         let sam = person(&db, "sam", Role::Contributor).await;
         make_team(&db, "payments").await;
-        db.store.add_team_member(Actor::SYSTEM, &team("payments"), dana).await.unwrap();
+        db.store.add_team_member(Actor::DEMO, &team("payments"), dana).await.unwrap();
         let due = |day| PostmortemStart { status: PostmortemStatus::Owed, due_on: Some(time::Date::from_calendar_date(2026, time::Month::April, day).unwrap()) };
         let later = db.store.create_incident(Actor::user(sam), incident("Refunds queued twice", "SEV2", &["refunds"]), due(20)).await.unwrap();
         let sooner = db.store.create_incident(Actor::user(sam), incident("Ledger timed out", "SEV1", &["ledger"]), due(3)).await.unwrap();
@@ -685,7 +685,7 @@ postmortem_store::backend_tests! {
             actions: vec![BundleAction { owner: Some(dana_handle.clone()), factor_indexes: vec![1], item: action("Alert on pool saturation"), completed_at: None }],
             reviews: vec![BundleReview { reviewer: Handle::parse("rae").unwrap(), decision: ReviewDecision::Approved, comment: None }],
         };
-        let ids = db.store.import_bundles(&[bundle.clone(), bundle]).await.unwrap();
+        let ids = db.store.import_bundles(Actor::DEMO, None, &[bundle.clone(), bundle]).await.unwrap();
         assert_eq!(ids.len(), 2);
         let record = db.store.incident(ids[1], Visibility::Everything).await.unwrap().unwrap();
         assert_eq!(record.postmortem.status, PostmortemStatus::Published);
@@ -738,7 +738,7 @@ postmortem_store::backend_tests! {
             actions: vec![],
             reviews: vec![],
         };
-        let error = db.store.import_bundles(&[bundle]).await.unwrap_err();
+        let error = db.store.import_bundles(Actor::DEMO, None, &[bundle]).await.unwrap_err();
         assert!(error.to_string().contains("no user `ghost`"), "{error}");
         assert_eq!(db.store.list_incidents(&IncidentQuery::new(Visibility::Everything)).await.unwrap().total, 0);
     }
@@ -931,17 +931,17 @@ postmortem_store::backend_tests! {
 
     async fn a_webhook_with_a_bad_url_short_secret_or_no_events_is_refused(db: TestDb) {
         let events = vec!["digest".to_owned()];
-        let bad_url = db.store.create_webhook(Actor::SYSTEM, "ftp://example.com", "a-secret-of-sixteen", &events).await.unwrap_err();
+        let bad_url = db.store.create_webhook(Actor::DEMO, "ftp://example.com", "a-secret-of-sixteen", &events).await.unwrap_err();
         assert!(bad_url.to_string().contains("url"), "{bad_url}");
-        let short = db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "short", &events).await.unwrap_err();
+        let short = db.store.create_webhook(Actor::DEMO, "https://example.com/h", "short", &events).await.unwrap_err();
         assert!(short.to_string().contains("secret"), "{short}");
-        let none = db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &[]).await.unwrap_err();
+        let none = db.store.create_webhook(Actor::DEMO, "https://example.com/h", "a-secret-of-sixteen", &[]).await.unwrap_err();
         assert!(none.to_string().contains("events"), "{none}");
         assert!(db.store.webhooks().await.unwrap().is_empty());
     }
 
     async fn a_failed_delivery_is_retried_with_growing_backoff_until_it_is_given_up(db: TestDb) {
-        db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
+        db.store.create_webhook(Actor::DEMO, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
         db.store.enqueue_deliveries("digest", "{}").await.unwrap();
         let mut waits = Vec::new();
         for attempt in 1..=DeliveryStatus::MAX_ATTEMPTS {
@@ -970,7 +970,7 @@ postmortem_store::backend_tests! {
     }
 
     async fn a_due_delivery_is_handed_to_one_sender_until_its_lease_runs_out(db: TestDb) {
-        db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
+        db.store.create_webhook(Actor::DEMO, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
         db.store.enqueue_deliveries("digest", "{}").await.unwrap();
         let now = db.clock.now();
         let (first, second) = tokio::join!(db.store.due_deliveries(now, 10), db.store.due_deliveries(now, 10));
@@ -985,17 +985,17 @@ postmortem_store::backend_tests! {
     }
 
     async fn an_inactive_webhooks_pending_deliveries_wait_until_it_is_active_again(db: TestDb) {
-        let hook = db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
+        let hook = db.store.create_webhook(Actor::DEMO, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
         db.store.enqueue_deliveries("digest", "{}").await.unwrap();
-        db.store.set_webhook_active(Actor::SYSTEM, hook, false).await.unwrap();
+        db.store.set_webhook_active(Actor::DEMO, hook, false).await.unwrap();
         assert!(db.store.due_deliveries(db.clock.now(), 10).await.unwrap().is_empty());
-        db.store.set_webhook_active(Actor::SYSTEM, hook, true).await.unwrap();
+        db.store.set_webhook_active(Actor::DEMO, hook, true).await.unwrap();
         assert_eq!(db.store.due_deliveries(db.clock.now(), 10).await.unwrap().len(), 1);
-        assert!(matches!(db.store.set_webhook_active(Actor::SYSTEM, hook + 100, true).await, Err(StoreError::NotFound("webhook"))));
+        assert!(matches!(db.store.set_webhook_active(Actor::DEMO, hook + 100, true).await, Err(StoreError::NotFound("webhook"))));
     }
 
     async fn pruning_deletes_finished_deliveries_queued_before_the_cutoff_and_keeps_pending_ones(db: TestDb) {
-        db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
+        db.store.create_webhook(Actor::DEMO, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
         let queued_at = db.clock.now();
         for event in ["delivered", "failed", "pending"] {
             db.store.enqueue_deliveries(event, "{}").await.unwrap();
@@ -1033,7 +1033,7 @@ postmortem_store::backend_tests! {
     }
 
     async fn a_payload_that_is_not_json_is_refused(db: TestDb) {
-        db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
+        db.store.create_webhook(Actor::DEMO, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
         assert!(db.store.enqueue_deliveries("digest", "not json").await.is_err());
         assert!(db.store.webhook_deliveries(10).await.unwrap().is_empty());
     }
@@ -1060,7 +1060,7 @@ postmortem_store::backend_tests! {
     }
 
     async fn enqueue_once_queues_a_reminder_only_for_its_first_claimer(db: TestDb) {
-        db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["review.overdue".to_owned()]).await.unwrap();
+        db.store.create_webhook(Actor::DEMO, "https://example.com/h", "a-secret-of-sixteen", &["review.overdue".to_owned()]).await.unwrap();
         let now = db.clock.now();
         assert_eq!(db.store.enqueue_once("review.overdue:7", now, "review.overdue", "{}").await.unwrap(), Some(1));
         assert_eq!(db.store.enqueue_once("review.overdue:7", now, "review.overdue", "{}").await.unwrap(), None);
@@ -1215,11 +1215,13 @@ mod audit {
                 actions: vec![],
                 reviews: vec![],
             };
-            let ids = db.store.import_bundles(&[bundle("First import"), bundle("Second import")]).await.unwrap();
+            let ids = db.store.import_bundles(Actor::IMPORT, Some("library/checkout.md"), &[bundle("First import"), bundle("Second import")]).await.unwrap();
             for (id, title) in ids.iter().zip(["First import", "Second import"]) {
                 let history = db.store.audit_events(Some(*id), 10).await.unwrap();
                 assert_eq!(history.len(), 1);
                 assert_eq!((history[0].action.as_str(), history[0].actor), ("incident.import", None));
+                assert_eq!(history[0].system_actor.as_deref(), Some("system:import"), "the system actor is named");
+                assert_eq!(history[0].details["source"], "library/checkout.md");
                 assert_eq!(history[0].details["after"]["title"], title);
                 assert_eq!(history[0].details["after"]["status"], "draft");
             }
@@ -1307,6 +1309,20 @@ mod audit {
             assert_eq!(event.details["after"], json!({"decision": "required", "reasons": ["data loss"]}));
         }
 
+        async fn a_system_actor_is_recorded_by_name_and_a_person_by_id_alone(db: TestDb) {
+            let ada = db.store.create_user(Actor::ACCOUNTS, NewUser {
+                handle: Handle::parse("ada").unwrap(),
+                display_name: DisplayName::parse("Ada Admin").unwrap(),
+                role: Role::Admin,
+                password_hash: None,
+            }).await.unwrap().id;
+            let by_system = newest(&db).await;
+            assert_eq!((by_system.actor, by_system.system_actor.as_deref()), (None, Some("system:accounts")));
+            db.store.create_team(Actor::user(ada), NewTeam { name: TeamName::parse("payments").unwrap(), display_name: DisplayName::parse("Payments").unwrap() }).await.unwrap();
+            let by_person = newest(&db).await;
+            assert_eq!((by_person.actor, by_person.system_actor), (Some(ada), None));
+        }
+
         async fn people_and_credentials_are_audited_without_any_secret(db: TestDb) {
             let ada = person(&db, "ada", Role::Admin).await;
             let dana = db.store.create_user(Actor::user(ada), NewUser {
@@ -1347,7 +1363,7 @@ mod audit {
         }
 
         async fn delivery_attempts_record_the_delivery_before_and_after(db: TestDb) {
-            db.store.create_webhook(Actor::SYSTEM, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
+            db.store.create_webhook(Actor::DEMO, "https://example.com/h", "a-secret-of-sixteen", &["*".to_owned()]).await.unwrap();
             db.store.enqueue_deliveries("digest", "{}").await.unwrap();
             let queued = newest(&db).await;
             assert_eq!((queued.action.as_str(), queued.details["after"]["event"].clone()), ("webhook.enqueue", json!("digest")));
@@ -1416,5 +1432,6 @@ mod audit {
     }
 }
 
+mod external;
 mod insights;
 mod integrations;

@@ -98,7 +98,7 @@ postmortem_store::backend_tests! {
         let prose = hostile_prose();
         for (n, line) in lines.iter().enumerate() {
             let name = cut(line, 100);
-            let user = db.store.create_user(Actor::SYSTEM, NewUser {
+            let user = db.store.create_user(Actor::DEMO, NewUser {
                 handle: Handle::parse(format!("person-{n}")).unwrap(),
                 display_name: DisplayName::parse(&name).unwrap(),
                 role: Role::Reviewer,
@@ -107,7 +107,7 @@ postmortem_store::backend_tests! {
             let read = db.store.user(user.id).await.unwrap().unwrap();
             assert_eq!(read.display_name.as_str(), name, "a person's name");
             let team = TeamName::parse(format!("team-{n}")).unwrap();
-            db.store.create_team(Actor::SYSTEM, NewTeam {
+            db.store.create_team(Actor::DEMO, NewTeam {
                 name: team.clone(),
                 display_name: DisplayName::parse(&name).unwrap(),
             }).await.unwrap();
@@ -179,7 +179,7 @@ postmortem_store::backend_tests! {
     }
 
     async fn text_stored_before_the_character_rules_still_loads(db: TestDb) {
-        let user = db.store.create_user(Actor::SYSTEM, NewUser {
+        let user = db.store.create_user(Actor::DEMO, NewUser {
             handle: Handle::parse("dana").unwrap(),
             display_name: DisplayName::parse("Dana").unwrap(),
             role: Role::Admin,

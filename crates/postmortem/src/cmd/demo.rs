@@ -1,12 +1,13 @@
 //! `postmortem demo`: fills the database with a realistic organisation and its incidents.
 
-use super::{DatabaseArgs, open_store};
+use super::{DatabaseArgs, open_app};
 use crate::config::Config;
 use indicatif::{ProgressBar, ProgressStyle};
-use postmortem_app::accounts::{NewAccount, create_account, new_secret};
-use postmortem_core::{DisplayName, TeamName};
+use postmortem_app::TeamInput;
+use postmortem_app::accounts::{NewAccount, new_secret};
+use postmortem_core::SystemActor;
 use postmortem_demo::{DemoConfig, incidents, organisation};
-use postmortem_store::{Actor, NewTeam, NewUser};
+use std::collections::HashSet;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -27,18 +28,29 @@ pub struct DemoArgs {
 }
 
 pub async fn run(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let (store, location) = open_store(&config, &args.database).await?;
+    let (app, location) = open_app(&config, &args.database).await?;
+    // Everything the demo writes goes through the app layer as `system:demo`: the same
+    // parsing and permission checks as an admin on the web, audited under that name.
+    let demo = app.as_system(SystemActor::Demo);
     let org = organisation(args.seed);
+    let existing: HashSet<String> = demo
+        .users()
+        .await?
+        .into_iter()
+        .map(|user| user.handle.to_string())
+        .collect();
     let mut n_created = 0;
     for person in &org.people {
-        if store.user_by_handle(&person.handle).await?.is_none() {
-            let user = NewUser {
-                handle: person.handle.clone(),
-                display_name: person.display_name.clone(),
-                role: person.role,
-                password_hash: None,
-            };
-            store.create_user(Actor::SYSTEM, user).await?;
+        if !existing.contains(person.handle.as_str()) {
+            demo.create_account(NewAccount {
+                handle: person.handle.to_string(),
+                display_name: person.display_name.to_string(),
+                role: person.role.to_string(),
+                password: None,
+                with_token: false,
+                token_days: None,
+            })
+            .await?;
             n_created += 1;
         }
     }
@@ -48,27 +60,30 @@ pub async fn run(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     // Teams with their people, so that restricted demo incidents are visible to the members
     // of the teams they name.
+    let teams: HashSet<String> = demo
+        .teams()
+        .await?
+        .into_iter()
+        .map(|team| team.name.to_string())
+        .collect();
     for team in &org.teams {
-        let name = TeamName::parse(team.as_str())?;
-        if store.team(&name).await?.is_none() {
+        if !teams.contains(team.as_str()) {
             let mut display_name = team.as_str().to_owned();
             display_name[..1].make_ascii_uppercase();
-            let new = NewTeam {
-                name: name.clone(),
-                display_name: DisplayName::parse(display_name)?,
-            };
-            store.create_team(Actor::SYSTEM, new).await?;
+            demo.create_team(TeamInput {
+                name: team.as_str().to_owned(),
+                display_name,
+            })
+            .await?;
         }
         for person in org.people.iter().filter(|p| &p.team == team) {
-            if let Some(user) = store.user_by_handle(&person.handle).await? {
-                store.add_team_member(Actor::SYSTEM, &name, user.id).await?;
-            }
+            demo.set_team_member(team.as_str(), person.handle.as_str(), true)
+                .await?;
         }
     }
     eprintln!("{} teams with their members", org.teams.len());
 
-    let demo_handle = postmortem_core::Handle::parse("demo")?;
-    if store.user_by_handle(&demo_handle).await?.is_none() {
+    if !existing.contains("demo") {
         let password = new_secret()[..16].to_owned();
         let account = NewAccount {
             handle: "demo".into(),
@@ -78,7 +93,7 @@ pub async fn run(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             with_token: false,
             token_days: None,
         };
-        create_account(store.as_ref(), Actor::SYSTEM, account).await?;
+        demo.create_account(account).await?;
         eprintln!("Sign in as `demo` with the password {password} (shown once).");
     }
 
@@ -114,7 +129,7 @@ pub async fn run(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     });
     while let Some(batch) = ready.recv().await {
-        store.import_bundles(&batch).await?;
+        demo.import_bundles(None, &batch).await?;
         progress.inc(batch.len() as u64);
     }
     generator

@@ -1,8 +1,8 @@
 //! `postmortem digest`: the weekly follow-through summary, for one team or everyone.
 
-use super::{DatabaseArgs, open_store};
+use super::{DatabaseArgs, open_app};
 use crate::config::Config;
-use postmortem_core::Name;
+use postmortem_core::SystemActor;
 use postmortem_notify::{DigestFormat, build_digest};
 use std::process::ExitCode;
 
@@ -25,15 +25,12 @@ pub struct DigestArgs {
 }
 
 pub async fn run(config: Config, args: DigestArgs) -> anyhow::Result<ExitCode> {
-    let team = args
-        .team
-        .as_deref()
-        .map(|t| Name::parse_field("team", t))
-        .transpose()?;
-    let (store, _) = open_store(&config, &args.database).await?;
-    let policy = postmortem_core::policy::Policy::from_config(config.policy.clone())?;
-    let today = policy.today(time::OffsetDateTime::now_utc());
-    let digest = build_digest(store.as_ref(), team.as_ref(), today).await?;
+    let (app, _) = open_app(&config, &args.database).await?;
+    // Read as `system:digest`: a viewer of what a shared channel may see.
+    let scope = app
+        .as_system(SystemActor::Digest)
+        .digest_scope(args.team.as_deref())?;
+    let digest = build_digest(scope.store, scope.team.as_ref(), scope.today).await?;
     let format = match args.format {
         Format::Text => DigestFormat::Text,
         Format::Html => DigestFormat::Html,

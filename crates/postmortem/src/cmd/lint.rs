@@ -78,6 +78,10 @@ pub fn run(config: Config, args: LintArgs) -> anyhow::Result<ExitCode> {
     if !output.is_empty() && !output.ends_with('\n') {
         println!();
     }
+    if matches!(args.format, Format::Text) {
+        // On stderr, so that piped findings stay one per line.
+        eprintln!("{}", summary(&documents));
+    }
     let threshold = match args.fail_on {
         FailOn::Info => Severity::Info,
         FailOn::Warning => Severity::Warning,
@@ -92,6 +96,32 @@ pub fn run(config: Config, args: LintArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// One line for people: how many findings at each level, and how many sentences put a
+/// person at the centre of a failure (the count the review page shows beside completeness).
+fn summary(documents: &[(String, Vec<Finding>)]) -> String {
+    let count = |level: Severity| {
+        documents
+            .iter()
+            .flat_map(|(_, findings)| findings)
+            .filter(|f| f.severity == level)
+            .count()
+    };
+    let centred: usize = documents
+        .iter()
+        .map(|(_, findings)| postmortem_lint::person_centred_sentences(findings))
+        .sum();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "{}: {}, {}, {}; {} a person at the centre of a failure",
+        plural(documents.len(), "file", "files"),
+        plural(count(Severity::Error), "error", "errors"),
+        plural(count(Severity::Warning), "warning", "warnings"),
+        plural(count(Severity::Info), "note", "notes"),
+        plural(centred, "sentence puts", "sentences put"),
+    )
 }
 
 fn read(path: &std::path::Path) -> std::io::Result<(String, String)> {

@@ -8,6 +8,7 @@ pub mod lint;
 pub mod policy;
 pub mod search;
 pub mod serve;
+pub mod timeline;
 pub mod user;
 
 use crate::config::Config;
@@ -51,6 +52,17 @@ pub async fn open_store(
         None => redact(&url),
     };
     Ok((store, location))
+}
+
+/// The app layer over the opened store, with the configuration's rules: what every command
+/// that writes or reads incidents goes through, as a named system actor or a person.
+pub async fn open_app(
+    config: &Config,
+    args: &DatabaseArgs,
+) -> anyhow::Result<(postmortem_app::App, String)> {
+    let rules = config.rules()?;
+    let (store, location) = open_store(config, args).await?;
+    Ok((postmortem_app::App::new(store, rules), location))
 }
 
 /// A URL without its password, for messages.

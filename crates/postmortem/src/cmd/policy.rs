@@ -3,8 +3,9 @@
 
 use crate::config::Config;
 use anyhow::Context;
-use postmortem_core::policy::{Facts, NumberCondition, Policy, Rule};
-use postmortem_core::{Collector, Impact, IncidentKind, Severity, ValidationError};
+use postmortem_app::{AppError, IncidentInput, Rules};
+use postmortem_core::ValidationError;
+use postmortem_core::policy::{Decision, NumberCondition, Policy, Rule};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,11 +33,10 @@ pub struct CheckArgs {
 }
 
 pub fn run(config: Config, command: PolicyCommand) -> anyhow::Result<ExitCode> {
-    let policy = Policy::from_config(config.policy)
-        .context("the [policy] table of the configuration is not valid")?;
+    let rules = config.rules()?;
     match command {
         PolicyCommand::Explain => {
-            print!("{}", explain(&policy));
+            print!("{}", explain(&rules.policy));
             Ok(ExitCode::SUCCESS)
         }
         PolicyCommand::Check(args) => {
@@ -50,18 +50,12 @@ pub fn run(config: Config, command: PolicyCommand) -> anyhow::Result<ExitCode> {
                 std::fs::read_to_string(&args.file)
                     .with_context(|| format!("cannot read {}", args.file.display()))?
             };
-            let facts = facts_from_json(&text).map_err(|errors| {
-                anyhow::anyhow!(
-                    "{} does not describe an incident: {}",
-                    args.file.display(),
-                    errors
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ")
+            let decision = decide(&rules, &text).with_context(|| {
+                format!(
+                    "{} is not an incident as POST /api/v1/incidents takes it",
+                    args.file.display()
                 )
             })?;
-            let decision = policy.decide(&facts);
             match args.format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&decision)?),
                 Format::Text => {
@@ -80,38 +74,17 @@ pub fn run(config: Config, command: PolicyCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Reads the policy's facts from an incident in the API's JSON shape; other fields of the
-/// body (title, services...) are allowed and ignored.
-pub fn facts_from_json(text: &str) -> Result<Facts, Vec<ValidationError>> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        vec![ValidationError::new(
+/// What the policy decides for an incident in the API's JSON shape, parsed and decided by the
+/// app layer exactly as recording it on the web would (`system:policy` writes nothing, so
+/// nothing is audited).
+pub fn decide(rules: &Rules, text: &str) -> Result<Decision, AppError> {
+    let input: IncidentInput = serde_json::from_str(text).map_err(|e| {
+        AppError::Invalid(vec![ValidationError::new(
             "json",
-            format!("is not valid JSON: {e}"),
-        )]
+            format!("is not valid: {e}"),
+        )])
     })?;
-    let mut errors = Collector::default();
-    let field = |name: &str| {
-        value
-            .get(name)
-            .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| ValidationError::new(name, "is required, as a string"))
-    };
-    let kind = errors.ok(field("kind").and_then(IncidentKind::parse));
-    let severity = errors
-        .ok(field("severity").and_then(|s| Severity::parse_in_scale(s, Severity::MAX_LEVELS)));
-    let impact = match value.get("impact") {
-        None | Some(serde_json::Value::Null) => Some(Impact::default()),
-        Some(impact) => errors.ok(serde_json::from_value::<Impact>(impact.clone())
-            .map_err(|e| ValidationError::new("impact", e.to_string()))),
-    };
-    match (kind, severity, impact) {
-        (Some(kind), Some(severity), Some(impact)) if errors.is_empty() => Ok(Facts {
-            kind,
-            severity,
-            impact,
-        }),
-        _ => Err(errors.into_errors()),
-    }
+    Ok(rules.decide(input)?.1)
 }
 
 /// The rules in force, one paragraph each.
@@ -185,13 +158,20 @@ fn describe(rule: &Rule) -> String {
 mod tests {
     use super::*;
 
+    fn rules() -> Rules {
+        Rules {
+            severity_levels: postmortem_core::Severity::DEFAULT_LEVELS,
+            ..Rules::default()
+        }
+    }
+
     #[test]
-    fn the_api_body_gives_the_policys_facts() {
-        let facts = facts_from_json(
+    fn the_api_body_gives_the_policys_decision() {
+        let decision = decide(
+            &rules(),
             r#"{"title": "x", "kind": "outage", "severity": "SEV2", "services": ["a"], "impact": {"user_visible": true, "customer_minutes": 47}}"#,
         )
         .unwrap();
-        let decision = Policy::default().decide(&facts);
         assert_eq!(
             decision.reasons,
             ["user-visible; customer impact 47 min, threshold 30 min"]
@@ -199,10 +179,24 @@ mod tests {
     }
 
     #[test]
-    fn a_body_without_kind_or_with_a_bad_severity_names_both_fields() {
-        let errors = facts_from_json(r#"{"severity": "SEV12"}"#).unwrap_err();
+    fn a_body_with_an_unknown_kind_and_a_bad_severity_names_both_fields() {
+        let Err(AppError::Invalid(errors)) = decide(
+            &rules(),
+            r#"{"title": "x", "kind": "explosion", "severity": "SEV12"}"#,
+        ) else {
+            panic!("refused as invalid input")
+        };
         let fields: Vec<&str> = errors.iter().map(ValidationError::field).collect();
         assert_eq!(fields, ["kind", "severity"]);
+    }
+
+    #[test]
+    fn a_body_the_api_would_refuse_is_refused_here_too() {
+        let error = decide(&rules(), r#"{"kind": "outage", "severity": "SEV2"}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("missing field `title`"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -100,12 +100,14 @@ async fn identity_provider(
     let provider = IdentityProvider::new(settings)?;
     let issuer = provider.settings().issuer.as_str().to_owned();
     match provider.discover().await {
-        Ok(()) => eprintln!(
+        Ok(()) => crate::log::say(format_args!(
             "sign-in through {issuer} is on; register {} as its redirect URI",
             provider.settings().redirect_url.as_str()
-        ),
+        )),
         Err(error @ SignInError::Unreachable(_)) => {
-            eprintln!("warning: {error}; sign-in through {issuer} will try again when used");
+            crate::log::warn(format_args!(
+                "{error}; sign-in through {issuer} will try again when used"
+            ));
         }
         Err(error) => {
             return Err(error).context(format!(
@@ -128,15 +130,15 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    eprintln!(
+    crate::log::say(format_args!(
         "postmortem {} listening on http://{local}",
         env!("CARGO_PKG_VERSION")
-    );
-    eprintln!("data: {location}");
+    ));
+    crate::log::say(format_args!("data: {location}"));
     if store.count_users().await? == 0 {
-        eprintln!("No accounts yet. Create the first admin in another terminal:");
-        eprintln!(
-            "  postmortem user create admin --name \"Your Name\" --role admin --password-stdin"
+        crate::log::say("No accounts yet. Create the first admin in another terminal:");
+        crate::log::say(
+            "  postmortem user create admin --name \"Your Name\" --role admin --password-stdin",
         );
     }
     config
@@ -180,10 +182,10 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
             notify
                 .check()
                 .context("the [notify] table of the configuration is not valid")?;
-            eprintln!(
+            crate::log::say(format_args!(
                 "reminders and the weekly digest are on (links point to {})",
                 notify.base_url
-            );
+            ));
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             Some(tokio::spawn(postmortem_notify::run(
                 store.clone(),
@@ -209,7 +211,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         Ok(index) => {
             let index = Arc::new(index);
             state = state.with_search(index.clone());
-            eprintln!("search index: {}", index_dir.display());
+            crate::log::say(format_args!("search index: {}", index_dir.display()));
             let store = store.clone();
             Some(tokio::spawn(async move {
                 index
@@ -218,7 +220,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
             }))
         }
         Err(error) => {
-            eprintln!("search is off: {error}");
+            crate::log::warn(format_args!("search is off: {error}"));
             None
         }
     };
@@ -228,12 +230,12 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(notifier) = notifier {
         match notifier.await {
-            Ok(Err(error)) => eprintln!("the notifier stopped: {error}"),
-            Err(error) => eprintln!("the notifier failed: {error}"),
+            Ok(Err(error)) => crate::log::warn(format_args!("the notifier stopped: {error}")),
+            Err(error) => crate::log::warn(format_args!("the notifier failed: {error}")),
             Ok(Ok(())) => {}
         }
     }
-    eprintln!("postmortem stopped");
+    crate::log::say("postmortem stopped");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -258,5 +260,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    eprintln!("shutting down");
+    crate::log::say("shutting down");
 }

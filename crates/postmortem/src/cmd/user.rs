@@ -1,10 +1,10 @@
 //! `postmortem user ...`: accounts from the command line, such as the first admin.
 
-use super::{DatabaseArgs, open_store};
+use super::{DatabaseArgs, open_app};
 use crate::config::Config;
 use anyhow::Context;
-use postmortem_app::accounts::{NewAccount, create_account};
-use postmortem_store::Actor;
+use postmortem_app::accounts::NewAccount;
+use postmortem_core::SystemActor;
 use std::io::BufRead;
 use std::process::ExitCode;
 
@@ -49,8 +49,8 @@ pub async fn run(config: Config, command: UserCommand) -> anyhow::Result<ExitCod
     match command {
         UserCommand::Create(args) => create(config, args).await,
         UserCommand::List(args) => {
-            let (store, _) = open_store(&config, &args.database).await?;
-            for user in store.users().await? {
+            let (app, _) = open_app(&config, &args.database).await?;
+            for user in app.as_system(SystemActor::Accounts).users().await? {
                 println!("{}\t{}\t{}", user.handle, user.role, user.display_name);
             }
             Ok(ExitCode::SUCCESS)
@@ -69,7 +69,7 @@ async fn create(config: Config, args: CreateArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let (store, _) = open_store(&config, &args.database).await?;
+    let (app, _) = open_app(&config, &args.database).await?;
     let account = NewAccount {
         handle: args.handle,
         display_name: args.name,
@@ -78,7 +78,10 @@ async fn create(config: Config, args: CreateArgs) -> anyhow::Result<ExitCode> {
         with_token: args.token,
         token_days: args.token_days,
     };
-    let (user, token) = create_account(store.as_ref(), Actor::SYSTEM, account).await?;
+    let (user, token) = app
+        .as_system(SystemActor::Accounts)
+        .create_account(account)
+        .await?;
     eprintln!(
         "created {} ({}, {})",
         user.handle, user.display_name, user.role

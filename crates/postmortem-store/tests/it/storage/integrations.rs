@@ -23,6 +23,7 @@ async fn integration(db: &TestDb, name: &str) -> Integration {
                 display_name: DisplayName::parse(format!("{name} (Alertmanager)")).unwrap(),
                 services: vec![Name::parse("checkout").unwrap()],
                 credential: "5f2b-the-hash-of-a-secret".into(),
+                signing_secret: None,
             },
         )
         .await
@@ -53,9 +54,9 @@ postmortem_store::backend_tests! {
         assert_eq!(audit.action, "integration.create");
         assert!(!audit.details.to_string().contains("5f2b"), "{}", audit.details);
 
-        let twin = db.store.create_integration(Actor::SYSTEM, NewIntegration {
+        let twin = db.store.create_integration(Actor::DEMO, NewIntegration {
             kind: "grafana".into(), name: hook.name.clone(), display_name: DisplayName::parse("twin").unwrap(),
-            services: vec![], credential: "x".into(),
+            services: vec![], credential: "x".into(), signing_secret: None,
         }).await.unwrap_err();
         assert!(matches!(twin, StoreError::Duplicate(_)), "{twin}");
     }
@@ -128,11 +129,38 @@ postmortem_store::backend_tests! {
         assert_eq!(db.store.hook_delivery(fresh.id).await.unwrap(), Some(fresh.clone()));
         assert_eq!(fresh.outcome, HookOutcome::Ignored);
 
-        db.store.delete_integration(Actor::SYSTEM, hook.id).await.unwrap();
+        db.store.delete_integration(Actor::DEMO, hook.id).await.unwrap();
         assert!(db.store.integration(hook.id).await.unwrap().is_none());
         assert!(db.store.hook_deliveries(None, 50).await.unwrap().is_empty());
         assert!(db.store.user(hook.actor).await.unwrap().is_some(), "the author of its entries stays");
-        let gone = db.store.delete_integration(Actor::SYSTEM, hook.id).await.unwrap_err();
+        let gone = db.store.delete_integration(Actor::DEMO, hook.id).await.unwrap_err();
         assert!(matches!(gone, StoreError::NotFound("integration")), "{gone}");
+    }
+
+    async fn a_deploy_reported_twice_is_kept_once_and_found_by_service_and_time(db: TestDb) {
+        let hook = integration(&db, "ci").await;
+        let checkout = Name::parse("checkout").unwrap();
+        let at = |raw: &str| parse_instant("at", raw).unwrap();
+        let deploy = NewDeploy {
+            key: "checkout@1.2.3@1772366400".into(),
+            service: checkout.clone(),
+            version: "1.2.3".into(),
+            at: at("2026-03-01T13:00:00+01:00"),
+            by: Some("deploy-bot".into()),
+            link: Some(postmortem_core::WebLink::parse("https://ci.example.com/1").unwrap()),
+        };
+        let other = NewDeploy { key: "search@9".into(), service: Name::parse("search").unwrap(), ..deploy.clone() };
+        let (kept, new) = db.store.record_deploys(delivery(&hook, "{}", HookOutcome::Applied), vec![deploy.clone(), other]).await.unwrap();
+        assert_eq!((kept.integration_id, new), (hook.id, 2));
+        let (_, new) = db.store.record_deploys(delivery(&hook, "{}", HookOutcome::Applied), vec![deploy.clone()]).await.unwrap();
+        assert_eq!(new, 0);
+
+        let found = db.store.deploys_between(std::slice::from_ref(&checkout), at("2026-03-01T12:00:00+01:00"), at("2026-03-01T14:00:00+01:00")).await.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].version.as_str(), found[0].by.as_deref(), found[0].at), ("1.2.3", Some("deploy-bot"), deploy.at));
+        assert_eq!(found[0].at.offset(), deploy.at.offset(), "kept in the offset it was reported in");
+        assert_eq!(db.store.deploy(found[0].id).await.unwrap().as_ref(), Some(&found[0]));
+        assert!(db.store.deploys_between(std::slice::from_ref(&checkout), at("2026-03-01T13:30:00+01:00"), at("2026-03-01T14:00:00+01:00")).await.unwrap().is_empty());
+        assert!(db.store.deploys_between(&[], at("2026-03-01T12:00:00+01:00"), at("2026-03-01T14:00:00+01:00")).await.unwrap().is_empty());
     }
 }

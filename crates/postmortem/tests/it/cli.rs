@@ -63,6 +63,11 @@ fn linting_a_blameful_post_mortem_reports_findings_and_exits_1() {
         !stdout.contains(":3:"),
         "front matter is not prose: {stdout}"
     );
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("1 file: ") && stderr.contains("a person at the centre of a failure"),
+        "the summary on stderr: {stderr}"
+    );
 }
 
 #[test]
@@ -374,7 +379,23 @@ fn import_reads_real_post_mortems_once_reports_bad_files_and_round_trips_through
     let people = postmortem(&["demo", "--incidents", "0"], dir.path(), None);
     assert!(people.status.success(), "{}", text(&people.stderr));
 
-    let dry = postmortem(&["import", "--dry-run", "library"], dir.path(), None);
+    let as_system = postmortem(
+        &["import", "library/PM2021-004 - ADFS outage.md"],
+        dir.path(),
+        None,
+    );
+    assert!(!as_system.status.success());
+    assert!(
+        text(&as_system.stderr)
+            .contains("names nobody with an account here; import it as a person (`--as HANDLE`)"),
+        "the system does not make up an author: {}",
+        text(&as_system.stderr)
+    );
+    let dry = postmortem(
+        &["import", "--dry-run", "--as", "demo", "library"],
+        dir.path(),
+        None,
+    );
     let shown = text(&dry.stdout);
     assert!(
         shown.contains("PM2021-004 - ADFS outage.md: would create a new incident"),
@@ -391,7 +412,7 @@ fn import_reads_real_post_mortems_once_reports_bad_files_and_round_trips_through
         "{stderr}"
     );
 
-    let first = postmortem(&["import", "library"], dir.path(), None);
+    let first = postmortem(&["import", "--as", "demo", "library"], dir.path(), None);
     assert_eq!(
         first.status.code(),
         Some(1),
@@ -403,7 +424,7 @@ fn import_reads_real_post_mortems_once_reports_bad_files_and_round_trips_through
         text(&first.stderr)
     );
     std::fs::remove_file(library.join("broken.md")).unwrap();
-    let again = postmortem(&["import", "library"], dir.path(), None);
+    let again = postmortem(&["import", "--as", "demo", "library"], dir.path(), None);
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert!(
         text(&again.stderr).contains("0 created, 4 unchanged"),

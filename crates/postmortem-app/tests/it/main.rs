@@ -1,0 +1,4 @@
+//! The use cases of `postmortem-app` on a real store: one binary, a module per capability.
+
+mod import;
+mod system;
