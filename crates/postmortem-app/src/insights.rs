@@ -2,7 +2,7 @@
 //! restricted ones they may not see counted only anonymously (see
 //! [`postmortem_core::insights`]).
 
-use crate::{AppError, Service, given, visibility};
+use crate::{AppError, Service, given};
 use postmortem_core::insights::{InsightFilter, Insights};
 use postmortem_core::{Collector, IncidentKind, Name, Permission, Severity, ValidationError};
 use serde::Deserialize;
@@ -29,14 +29,17 @@ pub struct InsightsInput {
 
 impl Service<'_> {
     /// The insights report for the filters, as this person may see it.
-    pub async fn insights(&self, input: &InsightsInput) -> Result<(InsightFilter, Insights), AppError> {
+    pub async fn insights(
+        &self,
+        input: &InsightsInput,
+    ) -> Result<(InsightFilter, Insights), AppError> {
         self.require(Permission::Read, "read insights")?;
         let filter = self.insight_filter(input)?;
         let today = self.app.rules.policy.today(time::OffsetDateTime::now_utc());
         let counts = self
             .app
             .store
-            .insight_counts(&filter, visibility(self.user), today)
+            .insight_counts(&filter, self.seen(), today)
             .await?;
         let report = Insights::from_counts(&filter, counts);
         Ok((filter, report))
@@ -55,7 +58,10 @@ impl Service<'_> {
                 .and_then(|raw| errors.ok(Name::parse_field("service", raw))),
             kind: given(&input.kind).and_then(|raw| errors.ok(IncidentKind::parse(raw))),
             severity: given(&input.severity).and_then(|raw| {
-                errors.ok(Severity::parse_in_scale(raw, self.app.rules.severity_levels))
+                errors.ok(Severity::parse_in_scale(
+                    raw,
+                    self.app.rules.severity_levels,
+                ))
             }),
         };
         if let (Some(from), Some(to)) = (filter.from, filter.to)

@@ -5,13 +5,8 @@
 //!
 //! [`App`] holds the store and the organisation's rules; [`App::acting_for`] gives the
 //! [`Service`] acting for one person. Its operations are split by capability, one module each:
-<<<<<<< HEAD
 //! [`incidents`], [`home`] (what needs the person), [`insights`] (what keeps happening, across incidents), [`writing`], [`review`], [`actions`], [`people`] (teams and people),
-//! [`accounts`] (accounts and tokens), [`integrations`] (tools that send webhooks, and their receivers) and [`audit`] (who reads which part of the log). Every failure is one [`AppError`] with a
-=======
-//! [`incidents`], [`home`] (what needs the person), [`writing`], [`review`], [`actions`], [`people`] (teams and people),
 //! [`accounts`] (accounts and tokens), [`export`] (stored incidents as Markdown documents), [`external`] (the customer-facing version: drafts, redactions, publishing), [`integrations`] (tools that send webhooks, and their receivers), [`changes`] (deploys before an incident), [`chat`] (chat exports onto the timeline) and [`audit`] (who reads which part of the log). Every failure is one [`AppError`] with a
->>>>>>> main
 //! stable code.
 //!
 //! Reads go through [`Service::incident`], which answers "not found" for a restricted incident
@@ -43,12 +38,9 @@ pub use changes::ChangeBefore;
 pub use error::AppError;
 pub use external::{ExternalInput, ExternalPatch, PublishInput, ReplacementInput};
 pub use home::Work;
-<<<<<<< HEAD
-pub use insights::InsightsInput;
-=======
 pub use import::{ImportOutcome, Imported, Importer};
->>>>>>> main
 pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};
+pub use insights::InsightsInput;
 pub use integrations::{HookCredential, HookRetention, IntegrationInput, Received, Registered};
 pub use people::{RoleInput, TeamInput};
 pub use review::{

@@ -487,25 +487,27 @@ fn recurring_factors(filter: &InsightFilter, counts: &InsightCounts) -> Recurrin
         if cell.quarter >= n {
             continue;
         }
-        let entry = series.entry(cell.category).or_insert_with(|| CategorySeries {
-            category: cell.category,
-            label: cell.category.label(),
-            per_quarter: vec![
-                Linked {
+        let entry = series
+            .entry(cell.category)
+            .or_insert_with(|| CategorySeries {
+                category: cell.category,
+                label: cell.category.label(),
+                per_quarter: vec![
+                    Linked {
+                        count: 0,
+                        list: None
+                    };
+                    n
+                ],
+                total: Linked {
                     count: 0,
-                    list: None
-                };
-                n
-            ],
-            total: Linked {
-                count: 0,
-                list: Some(filter.list_link(&[("factor", cell.category.as_str().to_owned())])),
-            },
-            as_trigger: 0,
-            as_condition: 0,
-            trend: "flat",
-            restricted: vec![0; n],
-        });
+                    list: Some(filter.list_link(&[("factor", cell.category.as_str().to_owned())])),
+                },
+                as_trigger: 0,
+                as_condition: 0,
+                trend: "flat",
+                restricted: vec![0; n],
+            });
         if cell.hidden {
             // Only the whole, unnarrowed report counts them, and only in big enough cells.
             if !filter.is_everything() {
@@ -543,7 +545,12 @@ fn recurring_factors(filter: &InsightFilter, counts: &InsightCounts) -> Recurrin
     for s in &mut by_category {
         s.trend = trend(&s.per_quarter);
     }
-    by_category.sort_by(|a, b| b.total.count.cmp(&a.total.count).then(a.category.cmp(&b.category)));
+    by_category.sort_by(|a, b| {
+        b.total
+            .count
+            .cmp(&a.total.count)
+            .then(a.category.cmp(&b.category))
+    });
     let finding = factor_finding(&by_category, &counts.quarters);
     RecurringFactors {
         finding,
@@ -709,7 +716,9 @@ fn themes(filter: &InsightFilter, counts: &InsightCounts) -> Vec<Theme> {
 fn action_effectiveness(counts: &InsightCounts) -> ActionEffectiveness {
     use crate::ActionStatus;
     let mut by_kind: BTreeMap<ActionKind, (u64, u64)> = BTreeMap::new();
-    let mut teams: BTreeMap<Option<Name>, (u64, u64, u64, u64, u64, u64)> = BTreeMap::new();
+    // Per team: items, open, overdue, done on time, done with a due date, won't do.
+    type TeamCounts = (u64, u64, u64, u64, u64, u64);
+    let mut teams: BTreeMap<Option<Name>, TeamCounts> = BTreeMap::new();
     let (mut total, mut done, mut verified, mut wont_do, mut overdue, mut on_time, mut due_done) =
         (0, 0, 0, 0, 0, 0, 0);
     for cell in &counts.actions {
@@ -790,14 +799,16 @@ fn action_effectiveness(counts: &InsightCounts) -> ActionEffectiveness {
         },
         teams: teams
             .into_iter()
-            .map(|(team, (total, open, overdue, on_time, done, wont_do))| TeamFollowThrough {
-                team,
-                total,
-                open,
-                overdue,
-                done_on_time_share: share(on_time, done),
-                wont_do_share: share(wont_do, total),
-            })
+            .map(
+                |(team, (total, open, overdue, on_time, done, wont_do))| TeamFollowThrough {
+                    team,
+                    total,
+                    open,
+                    overdue,
+                    done_on_time_share: share(on_time, done),
+                    wont_do_share: share(wont_do, total),
+                },
+            )
             .collect(),
     }
 }
@@ -869,7 +880,10 @@ fn durations(counts: &InsightCounts) -> Durations {
         metric(DurationMetric::Mitigate),
         metric(DurationMetric::Resolve),
     );
-    let finding = match (detect.all.p50_at_most_minutes, resolve.all.p50_at_most_minutes) {
+    let finding = match (
+        detect.all.p50_at_most_minutes,
+        resolve.all.p50_at_most_minutes,
+    ) {
         (Some(d), Some(r)) => format!(
             "Half of incidents are detected within {} and resolved within {}",
             minutes_words(d),
@@ -1036,7 +1050,11 @@ mod tests {
             "Missing or noisy alerting doubled since 2026 Q1"
         );
         let by_category = &report.recurring_factors.by_category;
-        assert_eq!(by_category[0].category, FactorCategory::Capacity, "most incidents first");
+        assert_eq!(
+            by_category[0].category,
+            FactorCategory::Capacity,
+            "most incidents first"
+        );
         let alerting = &by_category[1];
         assert_eq!(alerting.trend, "up");
         assert_eq!(

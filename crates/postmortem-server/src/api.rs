@@ -5,12 +5,9 @@ pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod external;
 pub(crate) mod follow_through;
-<<<<<<< HEAD
-pub(crate) mod insights;
-=======
 pub(crate) mod import;
->>>>>>> main
 pub(crate) mod incidents;
+pub(crate) mod insights;
 pub(crate) mod integrations;
 pub(crate) mod items;
 pub(crate) mod lint;

@@ -11,11 +11,8 @@ mod follow_through;
 pub(crate) mod forms;
 mod home;
 mod incident;
-<<<<<<< HEAD
 mod insights;
-=======
 mod integrations;
->>>>>>> main
 mod items;
 mod items_submit;
 mod list;
@@ -58,7 +55,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/follow-through", get(follow_through::page))
         .route("/insights", get(insights::page))
         // The follow-through figures are part of the insights now.
-        .route("/figures", get(|| async { axum::response::Redirect::permanent("/insights") }))
+        .route(
+            "/figures",
+            get(|| async { axum::response::Redirect::permanent("/insights") }),
+        )
         .route("/search", get(search::page))
         .route("/admin/webhooks", get(admin::page).post(admin::create))
         .route("/admin/audit", get(audit::admin_page))

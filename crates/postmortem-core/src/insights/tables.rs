@@ -147,14 +147,15 @@ impl Insights {
                 rows.push(vec![
                     "all kinds".to_owned(),
                     a.done.to_string(),
-                    a.by_kind.iter().map(|k| k.recurred).sum::<u64>().to_string(),
-                    percent(
-                        (a.done > 0)
-                            .then(|| {
-                                let recurred: u64 = a.by_kind.iter().map(|k| k.recurred).sum();
-                                (a.done - recurred) as f64 / a.done as f64
-                            }),
-                    ),
+                    a.by_kind
+                        .iter()
+                        .map(|k| k.recurred)
+                        .sum::<u64>()
+                        .to_string(),
+                    percent((a.done > 0).then(|| {
+                        let recurred: u64 = a.by_kind.iter().map(|k| k.recurred).sum();
+                        (a.done - recurred) as f64 / a.done as f64
+                    })),
                 ]);
                 Table {
                     headers: strings(&["Kind", "Done", "Condition came back", "Held"]),
@@ -190,7 +191,8 @@ impl Insights {
                     .teams
                     .iter()
                     .map(|t| {
-                        let mut row = vec![t.team.as_ref().map_or("no team", |n| n.as_str()).to_owned()];
+                        let mut row =
+                            vec![t.team.as_ref().map_or("no team", |n| n.as_str()).to_owned()];
                         row.extend(
                             t.near_misses
                                 .iter()

@@ -14,8 +14,8 @@ use postmortem_app::audit::parse_bound;
 use postmortem_app::{FactsPatch, FactsResult, IncidentInput};
 use postmortem_core::policy::Facts;
 use postmortem_core::{
-    Collector, FactorCategory, IncidentId, IncidentKind, MarkerTimes, Name, PostmortemStatus, Severity,
-    ValidationError, format_date,
+    Collector, FactorCategory, IncidentId, IncidentKind, MarkerTimes, Name, PostmortemStatus,
+    Severity, ValidationError, format_date,
 };
 use postmortem_store::{IncidentQuery, IncidentRecord, IncidentSort};
 use serde::Deserialize;

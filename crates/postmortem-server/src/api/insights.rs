@@ -21,7 +21,11 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 pub(crate) fn bad_query(rejection: QueryRejection) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", rejection.body_text())
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        rejection.body_text(),
+    )
 }
 
 /// The insights report: recurring factors, themes, action effectiveness, durations and near

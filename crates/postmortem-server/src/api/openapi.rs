@@ -2,13 +2,8 @@
 //! and the input types, with bearer tokens as the security scheme.
 
 use super::{
-<<<<<<< HEAD
-    access, admin, audit, follow_through, incidents, insights, integrations, items, lint, markdown, schema,
-    search, tokens, writing,
-=======
-    access, admin, audit, external, follow_through, import, incidents, integrations, items, lint,
-    markdown, schema, search, tokens, writing,
->>>>>>> main
+    access, admin, audit, external, follow_through, import, incidents, insights, integrations,
+    items, lint, markdown, schema, search, tokens, writing,
 };
 use crate::live;
 use axum::Json;

@@ -99,7 +99,14 @@ fn filters(echo: &Echo, severity_levels: u8) -> Markup {
 }
 
 /// One chart's section: the finding as its heading, the chart, its table and its CSV.
-fn section(chart: Chart, finding: &str, note: &str, figure: Markup, table: Markup, echo: &Echo) -> Markup {
+fn section(
+    chart: Chart,
+    finding: &str,
+    note: &str,
+    figure: Markup,
+    table: Markup,
+    echo: &Echo,
+) -> Markup {
     let id = chart.as_str();
     html! {
         section.insight aria-labelledby={ "h-" (id) } {
@@ -206,8 +213,19 @@ fn recurring(report: &Insights, echo: &Echo) -> Markup {
         .map(|s| Bar {
             label: s.label.to_owned(),
             segments: vec![
-                (s.as_trigger, ORANGE, format!("{} as the trigger", s.as_trigger)),
-                (s.total.count.saturating_sub(s.as_trigger), BLUE, format!("{} as a condition", s.total.count.saturating_sub(s.as_trigger))),
+                (
+                    s.as_trigger,
+                    ORANGE,
+                    format!("{} as the trigger", s.as_trigger),
+                ),
+                (
+                    s.total.count.saturating_sub(s.as_trigger),
+                    BLUE,
+                    format!(
+                        "{} as a condition",
+                        s.total.count.saturating_sub(s.as_trigger)
+                    ),
+                ),
             ],
             link: s.total.list.clone(),
         })
@@ -251,7 +269,12 @@ fn recurring(report: &Insights, echo: &Echo) -> Markup {
         Chart::RecurringFactors,
         &factors.finding,
         &note,
-        bar_chart("chart-recurring", &factors.finding, &bars, &[(ORANGE, "as the trigger"), (BLUE, "as a condition")]),
+        bar_chart(
+            "chart-recurring",
+            &factors.finding,
+            &bars,
+            &[(ORANGE, "as the trigger"), (BLUE, "as a condition")],
+        ),
         table,
         echo,
     )
@@ -269,14 +292,21 @@ fn linked(cell: &Linked) -> Markup {
 fn top_services(report: &Insights, echo: &Echo) -> Markup {
     let pairs = &report.recurring_factors.top_services;
     let finding = match pairs.first() {
-        Some(top) => format!("{} in {} came back most often: {} incidents", top.label, top.service, top.incidents.count),
+        Some(top) => format!(
+            "{} in {} came back most often: {} incidents",
+            top.label, top.service, top.incidents.count
+        ),
         None => "No condition has met a service twice yet".to_owned(),
     };
     let bars: Vec<Bar> = pairs
         .iter()
         .map(|p| Bar {
             label: format!("{} · {}", p.service, short(p.category)),
-            segments: vec![(p.incidents.count, SKY, format!("{} incidents", p.incidents.count))],
+            segments: vec![(
+                p.incidents.count,
+                SKY,
+                format!("{} incidents", p.incidents.count),
+            )],
             link: p.incidents.list.clone(),
         })
         .collect();
@@ -285,7 +315,10 @@ fn top_services(report: &Insights, echo: &Echo) -> Markup {
         &finding,
         "The conditions and services that meet most.",
         bar_chart("chart-services", &finding, &bars, &[]),
-        plain_table(&report.table(Chart::TopServices), "Incidents per condition and service"),
+        plain_table(
+            &report.table(Chart::TopServices),
+            "Incidents per condition and service",
+        ),
         echo,
     )
 }
@@ -297,7 +330,9 @@ fn short(category: FactorCategory) -> &'static str {
 fn themes(report: &Insights, echo: &Echo) -> Markup {
     let failed = report.themes.iter().filter(|t| t.fix_did_not_hold).count();
     let finding = match (report.themes.len(), failed) {
-        (0, _) => "No recurring theme yet: no condition met the same service three times".to_owned(),
+        (0, _) => {
+            "No recurring theme yet: no condition met the same service three times".to_owned()
+        }
         (n, 0) => format!("{n} recurring themes; every fix so far held"),
         (n, f) => format!("{f} of {n} recurring themes came back after a fix was done"),
     };
@@ -332,13 +367,18 @@ fn effectiveness(report: &Insights, echo: &Echo) -> Markup {
         .map(|k| Bar {
             label: kind_words(k.kind).to_owned(),
             segments: vec![
-                (k.done - k.recurred, GREEN, format!("{} held", k.done - k.recurred)),
+                (
+                    k.done - k.recurred,
+                    GREEN,
+                    format!("{} held", k.done - k.recurred),
+                ),
                 (k.recurred, ORANGE, format!("{} came back", k.recurred)),
             ],
             link: None,
         })
         .collect();
-    let percent = |s: Option<f64>| s.map_or_else(|| "–".to_owned(), |s| format!("{:.0}%", s * 100.0));
+    let percent =
+        |s: Option<f64>| s.map_or_else(|| "–".to_owned(), |s| format!("{:.0}%", s * 100.0));
     let table = html! {
         (plain_table(&report.table(Chart::ActionEffectiveness), "Done action items, and whether their condition came back in the same service"))
         table {
@@ -363,7 +403,12 @@ fn effectiveness(report: &Insights, echo: &Echo) -> Markup {
         Chart::ActionEffectiveness,
         &a.finding,
         &note,
-        bar_chart("chart-actions", &a.finding, &bars, &[(GREEN, "held"), (ORANGE, "came back")]),
+        bar_chart(
+            "chart-actions",
+            &a.finding,
+            &bars,
+            &[(GREEN, "held"), (ORANGE, "came back")],
+        ),
         table,
         echo,
     )
@@ -432,7 +477,10 @@ fn durations(report: &Insights, echo: &Echo) -> Markup {
         &d.finding,
         "Measured on the timeline from the start of impact to the detected, mitigated and resolved markers. Percentiles are read off the histogram (the bucket they fall in), never an average: a few long incidents would hide the usual one.",
         figure,
-        plain_table(&report.table(Chart::Durations), "Durations by severity and by quarter"),
+        plain_table(
+            &report.table(Chart::Durations),
+            "Durations by severity and by quarter",
+        ),
         echo,
     )
 }
@@ -445,23 +493,45 @@ fn near_misses(report: &Insights, echo: &Echo) -> Markup {
         .map(|t| Bar {
             label: t.team.as_ref().map_or("no team", |n| n.as_str()).to_owned(),
             segments: vec![
-                (t.near_miss_total.count, GREEN, format!("{} near misses", t.near_miss_total.count)),
-                (t.incident_total, BLUE, format!("{} incidents", t.incident_total)),
+                (
+                    t.near_miss_total.count,
+                    GREEN,
+                    format!("{} near misses", t.near_miss_total.count),
+                ),
+                (
+                    t.incident_total,
+                    BLUE,
+                    format!("{} incidents", t.incident_total),
+                ),
             ],
             link: t.near_miss_total.list.clone(),
         })
         .collect();
     let lead = match n.lead_time_p50_at_most_days {
-        Some(days) => format!("Half of published post-mortems were published within {days} days of being recorded."),
-        None if n.lead_time.iter().sum::<u64>() > 0 => "Half of published post-mortems took longer than 90 days.".to_owned(),
+        Some(days) => format!(
+            "Half of published post-mortems were published within {days} days of being recorded."
+        ),
+        None if n.lead_time.iter().sum::<u64>() > 0 => {
+            "Half of published post-mortems took longer than 90 days.".to_owned()
+        }
         None => "No post-mortem published yet.".to_owned(),
     };
     section(
         Chart::NearMisses,
         &n.finding,
-        &format!("A team that reports near misses learns cheaply. Green: near misses; blue: incidents. {lead}"),
-        bar_chart("chart-near-misses", &n.finding, &bars, &[(GREEN, "near misses"), (BLUE, "incidents")]),
-        plain_table(&report.table(Chart::NearMisses), "Near misses / incidents per team and quarter"),
+        &format!(
+            "A team that reports near misses learns cheaply. Green: near misses; blue: incidents. {lead}"
+        ),
+        bar_chart(
+            "chart-near-misses",
+            &n.finding,
+            &bars,
+            &[(GREEN, "near misses"), (BLUE, "incidents")],
+        ),
+        plain_table(
+            &report.table(Chart::NearMisses),
+            "Near misses / incidents per team and quarter",
+        ),
         echo,
     )
 }

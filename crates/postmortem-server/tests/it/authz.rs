@@ -105,7 +105,8 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     // Published external versions are for anyone; nothing is published in the matrix.
     ("GET",    "/public/incidents/{slug}", "", "404 404 404 404 404 404 404", "same"),
     ("GET",    "/follow-through", "", "login 200 200 200 200 200 200", "same"),
-    ("GET",    "/figures", "", "login 200 200 200 200 200 200", "same"),
+    ("GET",    "/figures", "", "308 308 308 308 308 308 308", "same"),
+    ("GET",    "/insights", "", "login 200 200 200 200 200 200", "same"),
     ("GET",    "/search", "", "login 200 200 200 200 200 200", "same"),
 
     // Pages: teams and administration.
@@ -163,6 +164,9 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET",    "/api/v1/actions", "", "401 200 200 200 200 200 200", "same"),
     ("GET",    "/api/v1/postmortems/owed", "", "401 200 200 200 200 200 200", "same"),
     ("GET",    "/api/v1/figures", "", "401 200 200 200 200 200 200", "same"),
+    ("GET",    "/api/v1/insights", "", "401 200 200 200 200 200 200", "same"),
+    // Without `chart=` the download names the charts to choose from.
+    ("GET",    "/api/v1/insights.csv", "", "401 422 422 422 422 422 422", "same"),
     ("GET",    "/api/v1/search", "", "401 503 503 503 503 503 503", "same"),
     ("POST",   "/api/v1/lint", r#"{"text": "The deploy went out at noon."}"#, "401 200 200 200 200 200 200", "same"),
     ("POST",   "/api/v1/import", "# Queue stalled for {column}\n\n## Summary\n\nThe queue stalled.\n", "401 403 201 201 201 201 403", "same"),

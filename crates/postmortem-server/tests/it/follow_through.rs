@@ -173,13 +173,20 @@ async fn the_follow_through_and_figures_pages_render_for_signed_in_people() {
         owed.body.contains("Checkout returned 502s") && !owed.body.contains("Leaked credential")
     );
     let figures = app.page("/figures", &cookie).await;
-    assert_eq!(figures.status, StatusCode::OK);
-    assert!(
-        figures.body.contains("<svg role=\"img\""),
-        "{}",
-        figures.body
+    assert_eq!(
+        figures.status,
+        StatusCode::PERMANENT_REDIRECT,
+        "the figures are part of the insights"
     );
-    assert!(figures.body.contains("The same figures as a table"));
+    let insights = app.page("/insights", &cookie).await;
+    assert_eq!(insights.status, StatusCode::OK);
+    assert!(
+        insights.body.contains("<svg role=\"img\""),
+        "{}",
+        insights.body
+    );
+    assert!(insights.body.contains("Follow-through per team"));
+    assert!(!insights.body.contains("Leaked credential"));
 }
 
 #[tokio::test]
@@ -295,4 +302,80 @@ async fn the_webhooks_page_adds_a_webhook_through_a_protected_form() {
             .body
             .contains("evil.example.com")
     );
+}
+
+#[tokio::test]
+async fn insights_count_what_the_reader_may_see_and_never_single_out_a_restricted_incident() {
+    let app = TestApp::new().await;
+    let dana = app.person("dana", "contributor").await;
+    let sam = app.person("sam", "contributor").await;
+    for restricted in [false, true] {
+        let id = incident_with_actions(&app, &dana, restricted).await;
+        let reply = app
+            .post_json(
+                &format!("/api/v1/incidents/{id}/factors"),
+                &dana,
+                json!({"category": "alerting", "description": "No alert on pool saturation.", "is_trigger": false}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    }
+
+    let count = |report: &serde_json::Value| {
+        report["recurring_factors"]["by_category"][0]["total"]["count"].clone()
+    };
+    let for_dana = app.get("/api/v1/insights", Some(&dana)).await.json();
+    assert_eq!(count(&for_dana), 2, "{for_dana}");
+    let for_sam = app.get("/api/v1/insights", Some(&sam)).await.json();
+    assert_eq!(count(&for_sam), 1, "{for_sam}");
+    let restricted = &for_sam["recurring_factors"]["by_category"][0]["restricted"];
+    assert!(
+        restricted.as_array().unwrap().iter().all(|c| c == 0),
+        "one restricted incident is too few to count: {restricted}"
+    );
+    assert!(!for_sam.to_string().contains("Leaked credential"));
+    assert_eq!(
+        for_sam["action_effectiveness"]["total"], 2,
+        "the restricted incident's items are left out: {for_sam}"
+    );
+    // Narrowing to the service gives the same count: comparing the two singles nothing out.
+    let narrowed = app
+        .get("/api/v1/insights?service=checkout", Some(&sam))
+        .await
+        .json();
+    assert_eq!(count(&narrowed), count(&for_sam));
+    let list = for_sam["recurring_factors"]["by_category"][0]["total"]["list"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = app
+        .get(
+            &list.replace("/incidents?", "/api/v1/incidents?"),
+            Some(&sam),
+        )
+        .await
+        .json();
+    assert_eq!(
+        listed["total"], 1,
+        "the link lists exactly the incidents counted: {listed}"
+    );
+
+    let csv = app
+        .get("/api/v1/insights.csv?chart=recurring_factors", Some(&sam))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with("Condition,"), "{}", csv.body);
+    assert!(csv.body.contains("Missing or noisy alerting"));
+    let unknown = app.get("/api/v1/insights.csv?chart=pie", Some(&sam)).await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown.body
+    );
+    let bad = app
+        .get("/api/v1/insights?from=2026-05-01&to=2026-04-01", Some(&sam))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("swap them"), "{}", bad.body);
 }

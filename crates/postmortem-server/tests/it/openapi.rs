@@ -33,6 +33,8 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/actions"),
     ("get", "/api/v1/postmortems/owed"),
     ("get", "/api/v1/figures"),
+    ("get", "/api/v1/insights"),
+    ("get", "/api/v1/insights.csv"),
     ("get", "/api/v1/webhooks"),
     ("post", "/api/v1/webhooks"),
     ("patch", "/api/v1/webhooks/{id}"),

@@ -287,7 +287,7 @@ macro_rules! sql_insights {
                     .fetch_all(&mut *conn)
                     .await?
                     .iter()
-                    .map(|r| Ok(stored(Name::parse_field("team", r.try_get::<String, _>("name")?))?))
+                    .map(|r| stored(Name::parse_field("team", r.try_get::<String, _>("name")?)))
                     .collect::<Result<Vec<_>>>()?;
                 let mut qb = theme("SELECT i.title AS title FROM incidents i WHERE 1 = 1");
                 qb.push(" ORDER BY i.sort_at DESC, i.id DESC LIMIT 30");

@@ -8,20 +8,42 @@ fn at(day: &str) -> time::OffsetDateTime {
     parse_instant("started_at", &format!("{day}T10:00:00Z")).unwrap()
 }
 
-async fn recorded(db: &TestDb, who: UserId, day: &str, service: &str, category: FactorCategory, restricted: bool) -> IncidentId {
+async fn recorded(
+    db: &TestDb,
+    who: UserId,
+    day: &str,
+    service: &str,
+    category: FactorCategory,
+    restricted: bool,
+) -> IncidentId {
     let mut new = incident(&format!("Queue backlog in {service}"), "SEV2", &[service]);
     new.started_at = Some(at(day));
     new.restricted = restricted;
-    let id = db.store.create_incident(Actor::user(who), new, owed()).await.unwrap();
+    let id = db
+        .store
+        .create_incident(Actor::user(who), new, owed())
+        .await
+        .unwrap();
     db.store
-        .add_factor(Actor::user(who), id, NewFactor { category, description: text("Alerts on the queue depth were missing."), is_trigger: false })
+        .add_factor(
+            Actor::user(who),
+            id,
+            NewFactor {
+                category,
+                description: text("Alerts on the queue depth were missing."),
+                is_trigger: false,
+            },
+        )
         .await
         .unwrap();
     id
 }
 
 async fn counts(db: &TestDb, filter: &InsightFilter, visibility: Visibility) -> InsightCounts {
-    db.store.insight_counts(filter, visibility, time::macros::date!(2026 - 06 - 01)).await.unwrap()
+    db.store
+        .insight_counts(filter, visibility, time::macros::date!(2026 - 06 - 01))
+        .await
+        .unwrap()
 }
 
 postmortem_store::backend_tests! {
