@@ -65,6 +65,8 @@ use utoipa::{Modify, OpenApi};
         integrations::replay,
         integrations::changes,
         integrations::add_change,
+        integrations::chat_preview,
+        integrations::chat_import,
         audit::log,
         audit::history,
         access::teams,

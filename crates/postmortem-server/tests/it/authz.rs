@@ -147,6 +147,8 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST",   "/api/v1/incidents/{id}/external/unpublish", "", "401 403 403 404 404 403 403", "401 404 404 404 404 403 403"),
     ("GET",    "/api/v1/incidents/{id}/changes", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("POST",   "/api/v1/incidents/{id}/changes/{deploy_id}/timeline", "", "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
+    ("POST",   "/api/v1/incidents/{id}/chat/preview", "time,author,text\n2026-03-01T13:05:00Z,ana,Rolled back the deploy\n", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
+    ("POST",   "/api/v1/incidents/{id}/chat/import", "time,author,text\n2026-03-01T13:05:00Z,ana,Rolled back the deploy\n", "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
     ("GET",    "/api/v1/incidents/{id}/history", "", "401 403 403 403 200 200 200", "401 404 404 404 200 200 200"),
     ("GET",    "/api/v1/incidents/{id}/events", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("PATCH",  "/api/v1/incidents/{id}/postmortem", r#"{"sections": {"summary": "The queue stalled."}}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),

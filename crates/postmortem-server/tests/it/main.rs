@@ -8,6 +8,7 @@ mod audit;
 mod authz;
 mod browser;
 mod changes;
+mod chat;
 mod common;
 mod concurrency;
 mod csrf;

@@ -43,6 +43,8 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/integrations/deliveries"),
     ("post", "/api/v1/integrations/deliveries/{id}/replay"),
     ("get", "/api/v1/incidents/{id}/changes"),
+    ("post", "/api/v1/incidents/{id}/chat/preview"),
+    ("post", "/api/v1/incidents/{id}/chat/import"),
     (
         "post",
         "/api/v1/incidents/{id}/changes/{deploy_id}/timeline",
