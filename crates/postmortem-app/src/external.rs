@@ -19,6 +19,17 @@ use utoipa::ToSchema;
 /// The most sections and domains a draft names: more than any template has.
 const MAX_CHOSEN: usize = 64;
 
+/// Sections chosen when nobody chose (the API's `audience=external`) and offered ticked before
+/// a first draft: what customers usually read.
+pub const SUGGESTED_SECTIONS: &[&str] = &[
+    "summary",
+    "impact",
+    "detection",
+    "recovery",
+    "lessons",
+    "action_items",
+];
+
 /// The sections the timeline and the action items are chosen by.
 const EXTRA_SECTIONS: &[&str] = &["timeline", "action_items"];
 
@@ -354,4 +365,47 @@ fn domains(given: &[String], errors: &mut Vec<ValidationError>) -> Vec<String> {
         }
     }
     out
+}
+
+/// Everything the author's page shows: the draft, the publication, what may be chosen and
+/// whether the person may publish.
+#[derive(Debug, Clone)]
+pub struct ExternalView {
+    pub record: IncidentRecord,
+    pub draft: Option<ExternalDraft>,
+    pub publication: Option<Publication>,
+    /// The sections that may be chosen, by name, with their titles.
+    pub choices: Vec<(String, String)>,
+    pub may_write: bool,
+    pub may_publish: bool,
+}
+
+impl Service<'_> {
+    /// What the author's page of the external version shows, for anyone who may see the
+    /// incident.
+    pub async fn external_view(&self, id: IncidentId) -> Result<ExternalView, AppError> {
+        let record = self.incident(id).await?;
+        let draft = self.app.store.external_draft(id).await?;
+        let publication = self.app.store.publication(id).await?;
+        let template = self
+            .app
+            .rules
+            .templates
+            .resolve(&record.postmortem.template);
+        let mut choices: Vec<(String, String)> = template
+            .sections
+            .iter()
+            .map(|s| (s.name.to_string(), s.title.clone()))
+            .collect();
+        choices.push(("timeline".into(), "Timeline".into()));
+        choices.push(("action_items".into(), "Action items".into()));
+        Ok(ExternalView {
+            may_write: self.role().may(Permission::Write),
+            may_publish: self.may_publish_external(&record).is_ok(),
+            record,
+            draft,
+            publication,
+            choices,
+        })
+    }
 }

@@ -36,7 +36,7 @@ pub mod writing;
 pub use actions::{ActionInput, ActionPatch, may_edit_action};
 pub use changes::ChangeBefore;
 pub use error::AppError;
-pub use external::{ExternalInput, ExternalPatch, PublishInput, ReplacementInput};
+pub use external::{ExternalInput, ExternalPatch, ExternalView, PublishInput, ReplacementInput};
 pub use home::Work;
 pub use import::{ImportOutcome, Imported, Importer};
 pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};

@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod changes;
 mod editor;
+mod external;
 mod facts;
 mod follow_through;
 pub(crate) mod forms;
@@ -71,6 +72,7 @@ pub(crate) fn routes() -> Router<AppState> {
             post(teams::remove_member),
         )
         .merge(submit::routes())
+        .merge(external::routes())
         .merge(items_submit::routes())
         .merge(changes::routes())
         .merge(integrations::routes())

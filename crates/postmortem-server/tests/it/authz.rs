@@ -81,6 +81,14 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST",   "/incidents/{id}/edit", "base_version={version}&section.summary=The+queue+stalled.", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("GET",    "/incidents/{id}/facts", "", "login 403 200 200 200 200 403", "login 404 404 404 200 200 403"),
     ("POST",   "/incidents/{id}/facts", "base_version={version}&title=Checkout+returned+503s&kind=outage&severity=SEV2&services=checkout&teams=payments", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    // The external version's page: anyone who sees the incident reads it; writers make and
+    // edit the draft (none exists, so an edit is 404); reviewers and admins publish (no draft:
+    // 422) and take down (nothing published: 404).
+    ("GET",    "/incidents/{id}/external", "", "login 200 200 200 200 200 200", "login 404 404 404 200 200 200"),
+    ("POST",   "/incidents/{id}/external", "sections=summary", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/external/redactions", "version=1&add_found=Acme&add_replaced_by=a+customer", "login 403 404 404 404 404 403", "login 404 404 404 404 404 403"),
+    ("POST",   "/incidents/{id}/external/publish", "accept_redactions=true", "login 403 403 422 422 403 403", "login 404 404 404 422 403 403"),
+    ("POST",   "/incidents/{id}/external/unpublish", "", "login 403 403 404 404 403 403", "login 404 404 404 404 403 403"),
     ("GET",    "/incidents/{id}/history", "", "login 403 403 403 200 200 200", "login 404 404 404 200 200 200"),
     ("GET",    "/incidents/{id}/fragments/{part}", "", "login 200 200 200 200 200 200", "login 404 404 404 200 200 200"),
     ("GET",    "/incidents/{id}/events", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),

@@ -363,3 +363,106 @@ async fn only_an_admin_publishes_a_restricted_incidents_external_version() {
         .await;
     assert_eq!(published.status, StatusCode::OK, "{}", published.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_drafts_reads_the_marked_redactions_and_publishes_in_the_browser() {
+    use crate::browser::{
+        Chromedriver, api, csp_violations, enabled, person, screenshot, sign_in, text_of,
+    };
+    use fantoccini::Locator;
+    use postmortem_server::{AppState, Settings, serve};
+    if !enabled() {
+        eprintln!("skipped: set POSTMORTEM_BROWSER_TESTS=1 to run the browser tests");
+        return;
+    }
+    let db = postmortem_store::testing::TestDb::sqlite().await;
+    person(&db, "ada", "admin").await;
+    person(&db, "dana", "contributor").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState::new(db.store.clone(), Settings::default());
+    tokio::spawn(serve(listener, state, std::future::pending()));
+    let driver = Chromedriver::start().await;
+    let ada = driver.browser().await;
+    sign_in(&ada, &base, "ada").await;
+    let created = api(
+        &ada,
+        "POST",
+        "/api/v1/incidents",
+        json!({"title": "Checkout returned 502s", "kind": "outage", "severity": "SEV2"}),
+    )
+    .await;
+    let id = created["id"].as_i64().unwrap();
+    let saved = api(&ada, "PATCH", &format!("/api/v1/incidents/{id}/postmortem"), json!({"sections": {
+        "summary": "Dana Example (@dana, dana@corp.example.com) restarted db-primary-03 at 10.20.3.4 after customer 88123 reported errors in #inc-checkout.",
+        "impact": "Checkout failed for 47 minutes for 3% of customers."}})).await;
+    assert!(saved.get("error").is_none(), "{saved}");
+
+    ada.goto(&format!("{base}/incidents/{id}")).await.unwrap();
+    ada.find(Locator::LinkText("External version for customers"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ada.find(Locator::Css("form[action$='/external'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ada.wait()
+        .for_element(Locator::Css("pre.external-draft mark"))
+        .await
+        .unwrap();
+    let draft = text_of(&ada, "pre.external-draft").await;
+    for secret in [
+        "Dana",
+        "dana@",
+        "db-primary-03",
+        "10.20.3.4",
+        "88123",
+        "#inc-checkout",
+    ] {
+        assert!(!draft.contains(secret), "`{secret}` in the draft:\n{draft}");
+    }
+    let rows = ada
+        .find_all(Locator::Css("#redactions + form tbody tr"))
+        .await
+        .unwrap();
+    assert!(rows.len() >= 6, "{} redactions listed", rows.len());
+    screenshot(&ada, "external-draft.png").await;
+
+    ada.find(Locator::Id("accept"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ada.find(Locator::Css("form[action$='/publish'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let link = ada
+        .wait()
+        .for_element(Locator::Css("#published + p a"))
+        .await
+        .unwrap();
+    link.click().await.unwrap();
+    ada.wait()
+        .for_element(Locator::Css("article.public h1"))
+        .await
+        .unwrap();
+    let public = text_of(&ada, "main").await;
+    assert!(
+        public.contains("Checkout failed for 47 minutes"),
+        "{public}"
+    );
+    for secret in ["Dana", "dana@", "db-primary-03", "10.20.3.4", "88123"] {
+        assert!(!public.contains(secret), "`{secret}` published:\n{public}");
+    }
+    assert_eq!(csp_violations(&ada).await, Vec::<String>::new());
+    screenshot(&ada, "external-public.png").await;
+}
