@@ -79,7 +79,7 @@ pub struct PreviewMessage {
     pub imported: bool,
     /// The person the author was matched to, by handle.
     pub person: Option<Handle>,
-    /// What the blameless-language checker says of it, read as quoted speech.
+    /// What the blameless-language checker says of it, read as quoted speech (every level).
     pub findings: Vec<String>,
 }
 
@@ -177,9 +177,10 @@ impl Service<'_> {
                 preselected: chat::preselected(&message, reaction),
                 imported: imported.contains(&key(&message)),
                 person: match_person(&people, &message).map(|u| u.handle.clone()),
+                // Every finding, at the level the checker gives quoted speech (one lower than
+                // the post-mortem's own words), so the person sees what they would import.
                 findings: postmortem_lint::lint(&quoted(&message.text), &options)
                     .into_iter()
-                    .filter(|f| f.severity >= postmortem_lint::Severity::Warning)
                     .map(|f| f.message)
                     .collect(),
                 message,

@@ -37,16 +37,56 @@ impl People {
 
     /// Everyone as the external version names them: by a role, never by name.
     pub fn as_roles(&self) -> Vec<Person> {
+        self.with_roles(|_| "an engineer")
+    }
+
+    fn with_roles(&self, role_of: impl Fn(UserId) -> &'static str) -> Vec<Person> {
         let mut people: Vec<Person> = self
             .by_id
             .values()
             .map(|user| Person {
-                handle: user.handle.clone(),
+                handle: Some(user.handle.clone()),
                 name: user.display_name.to_string(),
-                role: "an engineer".to_owned(),
+                role: role_of(user.id).to_owned(),
             })
             .collect();
         people.sort_by(|a, b| a.handle.cmp(&b.handle));
+        people
+    }
+
+    /// Everyone as the external version of `record` names them: whoever recorded it or wrote
+    /// its timeline as "an on-call engineer", its reviewers as "a reviewer", anyone else as
+    /// "an engineer"; and the timeline's free-text actors, who have no account, as "a
+    /// responder".
+    pub fn roles_on(&self, record: &IncidentRecord) -> Vec<Person> {
+        let on_call: std::collections::HashSet<UserId> = record
+            .timeline
+            .iter()
+            .map(|entry| entry.author)
+            .chain([record.incident.created_by])
+            .collect();
+        let mut people = self.with_roles(|id| {
+            if on_call.contains(&id) {
+                "an on-call engineer"
+            } else if record.reviews.iter().any(|review| review.reviewer == id) {
+                "a reviewer"
+            } else {
+                "an engineer"
+            }
+        });
+        let mut actors: Vec<String> = record
+            .timeline
+            .iter()
+            .filter_map(|entry| entry.actor.clone())
+            .filter(|actor| !actor.trim().is_empty())
+            .collect();
+        actors.sort();
+        actors.dedup();
+        people.extend(actors.into_iter().map(|name| Person {
+            handle: None,
+            name,
+            role: "a responder".to_owned(),
+        }));
         people
     }
 }

@@ -6,7 +6,7 @@
 //! [`App`] holds the store and the organisation's rules; [`App::acting_for`] gives the
 //! [`Service`] acting for one person. Its operations are split by capability, one module each:
 //! [`incidents`], [`home`] (what needs the person), [`writing`], [`review`], [`actions`], [`people`] (teams and people),
-//! [`accounts`] (accounts and tokens), [`export`] (stored incidents as Markdown documents), [`integrations`] (tools that send webhooks, and their receivers), [`changes`] (deploys before an incident), [`chat`] (chat exports onto the timeline) and [`audit`] (who reads which part of the log). Every failure is one [`AppError`] with a
+//! [`accounts`] (accounts and tokens), [`export`] (stored incidents as Markdown documents), [`external`] (the customer-facing version: drafts, redactions, publishing), [`integrations`] (tools that send webhooks, and their receivers), [`changes`] (deploys before an incident), [`chat`] (chat exports onto the timeline) and [`audit`] (who reads which part of the log). Every failure is one [`AppError`] with a
 //! stable code.
 //!
 //! Reads go through [`Service::incident`], which answers "not found" for a restricted incident
@@ -23,6 +23,7 @@ pub mod chat;
 pub mod digest;
 mod error;
 pub mod export;
+pub mod external;
 pub mod home;
 pub mod import;
 pub mod incidents;
@@ -34,6 +35,7 @@ pub mod writing;
 pub use actions::{ActionInput, ActionPatch, may_edit_action};
 pub use changes::ChangeBefore;
 pub use error::AppError;
+pub use external::{ExternalInput, ExternalPatch, ExternalView, PublishInput, ReplacementInput};
 pub use home::Work;
 pub use import::{ImportOutcome, Imported, Importer};
 pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};

@@ -12,6 +12,7 @@ pub mod action;
 pub mod bundle;
 pub mod characters;
 pub mod error;
+pub mod external;
 pub mod factor;
 pub mod figures;
 pub mod ids;
@@ -29,6 +30,9 @@ pub use action::{ActionItem, ActionKind, ActionStatus, NewActionItem, Priority};
 pub use bundle::{BundleAction, BundleReview, BundleSection, BundleTimelineEntry, IncidentBundle};
 pub use characters::{check_line, check_prose};
 pub use error::{Collector, ValidationError};
+pub use external::{
+    ExternalDraft, ExternalSpec, Publication, Redaction, RedactionKind, Replacement,
+};
 pub use factor::{ContributingFactor, FactorCategory, NewFactor};
 pub use ids::{ActionId, CommentId, FactorId, IncidentId, ReviewId, TimelineEntryId, UserId};
 pub use incident::{

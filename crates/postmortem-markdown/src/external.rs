@@ -5,43 +5,29 @@
 
 use crate::Document;
 use crate::syntax::humanize;
-use postmortem_core::{Handle, Marker, SectionName, Templates, format_date};
+use postmortem_core::{
+    ExternalSpec, Handle, Marker, Redaction, RedactionKind, Templates, format_date,
+};
+use regex::Regex;
 use std::fmt::Write;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::LazyLock;
 
 /// A person who may be named in a review, and the role that stands for them outside.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
-    pub handle: Handle,
+    /// Their handle, when they have an account (a timeline's free-text actor has none).
+    pub handle: Option<Handle>,
     pub name: String,
     /// How the public text calls them: "an on-call engineer", "a database engineer".
     pub role: String,
 }
 
-/// What kind of detail a redaction took out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RedactionKind {
-    Person,
-    Email,
-    Host,
-    IpAddress,
-    Link,
-    Customer,
-}
-
-/// One replacement in the external text.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Redaction {
-    pub kind: RedactionKind,
-    /// The section it was found in (`title` for the title).
-    pub section: String,
-    pub found: String,
-    pub replaced_by: String,
-}
-
 /// The external version and what was replaced to make it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct External {
+    /// The title with its redactions made.
+    pub title: String,
     pub markdown: String,
     pub redactions: Vec<Redaction>,
 }
@@ -54,7 +40,12 @@ const CHAT_HOSTS: &[&str] = &[
     "discord.gg",
     "zoom.us",
     "meet.google.com",
-    "mattermost",
+    "chat.google.com",
+    "webex.com",
+    "mattermost.com",
+    "zulipchat.com",
+    "rocket.chat",
+    "mattermost.",
     "chat.",
 ];
 
@@ -87,20 +78,21 @@ const CUSTOMER_PREFIXES: &[&str] = &[
     "org_",
 ];
 
-/// Renders the external version of `document` with the `sections` chosen (in template
+/// Renders the external version of `document` with the sections `spec` chose (in template
 /// order; `timeline` and `action_items` may be chosen too). `people` are everyone who may be
-/// named; `internal_domains` are the organisation's own domains (`corp.example.com`), whose
-/// hosts and links are internal.
+/// named; the spec's `internal_domains` are the organisation's own domains
+/// (`corp.example.com`), whose hosts and links are internal; its `additions` are replaced
+/// first, and its `changes` replace a detected text with the author's words.
 pub fn external(
     document: &Document,
-    sections: &[SectionName],
+    spec: &ExternalSpec,
     people: &[Person],
-    internal_domains: &[String],
     templates: &Templates,
 ) -> External {
+    let sections = &spec.sections;
     let mut redactor = Redactor {
         people,
-        internal_domains,
+        spec,
         redactions: Vec::new(),
     };
     let bundle = &document.bundle;
@@ -189,6 +181,7 @@ pub fn external(
         out.pop();
     }
     External {
+        title,
         markdown: out,
         redactions: redactor.redactions,
     }
@@ -196,25 +189,71 @@ pub fn external(
 
 struct Redactor<'a> {
     people: &'a [Person],
-    internal_domains: &'a [String],
+    spec: &'a ExternalSpec,
     redactions: Vec<Redaction>,
 }
 
+/// "customer 4411", "account #A-993", "tenant id: t_77": the identifier after a word that
+/// says it names a customer. Bounded: the identifier is at most 64 characters.
+static CUSTOMER_AFTER_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:customer|client|account|tenant|org|organi[sz]ation|merchant)(?:\s+(?:id|number|no\.?))?\s*[:#]?\s*([A-Za-z0-9][A-Za-z0-9_-]{1,63})\b",
+    )
+    .expect("a valid pattern")
+});
+
+/// A host named like `db-primary-03` or `cache-7:6379`: lowercase words joined by `-`, the
+/// last one a number.
+static NUMBERED_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[a-z][a-z0-9]{1,30}(?:-[a-z0-9]{1,30}){0,6}-[0-9]{1,4}[a-z]?(?::[0-9]{1,5})?$")
+        .expect("a valid pattern")
+});
+
+/// Words written like numbered hosts that are not hosts.
+const NOT_HOSTS: &[&str] = &[
+    "utf", "sha", "iso", "rfc", "cve", "covid", "x86", "aes", "md", "ipv", "http", "tls", "ssl",
+    "h", "p", "sev", "gpt", "win", "iphone", "pixel", "ecma", "ieee",
+];
+
 impl Redactor<'_> {
-    fn record(&mut self, kind: RedactionKind, section: &str, found: &str, replaced_by: &str) {
-        self.redactions.push(Redaction {
-            kind,
-            section: section.to_owned(),
-            found: found.to_owned(),
-            replaced_by: replaced_by.to_owned(),
-        });
+    /// Notes a redaction once per section and text, and answers what replaces `found`: the
+    /// author's change when they made one.
+    fn record(&mut self, kind: RedactionKind, section: &str, found: &str, default: &str) -> String {
+        let replaced_by = self.spec.change_for(found).unwrap_or(default).to_owned();
+        let seen = self
+            .redactions
+            .iter()
+            .any(|r| r.section == section && r.found.eq_ignore_ascii_case(found));
+        if !seen {
+            self.redactions.push(Redaction {
+                kind,
+                section: section.to_owned(),
+                found: found.to_owned(),
+                replaced_by: replaced_by.clone(),
+            });
+        }
+        replaced_by
     }
 
-    /// The text with every internal detail replaced: addresses, hosts, links and identifiers
-    /// first (an email address holds a name), then people's names and handles.
+    /// The text with every internal detail replaced: the author's additions first, then
+    /// addresses, hosts, links and identifiers (an email address holds a name), then
+    /// identifiers named as a customer's, then people's names and handles.
     fn clean(&mut self, section: &str, text: &str) -> String {
+        let mut text = text.to_owned();
+        for addition in &self.spec.additions {
+            let replaced = replace_words(&text, addition.found(), addition.replaced_by(), false);
+            if replaced != text {
+                self.record(
+                    RedactionKind::Author,
+                    section,
+                    addition.found(),
+                    addition.replaced_by(),
+                );
+                text = replaced;
+            }
+        }
         let mut out = String::with_capacity(text.len());
-        let mut rest = text;
+        let mut rest = text.as_str();
         while !rest.is_empty() {
             let start = rest
                 .find(|c: char| !is_token_break(c))
@@ -223,46 +262,74 @@ impl Redactor<'_> {
             rest = &rest[start..];
             let end = rest.find(is_token_break).unwrap_or(rest.len());
             let token = &rest[..end];
-            let (core, trail) = split_trailing(token);
-            match self.classify(core) {
-                Some((kind, replacement)) => {
-                    self.record(kind, section, core, replacement);
-                    out.push_str(replacement);
+            // A sentence's full stop is not part of a host; but an IPv6 address may end in
+            // `:` (`fe80::`), so the whole token is tried when the rest is nothing.
+            let (mut core, mut trail) = split_trailing(token);
+            let mut found = self.classify(core);
+            if found.is_none() && !trail.is_empty() {
+                (core, trail) = (token, "");
+                found = self.classify(core);
+            }
+            match found {
+                Some((kind, default)) => {
+                    let replacement = self.record(kind, section, core, &default);
+                    out.push_str(&replacement);
                     out.push_str(trail);
                 }
                 None => out.push_str(token),
             }
             rest = &rest[end..];
         }
-        // Whole names first (longest first, so "Dana Smith" goes before "Dana"), then handles.
+        let mut customers = Vec::new();
+        for found in CUSTOMER_AFTER_WORD.captures_iter(&out) {
+            let id = found.get(1).expect("group 1 always takes part");
+            if id.as_str().chars().any(|c| c.is_ascii_digit()) {
+                customers.push(id.range());
+            }
+        }
+        for range in customers.into_iter().rev() {
+            let found = out[range.clone()].to_owned();
+            let replacement = self.record(RedactionKind::Customer, section, &found, "[customer]");
+            out.replace_range(range, &replacement);
+        }
+        self.replace_people(section, out)
+    }
+
+    /// Whole names first (longest first, so "Dana Smith" goes before "Dana"), then a first or
+    /// last name as written (capitalised, so "Will" the person is not "will" the verb), then
+    /// handles.
+    fn replace_people(&mut self, section: &str, mut out: String) -> String {
         let mut people: Vec<&Person> = self.people.iter().collect();
         people.sort_by_key(|p| std::cmp::Reverse(p.name.len()));
         for person in people {
-            let mut needles = vec![person.name.clone(), format!("@{}", person.handle)];
-            if let Some(first) = person
-                .name
-                .split_whitespace()
-                .next()
-                .filter(|f| f.len() >= 3 && *f != person.name)
-            {
-                needles.push(first.to_owned());
+            let name = person.name.trim();
+            let mut needles: Vec<(String, bool)> = vec![(name.to_owned(), false)];
+            let words: Vec<&str> = name.split_whitespace().collect();
+            if words.len() > 1 {
+                for part in [words[0], words[words.len() - 1]] {
+                    if part.chars().count() >= 3 {
+                        needles.push((part.to_owned(), true));
+                    }
+                }
             }
-            if let Some(last) = person
-                .name
-                .split_whitespace()
-                .last()
-                .filter(|l| l.len() >= 3 && *l != person.name)
-            {
-                needles.push(last.to_owned());
+            if let Some(handle) = &person.handle {
+                needles.push((format!("@{handle}"), false));
+                if handle.as_str().len() >= 3 {
+                    needles.push((handle.to_string(), true));
+                }
             }
-            needles.push(person.handle.to_string());
-            for needle in needles {
-                if needle.trim().is_empty() {
+            for (needle, exact_case) in needles {
+                if needle.chars().count() < 2 {
                     continue;
                 }
-                let replaced = replace_words(&out, &needle, &person.role);
+                let role = self
+                    .spec
+                    .change_for(&needle)
+                    .unwrap_or(&person.role)
+                    .to_owned();
+                let replaced = replace_words(&out, &needle, &role, exact_case);
                 if replaced != out {
-                    self.record(RedactionKind::Person, section, &needle, &person.role);
+                    self.record(RedactionKind::Person, section, &needle, &role);
                     out = replaced;
                 }
             }
@@ -270,29 +337,48 @@ impl Redactor<'_> {
         out
     }
 
-    fn classify(&self, token: &str) -> Option<(RedactionKind, &'static str)> {
+    fn person_by_handle(&self, handle: &str) -> Option<&Person> {
+        self.people.iter().find(|p| {
+            p.handle
+                .as_ref()
+                .is_some_and(|h| h.as_str().eq_ignore_ascii_case(handle))
+        })
+    }
+
+    fn classify(&self, token: &str) -> Option<(RedactionKind, String)> {
         if token.is_empty() {
             return None;
         }
         let lower = token.to_ascii_lowercase();
-        if let Some(rest) = lower
-            .strip_prefix("https://")
-            .or_else(|| lower.strip_prefix("http://"))
-        {
-            let host = rest.split(['/', '?', '#', ':']).next().unwrap_or("");
-            let internal = self.is_internal_host(host)
-                || CHAT_HOSTS.iter().any(|chat| host.contains(chat))
-                || is_ipv4(host);
-            return internal.then_some((RedactionKind::Link, "[internal link removed]"));
+        if lower.contains("://") {
+            return self.classify_link(&lower);
         }
-        if let Some((local, domain)) = lower.split_once('@')
-            && !local.is_empty()
-            && domain.contains('.')
-        {
-            return Some((RedactionKind::Email, "[email address removed]"));
+        if let Some((local, domain)) = lower.split_once('@') {
+            if !local.is_empty() && domain.contains('.') {
+                return Some((RedactionKind::Email, "[email address removed]".into()));
+            }
+            if local.is_empty() && is_handle_like(domain) {
+                let role = self
+                    .person_by_handle(domain)
+                    .map_or("a team member", |p| p.role.as_str());
+                return Some((RedactionKind::Person, role.to_owned()));
+            }
         }
-        if is_ipv4(lower.split(':').next().unwrap_or("")) {
-            return Some((RedactionKind::IpAddress, "[IP address]"));
+        if let Some(channel) = lower.strip_prefix('#')
+            && channel.starts_with(|c: char| c.is_ascii_lowercase())
+            && channel.len() > 1
+            && channel
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Some((RedactionKind::Chat, "[chat channel]".into()));
+        }
+        let host = lower.split('/').next().unwrap_or("");
+        if is_chat_host(host) {
+            return Some((RedactionKind::Chat, "[chat link removed]".into()));
+        }
+        if is_ip_address(&lower) {
+            return Some((RedactionKind::IpAddress, "[IP address]".into()));
         }
         if CUSTOMER_PREFIXES.iter().any(|prefix| {
             lower.starts_with(prefix)
@@ -301,12 +387,37 @@ impl Redactor<'_> {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric())
         }) {
-            return Some((RedactionKind::Customer, "[customer]"));
+            return Some((RedactionKind::Customer, "[customer]".into()));
         }
-        if lower.contains('.') && self.is_internal_host(&lower) {
-            return Some((RedactionKind::Host, "[internal host]"));
+        let without_port = host.split(':').next().unwrap_or("");
+        if (without_port.contains('.') && self.is_internal_host(without_port))
+            || is_numbered_host(token)
+        {
+            return Some((RedactionKind::Host, "[internal host]".into()));
         }
         None
+    }
+
+    /// A link is internal when its host is one of ours, a chat or meeting service, an IP
+    /// address, or a name with no dot (`http://grafana/`); a public link stays.
+    fn classify_link(&self, lower: &str) -> Option<(RedactionKind, String)> {
+        let removed = |kind| Some((kind, "[internal link removed]".to_owned()));
+        let Ok(link) = url::Url::parse(lower) else {
+            return removed(RedactionKind::Link);
+        };
+        match link.host() {
+            Some(url::Host::Domain(host)) => {
+                if is_chat_host(host) {
+                    Some((RedactionKind::Chat, "[chat link removed]".to_owned()))
+                } else if !host.contains('.') || self.is_internal_host(host) {
+                    removed(RedactionKind::Link)
+                } else {
+                    None
+                }
+            }
+            Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => removed(RedactionKind::Link),
+            None => None,
+        }
     }
 
     fn is_internal_host(&self, host: &str) -> bool {
@@ -314,11 +425,55 @@ impl Redactor<'_> {
         INTERNAL_SUFFIXES
             .iter()
             .any(|suffix| host.ends_with(suffix))
-            || self.internal_domains.iter().any(|domain| {
+            || self.spec.internal_domains.iter().any(|domain| {
                 let domain = domain.trim().trim_matches('.').to_ascii_lowercase();
                 !domain.is_empty() && (host == domain || host.ends_with(&format!(".{domain}")))
             })
     }
+}
+
+fn is_chat_host(host: &str) -> bool {
+    CHAT_HOSTS.iter().any(|chat| {
+        host == *chat
+            || host.ends_with(&format!(".{chat}"))
+            || (chat.ends_with('.') && host.starts_with(chat))
+    })
+}
+
+fn is_handle_like(text: &str) -> bool {
+    text.len() >= 2
+        && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+}
+
+/// An IPv4 or IPv6 address, alone or with a port or zone (`10.0.0.1:5432`, `[::1]:80` is split by the
+/// brackets) or a prefix length (`10.0.0.0/8`, `2001:db8::/32`), as `std::net` reads them.
+fn is_ip_address(lower: &str) -> bool {
+    let address = lower.split('/').next().unwrap_or("");
+    if address.parse::<Ipv4Addr>().is_ok() {
+        return true;
+    }
+    if let Some((v4, port)) = address.rsplit_once(':')
+        && v4.parse::<Ipv4Addr>().is_ok()
+        && port.parse::<u16>().is_ok()
+    {
+        return true;
+    }
+    // A zone (`fe80::1%eth0`) is not part of the address. "::" alone, or a time such as
+    // 10:30, is no address anyone would redact.
+    let address = address.split('%').next().unwrap_or("");
+    address.contains(|c: char| c.is_ascii_hexdigit())
+        && address.matches(':').count() >= 2
+        && address.parse::<Ipv6Addr>().is_ok()
+}
+
+fn is_numbered_host(token: &str) -> bool {
+    NUMBERED_HOST.is_match(token)
+        && !NOT_HOSTS
+            .iter()
+            .any(|word| token.split('-').next() == Some(*word))
 }
 
 fn is_token_break(c: char) -> bool {
@@ -335,26 +490,22 @@ fn split_trailing(token: &str) -> (&str, &str) {
     (core, &token[core.len()..])
 }
 
-fn is_ipv4(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('.').collect();
-    parts.len() == 4
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u8>().is_ok())
-}
-
-/// Replaces whole-word occurrences of `needle` (case-insensitive for ASCII).
-fn replace_words(text: &str, needle: &str, with: &str) -> String {
-    let lower_text = text.to_lowercase();
-    let lower_needle = needle.to_lowercase();
-    if lower_text.len() != text.len() || lower_needle.is_empty() {
+/// Replaces whole-word occurrences of `needle` (case-insensitive for ASCII unless
+/// `exact_case`).
+fn replace_words(text: &str, needle: &str, with: &str, exact_case: bool) -> String {
+    let (haystack, wanted) = if exact_case {
+        (text.to_owned(), needle.to_owned())
+    } else {
+        (text.to_lowercase(), needle.to_lowercase())
+    };
+    if haystack.len() != text.len() || wanted.len() != needle.len() || wanted.is_empty() {
         return text.replace(needle, with);
     }
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    while let Some(found) = lower_text[at..].find(&lower_needle) {
+    while let Some(found) = haystack[at..].find(&wanted) {
         let start = at + found;
-        let end = start + lower_needle.len();
+        let end = start + wanted.len();
         let before = text[..start].chars().next_back();
         let after = text[end..].chars().next();
         let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');

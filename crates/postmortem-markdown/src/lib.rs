@@ -14,9 +14,10 @@ mod render;
 mod syntax;
 mod when;
 
-pub use external::{External, Person, Redaction, RedactionKind, external};
+pub use external::{External, Person, external};
 pub use foreign::{Mapping, MappingNote};
 pub use parse::{Parsed, parse};
+pub use postmortem_core::{ExternalSpec, Redaction, RedactionKind, Replacement};
 pub use render::{file_name, render};
 
 use postmortem_core::{Handle, IncidentBundle, IncidentId, Templates, policy::Requirement};

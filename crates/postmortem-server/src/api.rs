@@ -3,6 +3,7 @@
 pub(crate) mod access;
 pub(crate) mod admin;
 pub(crate) mod audit;
+pub(crate) mod external;
 pub(crate) mod follow_through;
 pub(crate) mod import;
 pub(crate) mod incidents;
@@ -41,6 +42,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(search::routes())
         .merge(lint::routes())
         .merge(markdown::routes())
+        .merge(external::routes())
         .merge(import::routes())
         .merge(tokens::routes())
 }

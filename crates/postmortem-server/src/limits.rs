@@ -113,6 +113,10 @@ pub(crate) fn limit_for(route: &str) -> Limit {
             false,
             postmortem_app::integrations::MAX_PAYLOAD_BYTES + 1024,
         ),
+        // A chat export: the zip is read in memory, bounded again by `ChatLimits` inside.
+        "/api/v1/incidents/{id}/chat/preview" | "/api/v1/incidents/{id}/chat/import" => {
+            Limit::new("the chat export", false, 64 * MB)
+        }
         "/api/v1/incidents"
         | "/api/v1/incidents/{id}"
         | "/incidents/new"

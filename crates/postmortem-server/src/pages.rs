@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod changes;
 mod editor;
+mod external;
 mod facts;
 mod follow_through;
 pub(crate) mod forms;
@@ -17,6 +18,7 @@ mod items_submit;
 mod list;
 pub(crate) mod markdown;
 mod new_incident;
+mod public;
 mod search;
 mod submit;
 mod teams;
@@ -49,6 +51,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/incidents/{id}/fragments/{part}", get(incident::fragment))
         .route("/incidents/{id}/events", get(crate::live::api_events))
+        .route("/public/incidents/{slug}", get(public::page))
         .route("/follow-through", get(follow_through::page))
         .route("/figures", get(follow_through::figures))
         .route("/search", get(search::page))
@@ -63,6 +66,7 @@ pub(crate) fn routes() -> Router<AppState> {
             post(teams::remove_member),
         )
         .merge(submit::routes())
+        .merge(external::routes())
         .merge(items_submit::routes())
         .merge(changes::routes())
         .merge(integrations::routes())

@@ -27,8 +27,31 @@ pub use integrations::{
     SourcedEntry, SourcedOutcome,
 };
 pub use postgres::PgStore;
+pub use postmortem_core::{ExternalDraft, Publication};
 pub use sqlite::SqliteStore;
 pub use types::*;
+
+/// A draft of the external version to save.
+#[derive(Debug, Clone)]
+pub struct NewExternalDraft {
+    pub incident: IncidentId,
+    pub spec: postmortem_core::ExternalSpec,
+    pub title: String,
+    pub markdown: String,
+    pub redactions: Vec<postmortem_core::Redaction>,
+    /// The version the writer started from (0: no draft yet); `None` replaces whatever is
+    /// stored.
+    pub expected_version: Option<i64>,
+}
+
+/// An external version to publish.
+#[derive(Debug, Clone)]
+pub struct NewPublication {
+    pub incident: IncidentId,
+    pub slug: String,
+    pub title: String,
+    pub markdown: String,
+}
 
 use async_trait::async_trait;
 use postmortem_core::{
@@ -454,6 +477,32 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn source_keys(&self, incident: IncidentId, prefix: &str) -> Result<Vec<String>>;
     /// Deletes the bodies received before `before`; returns how many.
     async fn prune_hook_deliveries(&self, before: time::OffsetDateTime) -> Result<u64>;
+
+    // The external version.
+
+    /// The incident's draft of its external version, if one was made.
+    async fn external_draft(&self, incident: IncidentId) -> Result<Option<ExternalDraft>>;
+    /// Makes or replaces the incident's draft, audited (`external.draft.create` or
+    /// `.update`, before and after). With `expected_version`, refused with
+    /// [`StoreError::VersionConflict`] unless the stored draft is at that version (0: none).
+    async fn save_external_draft(
+        &self,
+        actor: Actor,
+        draft: NewExternalDraft,
+    ) -> Result<ExternalDraft>;
+    /// The incident's published external version, if any.
+    async fn publication(&self, incident: IncidentId) -> Result<Option<Publication>>;
+    /// The published external version at `slug`, if any.
+    async fn publication_by_slug(&self, slug: &str) -> Result<Option<Publication>>;
+    /// Publishes (or publishes again) an incident's external version, audited as
+    /// `external.publish`; a slug another incident holds is a [`StoreError::Duplicate`].
+    async fn publish_external(
+        &self,
+        actor: Actor,
+        publication: NewPublication,
+    ) -> Result<Publication>;
+    /// Takes the incident's external version down, audited as `external.unpublish`.
+    async fn unpublish_external(&self, actor: Actor, incident: IncidentId) -> Result<Publication>;
 
     // What changed.
 

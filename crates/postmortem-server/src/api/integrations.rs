@@ -6,14 +6,18 @@
 use super::{ApiJson, ApiPath};
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use postmortem_app::IntegrationInput;
-use postmortem_core::IncidentId;
+use postmortem_app::chat::{ChatSource, Selection};
+use postmortem_core::{IncidentId, Perspective, parse_instant};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
 use utoipa::IntoParams;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -27,6 +31,8 @@ pub(crate) fn routes() -> Router<AppState> {
             "/incidents/{id}/changes/{deploy_id}/timeline",
             post(add_change),
         )
+        .route("/incidents/{id}/chat/preview", post(chat_preview))
+        .route("/incidents/{id}/chat/import", post(chat_import))
 }
 
 /// Which bodies to list.
@@ -211,4 +217,139 @@ pub(crate) async fn add_change(
         Some(entry) => (StatusCode::CREATED, Json(json!(entry))),
         None => (StatusCode::OK, Json(json!({"added": false}))),
     })
+}
+
+/// Which messages of a chat export, and how to import them.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ChatQuery {
+    /// The channel of a Slack workspace export (the body is then the export's zip); without
+    /// it the body is a CSV (`time,author,text,link`) or JSON list of messages.
+    pub channel: Option<String>,
+    /// Messages from this instant on (RFC 3339).
+    pub from: Option<String>,
+    /// Messages up to this instant.
+    pub to: Option<String>,
+    /// The reaction that pre-selects a message, e.g. `white_check_mark`.
+    pub reaction: Option<String>,
+    /// Import: `preselected` (default: pinned, with the reaction, or naming a keyword), `all`,
+    /// `pinned`, `keywords`, or `ids` with `ids`.
+    pub select: Option<String>,
+    /// Import: the message ids to import, comma-separated, with `select=ids`.
+    pub ids: Option<String>,
+    /// Import: `observed` (default), `happened` or `believed`.
+    pub perspective: Option<String>,
+}
+
+impl ChatQuery {
+    fn window(&self) -> Result<(Option<OffsetDateTime>, Option<OffsetDateTime>), ApiError> {
+        let instant = |field: &str, raw: &Option<String>| {
+            raw.as_deref()
+                .map(|raw| parse_instant(field, raw))
+                .transpose()
+        };
+        Ok((instant("from", &self.from)?, instant("to", &self.to)?))
+    }
+
+    fn source<'a>(&'a self, body: &'a [u8]) -> ChatSource<'a> {
+        match self.channel.as_deref() {
+            Some(channel) => ChatSource::Slack {
+                export: body,
+                channel,
+            },
+            None => ChatSource::Generic { bytes: body },
+        }
+    }
+}
+
+/// The messages of a chat export's window, for choosing which become timeline entries.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/chat/preview", tag = "incidents",
+    params(("id" = i64, Path, description = "The incident"), ChatQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A Slack export zip (with `channel`) or a CSV/JSON list of messages"),
+    responses(
+        (status = 200, description = "`{items}`: messages with `preselected`, `imported`, `person`, `findings`", body = Object),
+        (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
+        (status = 404, description = "No such incident, or one you may not see", body = super::schema::ErrorBody),
+        (status = 422, description = "The export could not be read; the message says why", body = super::schema::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn chat_preview(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    Query(query): Query<ChatQuery>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (from, to) = query.window()?;
+    let items = state
+        .app
+        .acting_for(&user)
+        .preview_chat(
+            IncidentId::new(id),
+            query.source(&body),
+            from,
+            to,
+            query.reaction.as_deref(),
+        )
+        .await?;
+    Ok(Json(json!({"items": items})))
+}
+
+/// Imports the chosen messages as `source: chat` entries; messages imported before are
+/// skipped, so sending the same again adds nothing.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/chat/import", tag = "incidents",
+    params(("id" = i64, Path, description = "The incident"), ChatQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A Slack export zip (with `channel`) or a CSV/JSON list of messages"),
+    responses(
+        (status = 200, description = "`{selected, added, already}`", body = Object),
+        (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
+        (status = 403, description = "Your role may not write", body = super::schema::ErrorBody),
+        (status = 404, description = "No such incident, or one you may not see", body = super::schema::ErrorBody),
+        (status = 422, description = "The export or a parameter could not be read", body = super::schema::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn chat_import(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    Query(query): Query<ChatQuery>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (from, to) = query.window()?;
+    let selection = match query.select.as_deref().map(str::trim) {
+        None | Some("" | "preselected") => Selection::Preselected {
+            reaction: query.reaction.clone(),
+        },
+        Some("ids") => Selection::Ids(
+            query
+                .ids
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+        Some(other) => Selection::parse(other)?,
+    };
+    let perspective = Perspective::parse(query.perspective.as_deref().unwrap_or("observed"))?;
+    let imported = state
+        .app
+        .acting_for(&user)
+        .import_chat(
+            IncidentId::new(id),
+            query.source(&body),
+            from,
+            to,
+            &selection,
+            perspective,
+            &BTreeMap::new(),
+        )
+        .await?;
+    Ok(Json(json!(imported)))
 }

@@ -12,23 +12,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use postmortem_app::export::{People, document_of};
+use postmortem_app::external::SUGGESTED_SECTIONS;
 use postmortem_core::{IncidentId, SectionName};
-use postmortem_markdown::{external, render};
+use postmortem_markdown::{ExternalSpec, external, render};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/incidents/{id}/markdown", get(markdown))
 }
-
-/// Sections the external version shares when the request does not choose.
-const DEFAULT_EXTERNAL: &[&str] = &[
-    "summary",
-    "impact",
-    "detection",
-    "recovery",
-    "lessons",
-    "action_items",
-];
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -84,11 +75,14 @@ pub(crate) async fn markdown(
     let text = match external_sections {
         None => render(&document, &state.settings.templates),
         Some(chosen) => {
+            let spec = ExternalSpec {
+                sections: chosen,
+                ..ExternalSpec::default()
+            };
             external(
                 &document,
-                &chosen,
+                &spec,
                 &people.as_roles(),
-                &[],
                 &state.settings.templates,
             )
             .markdown
@@ -108,7 +102,7 @@ fn sections(raw: Option<&str>) -> Result<Vec<SectionName>, ApiError> {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect(),
-        None => DEFAULT_EXTERNAL.to_vec(),
+        None => SUGGESTED_SECTIONS.to_vec(),
     };
     names
         .into_iter()

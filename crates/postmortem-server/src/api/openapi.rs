@@ -2,15 +2,16 @@
 //! and the input types, with bearer tokens as the security scheme.
 
 use super::{
-    access, admin, audit, follow_through, import, incidents, integrations, items, lint, markdown,
-    schema, search, tokens, writing,
+    access, admin, audit, external, follow_through, import, incidents, integrations, items, lint,
+    markdown, schema, search, tokens, writing,
 };
 use crate::live;
 use axum::Json;
 use postmortem_app::{
-    ActionInput, ActionPatch, CommentInput, FactorInput, FactorPatch, FactsPatch, ImpactPatch,
-    ImportOutcome, Imported, IncidentInput, IntegrationInput, RoleInput, TeamInput, TimelineInput,
-    TimelinePatch, TransitionInput,
+    ActionInput, ActionPatch, CommentInput, ExternalInput, ExternalPatch, FactorInput, FactorPatch,
+    FactsPatch, ImpactPatch, ImportOutcome, Imported, IncidentInput, IntegrationInput,
+    PublishInput, ReplacementInput, RoleInput, TeamInput, TimelineInput, TimelinePatch,
+    TransitionInput,
 };
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -30,6 +31,11 @@ use utoipa::{Modify, OpenApi};
         incidents::read,
         incidents::update,
         markdown::markdown,
+        external::read,
+        external::create,
+        external::edit,
+        external::publish,
+        external::unpublish,
         import::import,
         writing::save_sections,
         writing::transition,
@@ -59,6 +65,8 @@ use utoipa::{Modify, OpenApi};
         integrations::replay,
         integrations::changes,
         integrations::add_change,
+        integrations::chat_preview,
+        integrations::chat_import,
         audit::log,
         audit::history,
         access::teams,
@@ -94,6 +102,8 @@ use utoipa::{Modify, OpenApi};
         IntegrationInput, schema::IntegrationView, schema::IntegrationListView,
         schema::IntegrationCreated, schema::HookDeliveryView, schema::HookDeliveryListView,
         schema::ReceivedView, schema::ChangeListView, schema::ChangeView, schema::ChangeNotAdded,
+        ExternalInput, ExternalPatch, PublishInput, ReplacementInput, schema::ExternalDraftView,
+        schema::ExternalSpecView, schema::RedactionEdit, schema::RedactionView, schema::PublishedView,
         tokens::TokenInput, tokens::TokenView, tokens::TokenList, tokens::CreatedToken,
     )),
     modifiers(&BearerScheme, &JsonBodyRefusals),

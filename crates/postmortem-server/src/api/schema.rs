@@ -444,6 +444,58 @@ pub(crate) struct ReceivedView {
     pub detail: String,
 }
 
+/// What an author asked of the external version.
+#[derive(Debug, ToSchema)]
+pub(crate) struct ExternalSpecView {
+    pub sections: Vec<String>,
+    pub internal_domains: Vec<String>,
+    /// Detected texts whose replacement an author changed.
+    pub changes: Vec<RedactionEdit>,
+    /// Texts an author asked to replace.
+    pub additions: Vec<RedactionEdit>,
+}
+
+/// A text and what replaces it.
+#[derive(Debug, ToSchema)]
+pub(crate) struct RedactionEdit {
+    pub found: String,
+    pub replaced_by: String,
+}
+
+/// One replacement made in the external text.
+#[derive(Debug, ToSchema)]
+pub(crate) struct RedactionView {
+    /// `person`, `email`, `host`, `ip_address`, `link`, `chat`, `customer` or `author`.
+    pub kind: String,
+    /// The section it was found in (`title` for the title).
+    pub section: String,
+    pub found: String,
+    pub replaced_by: String,
+}
+
+/// A draft of the external version.
+#[derive(Debug, ToSchema)]
+pub(crate) struct ExternalDraftView {
+    pub incident: i64,
+    pub spec: ExternalSpecView,
+    /// The title with its redactions made.
+    pub title: String,
+    /// The text that publishing makes public.
+    pub markdown: String,
+    pub redactions: Vec<RedactionView>,
+    /// Send it back in an edit.
+    pub version: i64,
+    pub updated_by: i64,
+    pub updated_at: String,
+}
+
+/// Where a published external version is read.
+#[derive(Debug, ToSchema)]
+pub(crate) struct PublishedView {
+    #[schema(example = "/public/incidents/checkout-down-1")]
+    pub url: String,
+}
+
 /// Deploys before an incident.
 #[derive(Debug, ToSchema)]
 pub(crate) struct ChangeListView {

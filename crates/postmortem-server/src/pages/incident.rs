@@ -221,6 +221,7 @@ fn whole_page(view: &View, problem: Option<&Problem>) -> Markup {
             (facts(view))
             @if can_write { p { a.button href={ "/incidents/" (incident.id) "/facts" } { "Correct the facts" } } }
             @if view.may_read_history { p { a href={ "/incidents/" (incident.id) "/history" } { "History of changes" } } }
+            p { a href={ "/incidents/" (incident.id) "/external" } { "External version for customers" } }
             p.live-status role="status" aria-live="polite" #live-status {}
             section aria-labelledby="postmortem-heading" {
                 h2 #postmortem-heading { "Post-mortem" }

@@ -32,7 +32,7 @@
 //! integration under `/admin/integrations/`, `{deploy_id}` a deploy to the incidents' service, a fresh token of `nora` under
 //! `/api/v1/tokens/` and `/account/tokens/`), `{action_id}`, `{comment_id}`, `{entry_id}`
 //! (a timeline entry) and `{factor_id}` belong to it, `{team}` is `payments`, `{handle}` is `nora` (a viewer who
-//! is in none of the columns), `{part}` is `facts`. Form bodies get the session's CSRF token
+//! is in none of the columns), `{part}` is `facts`, `{slug}` names nothing published. Form bodies get the session's CSRF token
 //! added; in bodies, `{column}` is the column's handle, `{version}` is the incident's version (requests to incidents also
 //! carry it as `If-Match`).
 
@@ -81,6 +81,14 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST",   "/incidents/{id}/edit", "base_version={version}&section.summary=The+queue+stalled.", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("GET",    "/incidents/{id}/facts", "", "login 403 200 200 200 200 403", "login 404 404 404 200 200 403"),
     ("POST",   "/incidents/{id}/facts", "base_version={version}&title=Checkout+returned+503s&kind=outage&severity=SEV2&services=checkout&teams=payments", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    // The external version's page: anyone who sees the incident reads it; writers make and
+    // edit the draft (none exists, so an edit is 404); reviewers and admins publish (no draft:
+    // 422) and take down (nothing published: 404).
+    ("GET",    "/incidents/{id}/external", "", "login 200 200 200 200 200 200", "login 404 404 404 200 200 200"),
+    ("POST",   "/incidents/{id}/external", "sections=summary", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/external/redactions", "version=1&add_found=Acme&add_replaced_by=a+customer", "login 403 404 404 404 404 403", "login 404 404 404 404 404 403"),
+    ("POST",   "/incidents/{id}/external/publish", "accept_redactions=true", "login 403 403 422 422 403 403", "login 404 404 404 422 403 403"),
+    ("POST",   "/incidents/{id}/external/unpublish", "", "login 403 403 404 404 403 403", "login 404 404 404 404 403 403"),
     ("GET",    "/incidents/{id}/history", "", "login 403 403 403 200 200 200", "login 404 404 404 200 200 200"),
     ("GET",    "/incidents/{id}/fragments/{part}", "", "login 200 200 200 200 200 200", "login 404 404 404 200 200 200"),
     ("GET",    "/incidents/{id}/events", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
@@ -102,6 +110,8 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST",   "/incidents/{id}/changes/{deploy_id}", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/members", "handle=nora", "login 403 403 403 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/members/{handle}/remove", "", "login 403 403 403 303 303 403", "login 404 404 404 303 303 403"),
+    // Published external versions are for anyone; nothing is published in the matrix.
+    ("GET",    "/public/incidents/{slug}", "", "404 404 404 404 404 404 404", "same"),
     ("GET",    "/follow-through", "", "login 200 200 200 200 200 200", "same"),
     ("GET",    "/figures", "", "login 200 200 200 200 200 200", "same"),
     ("GET",    "/search", "", "login 200 200 200 200 200 200", "same"),
@@ -128,8 +138,17 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("GET",    "/api/v1/incidents/{id}", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("PATCH",  "/api/v1/incidents/{id}", r#"{"title": "Checkout returned 503s"}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
     ("GET",    "/api/v1/incidents/{id}/markdown", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
+    // The external version: no cell has a draft or a publication, so reading, editing and
+    // taking down find none, and publishing lacks a draft (422) once the role may publish.
+    ("GET",    "/api/v1/incidents/{id}/external", "", "401 404 404 404 404 404 404", "401 404 404 404 404 404 404"),
+    ("POST",   "/api/v1/incidents/{id}/external", r#"{"sections": ["summary"]}"#, "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
+    ("PATCH",  "/api/v1/incidents/{id}/external", r#"{"version": 1}"#, "401 403 404 404 404 404 403", "401 404 404 404 404 404 403"),
+    ("POST",   "/api/v1/incidents/{id}/external/publish", r#"{"accept_redactions": true}"#, "401 403 403 422 422 403 403", "401 404 404 404 422 403 403"),
+    ("POST",   "/api/v1/incidents/{id}/external/unpublish", "", "401 403 403 404 404 403 403", "401 404 404 404 404 403 403"),
     ("GET",    "/api/v1/incidents/{id}/changes", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("POST",   "/api/v1/incidents/{id}/changes/{deploy_id}/timeline", "", "401 403 201 201 201 201 403", "401 404 404 404 201 201 403"),
+    ("POST",   "/api/v1/incidents/{id}/chat/preview", "time,author,text\n2026-03-01T13:05:00Z,ana,Rolled back the deploy\n", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
+    ("POST",   "/api/v1/incidents/{id}/chat/import", "time,author,text\n2026-03-01T13:05:00Z,ana,Rolled back the deploy\n", "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
     ("GET",    "/api/v1/incidents/{id}/history", "", "401 403 403 403 200 200 200", "401 404 404 404 200 200 200"),
     ("GET",    "/api/v1/incidents/{id}/events", "", "401 200 200 200 200 200 200", "401 404 404 404 200 200 200"),
     ("PATCH",  "/api/v1/incidents/{id}/postmortem", r#"{"sections": {"summary": "The queue stalled."}}"#, "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
@@ -617,7 +636,8 @@ impl World {
         let mut path = path
             .replace("{team}", "payments")
             .replace("{handle}", "nora")
-            .replace("{part}", "facts");
+            .replace("{part}", "facts")
+            .replace("{slug}", "nothing-published-1");
         // A body naming its column is one no other cell sent (an import made twice is found).
         let mut body = body.replace("{column}", column.unwrap_or("anonymous"));
         let mut request = Request::builder().method(method);

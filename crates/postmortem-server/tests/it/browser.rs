@@ -531,7 +531,7 @@ async fn pwned(browser: &Client) -> Option<String> {
 }
 
 /// Calls the API as the signed-in page would, answering the JSON body.
-async fn api(
+pub(crate) async fn api(
     browser: &Client,
     method: &str,
     path: &str,

@@ -43,6 +43,8 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/integrations/deliveries"),
     ("post", "/api/v1/integrations/deliveries/{id}/replay"),
     ("get", "/api/v1/incidents/{id}/changes"),
+    ("post", "/api/v1/incidents/{id}/chat/preview"),
+    ("post", "/api/v1/incidents/{id}/chat/import"),
     (
         "post",
         "/api/v1/incidents/{id}/changes/{deploy_id}/timeline",
@@ -64,6 +66,11 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/tokens"),
     ("delete", "/api/v1/tokens/{id}"),
     ("get", "/api/v1/incidents/{id}/markdown"),
+    ("get", "/api/v1/incidents/{id}/external"),
+    ("post", "/api/v1/incidents/{id}/external"),
+    ("patch", "/api/v1/incidents/{id}/external"),
+    ("post", "/api/v1/incidents/{id}/external/publish"),
+    ("post", "/api/v1/incidents/{id}/external/unpublish"),
     ("post", "/api/v1/import"),
 ];
 

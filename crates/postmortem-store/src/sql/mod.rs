@@ -9,12 +9,14 @@
 //!
 //! The statements are split by aggregate, one file each, every file a macro that adds
 //! inherent methods (and the row helpers they need) to the store: [`incidents`], [`writing`],
-//! [`follow_through`], [`people`], [`audit`], [`feed`] and [`integrations`]. `impl_store!` instantiates them
+//! [`follow_through`], [`people`], [`audit`], [`feed`], [`integrations`] and [`external`]. `impl_store!` instantiates them
 //! all for a backend and writes the `Store` impl, which only forwards to those methods: the
 //! impl has to be in one place because `async_trait` cannot see into macro invocations.
 
 #[macro_use]
 mod audit;
+#[macro_use]
+mod external;
 #[macro_use]
 mod feed;
 #[macro_use]
@@ -55,6 +57,7 @@ macro_rules! impl_store {
         sql_audit!($store, $db, $backend);
         sql_feed!($store, $db, $backend);
         sql_integrations!($store, $db, $backend);
+        sql_external!($store, $db, $backend);
 
         #[async_trait::async_trait]
         impl Store for $store {
@@ -631,6 +634,42 @@ macro_rules! impl_store {
 
             async fn prune_hook_deliveries(&self, before: OffsetDateTime) -> Result<u64> {
                 $store::prune_hook_deliveries(self, before).await
+            }
+
+            async fn external_draft(&self, incident: IncidentId) -> Result<Option<ExternalDraft>> {
+                $store::external_draft(self, incident).await
+            }
+
+            async fn save_external_draft(
+                &self,
+                actor: Actor,
+                draft: NewExternalDraft,
+            ) -> Result<ExternalDraft> {
+                $store::save_external_draft(self, actor, draft).await
+            }
+
+            async fn publication(&self, incident: IncidentId) -> Result<Option<Publication>> {
+                $store::publication(self, incident).await
+            }
+
+            async fn publication_by_slug(&self, slug: &str) -> Result<Option<Publication>> {
+                $store::publication_by_slug(self, slug).await
+            }
+
+            async fn publish_external(
+                &self,
+                actor: Actor,
+                publication: NewPublication,
+            ) -> Result<Publication> {
+                $store::publish_external(self, actor, publication).await
+            }
+
+            async fn unpublish_external(
+                &self,
+                actor: Actor,
+                incident: IncidentId,
+            ) -> Result<Publication> {
+                $store::unpublish_external(self, actor, incident).await
             }
 
             async fn changes_since(&self, after_seq: i64, limit: i64) -> Result<Vec<Change>> {

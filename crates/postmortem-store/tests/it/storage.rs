@@ -1432,4 +1432,5 @@ mod audit {
     }
 }
 
+mod external;
 mod integrations;

@@ -7,7 +7,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use postmortem_app::export::{People, document_of};
 use postmortem_core::{IncidentId, SectionName, Templates, parse_date};
-use postmortem_markdown::{Document, external, file_name, render};
+use postmortem_markdown::{Document, ExternalSpec, external, file_name, render};
 use postmortem_store::{IncidentRecord, Visibility};
 use std::collections::HashMap;
 use std::io::Write;
@@ -159,14 +159,12 @@ impl Writer<'_> {
         let text = match self.external {
             None => render(document, self.templates),
             Some((sections, people, domains)) => {
-                external(
-                    document,
-                    sections,
-                    &people.as_roles(),
-                    domains,
-                    self.templates,
-                )
-                .markdown
+                let spec = ExternalSpec {
+                    sections: sections.clone(),
+                    internal_domains: domains.clone(),
+                    ..ExternalSpec::default()
+                };
+                external(document, &spec, &people.as_roles(), self.templates).markdown
             }
         };
         if self.out == Path::new("-") {
