@@ -156,7 +156,7 @@ fn bar_chart(id: &str, title: &str, bars: &[Bar], legend: &[(&'static str, &str)
         .max()
         .unwrap_or(0)
         .max(1) as f64;
-    let (label_width, bar_width, row_height) = (230.0, 380.0, 24.0);
+    let (label_width, bar_width, row_height) = (300.0, 380.0, 24.0);
     let legend_height = if legend.is_empty() { 0.0 } else { 24.0 };
     let width = label_width + bar_width + 90.0;
     let height = row_height * bars.len() as f64 + 8.0 + legend_height;
