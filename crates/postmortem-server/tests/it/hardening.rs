@@ -18,7 +18,7 @@ pub(crate) fn main_pages(id: i64) -> Vec<String> {
         "/",
         "/incidents/new",
         "/follow-through",
-        "/figures",
+        "/insights",
         "/admin/webhooks",
         "/account",
     ]
