@@ -116,6 +116,7 @@ pub(crate) async fn remove(
     params(DeliveryQuery),
     responses(
         (status = 200, description = "`{items}`", body = super::schema::HookDeliveryListView),
+        (status = 400, description = "A malformed query, such as a `limit` that is not a number", body = super::schema::ErrorBody),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 403, description = "Not an admin", body = super::schema::ErrorBody),
     ),
@@ -170,6 +171,7 @@ pub(crate) struct ChangesQuery {
     params(("id" = i64, Path, description = "The incident"), ChangesQuery),
     responses(
         (status = 200, description = "`{items}`: deploys with `on_timeline`", body = super::schema::ChangeListView),
+        (status = 400, description = "A malformed query, such as `hours` that is not a number", body = super::schema::ErrorBody),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 404, description = "No such incident, or one you may not see", body = super::schema::ErrorBody),
         (status = 422, description = "`hours` out of range", body = super::schema::ErrorBody),
