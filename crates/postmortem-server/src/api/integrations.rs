@@ -7,6 +7,7 @@ use super::{ApiJson, ApiPath};
 use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
@@ -125,8 +126,9 @@ pub(crate) async fn remove(
 pub(crate) async fn deliveries(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Query(query): Query<DeliveryQuery>,
+    query: Result<Query<DeliveryQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(super::insights::bad_query)?;
     let items = state
         .app
         .acting_for(&user)
@@ -182,8 +184,9 @@ pub(crate) async fn changes(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiPath(id): ApiPath<i64>,
-    Query(query): Query<ChangesQuery>,
+    query: Result<Query<ChangesQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(super::insights::bad_query)?;
     let items = state
         .app
         .acting_for(&user)
@@ -281,9 +284,10 @@ pub(crate) async fn chat_preview(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiPath(id): ApiPath<i64>,
-    Query(query): Query<ChatQuery>,
+    query: Result<Query<ChatQuery>, QueryRejection>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(super::insights::bad_query)?;
     let (from, to) = query.window()?;
     let items = state
         .app
@@ -318,9 +322,10 @@ pub(crate) async fn chat_import(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiPath(id): ApiPath<i64>,
-    Query(query): Query<ChatQuery>,
+    query: Result<Query<ChatQuery>, QueryRejection>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(super::insights::bad_query)?;
     let (from, to) = query.window()?;
     let selection = match query.select.as_deref().map(str::trim) {
         None | Some("" | "preselected") => Selection::Preselected {
