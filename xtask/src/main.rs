@@ -329,6 +329,12 @@ fn schemathesis() -> Result<(), String> {
                 .args(["--header", &format!("Authorization: Bearer {token}")])
                 // The live event stream never ends, so every request to it would time out.
                 .args(["--exclude-path-regex", "/events$"])
+                // The stateful phase follows links schemathesis infers from `Location`
+                // headers; since the integrations' routes it infers one from POST /incidents to
+                // POST /webhooks with an `id` that operation has no parameter for, and stops
+                // with a link-definition error before any request. The other phases send
+                // every operation its generated requests.
+                .args(["--phases", "examples,coverage,fuzzing"])
                 .args(["--max-examples", max_examples, "--seed", "1"])
                 .args(["--workers", "2", "--request-timeout", "30"])
                 .args(["--generation-database", "none", "--no-color"]),
