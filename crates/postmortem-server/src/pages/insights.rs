@@ -12,8 +12,8 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use postmortem_app::InsightsInput;
+use postmortem_core::IncidentKind;
 use postmortem_core::insights::{Chart, Distribution, Insights, Linked, Table, minutes_words};
-use postmortem_core::{FactorCategory, IncidentKind};
 
 /// A colour-blind-safe palette (Okabe and Ito).
 const BLUE: &str = "#0072B2";
@@ -301,7 +301,7 @@ fn top_services(report: &Insights, echo: &Echo) -> Markup {
     let bars: Vec<Bar> = pairs
         .iter()
         .map(|p| Bar {
-            label: format!("{} · {}", p.service, short(p.category)),
+            label: format!("{} · {}", p.service, p.label),
             segments: vec![(
                 p.incidents.count,
                 SKY,
@@ -321,10 +321,6 @@ fn top_services(report: &Insights, echo: &Echo) -> Markup {
         ),
         echo,
     )
-}
-
-fn short(category: FactorCategory) -> &'static str {
-    category.label()
 }
 
 fn themes(report: &Insights, echo: &Echo) -> Markup {
@@ -365,7 +361,7 @@ fn effectiveness(report: &Insights, echo: &Echo) -> Markup {
         .by_kind
         .iter()
         .map(|k| Bar {
-            label: kind_words(k.kind).to_owned(),
+            label: k.kind.words().to_owned(),
             segments: vec![
                 (
                     k.done - k.recurred,
@@ -412,16 +408,6 @@ fn effectiveness(report: &Insights, echo: &Echo) -> Markup {
         table,
         echo,
     )
-}
-
-fn kind_words(kind: postmortem_core::ActionKind) -> &'static str {
-    use postmortem_core::ActionKind::*;
-    match kind {
-        Prevent => "Prevent",
-        Detect => "Detect",
-        Mitigate => "Mitigate",
-        Process => "Process",
-    }
 }
 
 /// A histogram as vertical bars, one per bucket.
