@@ -12,6 +12,7 @@ mod follow_through;
 pub(crate) mod forms;
 mod home;
 mod incident;
+mod incident_form;
 mod insights;
 mod integrations;
 mod items;

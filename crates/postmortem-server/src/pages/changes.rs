@@ -1,18 +1,15 @@
 //! "Changes before this incident" on the incident page: the deploys its services received in
 //! the hours before it started, each with a button that adds it to the timeline.
 
-use super::forms::{Fields, check_origin_and_token, csrf_field};
-use super::incident::{View, refusal};
+use super::forms::csrf_field;
+use super::incident::View;
+use super::incident_form::IncidentForm;
 use super::words::instant;
-use crate::auth::PageUser;
-use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Router, routing::post};
+use crate::AppState;
+use axum::response::Response;
+use axum::{Router, routing::post};
 use maud::{Markup, html};
 use postmortem_app::ChangeBefore;
-use postmortem_core::IncidentId;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/incidents/{id}/changes/{deploy_id}", post(add))
@@ -56,23 +53,12 @@ pub(crate) fn panel(view: &View, changes: &[ChangeBefore]) -> Markup {
     }
 }
 
-async fn add(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path((id, deploy_id)): Path<(i64, i64)>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    if let Err(error) = check_origin_and_token(&headers, &Fields(fields)) {
-        return Ok(refusal(&user, &error));
-    }
-    match state
-        .app
-        .acting_for(&user)
-        .add_change_to_timeline(IncidentId::new(id), deploy_id)
-        .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/incidents/{id}#timeline")).into_response()),
-        Err(error) => Ok(refusal(&user, &ApiError::from(error))),
-    }
+async fn add(form: IncidentForm<(i64, i64)>) -> Response {
+    let deploy = form.path.1;
+    let result = form
+        .app()
+        .add_change_to_timeline(form.incident(), deploy)
+        .await;
+    let to = format!("/incidents/{}#timeline", form.path.0);
+    form.answer_elsewhere(&to, result)
 }

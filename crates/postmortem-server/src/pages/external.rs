@@ -5,16 +5,15 @@
 
 use super::forms::{Fields, csrf_field, request_csrf_token};
 use super::incident::{not_found, refusal};
+use super::incident_form::IncidentForm;
 use super::layout;
-use super::submit::checked;
 use crate::api::external::public_url;
 use crate::auth::PageUser;
 use crate::{ApiError, AppState};
+use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use maud::{Markup, html};
 use postmortem_app::external::SUGGESTED_SECTIONS;
 use postmortem_app::{ExternalInput, ExternalPatch, ExternalView, PublishInput, ReplacementInput};
@@ -198,129 +197,69 @@ fn marked(text: &str, draft: &ExternalDraft) -> Markup {
     html! { @for (mark, piece) in pieces { @if mark { mark { (piece) } } @else { (piece) } } }
 }
 
-/// Checks a form's origin and token, runs its one app call and goes back to the page, or
-/// shows what was refused.
-async fn run<F, Fut>(
-    user: &User,
-    id: i64,
-    headers: &HeaderMap,
-    fields: Vec<(String, String)>,
-    call: F,
-) -> Response
-where
-    F: FnOnce(Fields) -> Fut,
-    Fut: std::future::Future<Output = Result<(), postmortem_app::AppError>>,
-{
-    let fields = match checked(headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return refusal(user, &error),
+/// Where each form of this page goes back to when it worked.
+fn back(form: &IncidentForm) -> String {
+    format!("/incidents/{}/external", form.path)
+}
+
+async fn make(form: IncidentForm) -> Response {
+    let to = back(&form);
+    let fields = &form.fields;
+    let input = ExternalInput {
+        sections: all(fields, "sections"),
+        internal_domains: fields
+            .get("internal_domains")
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned)
+            .collect(),
     };
-    match call(fields).await {
-        Ok(()) => Redirect::to(&format!("/incidents/{id}/external")).into_response(),
-        Err(error) => refusal(user, &ApiError::from(error)),
-    }
+    let result = form.app().make_external_draft(form.incident(), input).await;
+    form.answer_elsewhere(&to, result)
 }
 
-async fn make(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let service = state.app.acting_for(&user);
-    run(&user, id, &headers, fields, |fields| async move {
-        let input = ExternalInput {
-            sections: all(&fields, "sections"),
-            internal_domains: fields
-                .get("internal_domains")
-                .split(',')
-                .map(str::trim)
-                .filter(|d| !d.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        };
-        service
-            .make_external_draft(IncidentId::new(id), input)
-            .await
-            .map(drop)
-    })
-    .await
+async fn redactions(form: IncidentForm) -> Response {
+    let to = back(&form);
+    let fields = &form.fields;
+    let changes = all(fields, "found")
+        .into_iter()
+        .zip(all(fields, "replaced_by"))
+        .map(|(found, replaced_by)| ReplacementInput { found, replaced_by })
+        .collect();
+    let additions = fields
+        .given("add_found")
+        .map(|found| ReplacementInput {
+            found,
+            replaced_by: fields.get("add_replaced_by"),
+        })
+        .into_iter()
+        .collect();
+    let patch = ExternalPatch {
+        version: fields.get("version").parse().unwrap_or(-1),
+        sections: None,
+        internal_domains: None,
+        changes,
+        additions,
+        remove_additions: Vec::new(),
+    };
+    let result = form.app().edit_external_draft(form.incident(), patch).await;
+    form.answer_elsewhere(&to, result)
 }
 
-async fn redactions(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let service = state.app.acting_for(&user);
-    run(&user, id, &headers, fields, |fields| async move {
-        let changes = all(&fields, "found")
-            .into_iter()
-            .zip(all(&fields, "replaced_by"))
-            .map(|(found, replaced_by)| ReplacementInput { found, replaced_by })
-            .collect();
-        let additions = fields
-            .given("add_found")
-            .map(|found| ReplacementInput {
-                found,
-                replaced_by: fields.get("add_replaced_by"),
-            })
-            .into_iter()
-            .collect();
-        let patch = ExternalPatch {
-            version: fields.get("version").parse().unwrap_or(-1),
-            sections: None,
-            internal_domains: None,
-            changes,
-            additions,
-            remove_additions: Vec::new(),
-        };
-        service
-            .edit_external_draft(IncidentId::new(id), patch)
-            .await
-            .map(drop)
-    })
-    .await
+async fn publish(form: IncidentForm) -> Response {
+    let to = back(&form);
+    let input = PublishInput {
+        accept_redactions: form.fields.get("accept_redactions") == "true",
+    };
+    let result = form.app().publish_external(form.incident(), input).await;
+    form.answer_elsewhere(&to, result)
 }
 
-async fn publish(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let service = state.app.acting_for(&user);
-    run(&user, id, &headers, fields, |fields| async move {
-        let input = PublishInput {
-            accept_redactions: fields.get("accept_redactions") == "true",
-        };
-        service
-            .publish_external(IncidentId::new(id), input)
-            .await
-            .map(drop)
-    })
-    .await
-}
-
-async fn unpublish(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let service = state.app.acting_for(&user);
-    run(&user, id, &headers, fields, |_| async move {
-        service
-            .unpublish_external(IncidentId::new(id))
-            .await
-            .map(drop)
-    })
-    .await
+async fn unpublish(form: IncidentForm) -> Response {
+    let to = back(&form);
+    let result = form.app().unpublish_external(form.incident()).await;
+    form.answer_elsewhere(&to, result)
 }
 
 /// Every value of a repeated field, in order.

@@ -3,16 +3,13 @@
 //! the page, or the page again with the typed values and errors beside the item (422).
 
 use super::forms::Fields;
-use super::incident::refusal;
-use super::submit::{Sent, checked, compose_instant, respond};
-use crate::auth::PageUser;
+use super::incident_form::IncidentForm;
+use super::submit::timeline_instant;
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::{Form, Router, routing::post};
+use axum::{Router, routing::post};
 use postmortem_app::{ActionPatch, FactorPatch, TimelinePatch};
-use postmortem_core::{ActionId, FactorId, IncidentId, TimelineEntryId};
+use postmortem_core::{ActionId, FactorId, TimelineEntryId};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -33,107 +30,53 @@ pub(crate) fn routes() -> Router<AppState> {
         )
 }
 
-/// Which item of which incident a form was about.
-type ItemPath = Path<(i64, i64)>;
+/// A form about one item of an incident: `/incidents/{id}/<things>/{item_id}`.
+type ItemForm = IncidentForm<(i64, i64)>;
 
 /// A blank optional field clears the value.
 fn optional(fields: &Fields, name: &str) -> Option<Option<String>> {
     Some(fields.given(name))
 }
 
-async fn finish(
-    state: &AppState,
-    user: &postmortem_core::User,
-    headers: &HeaderMap,
-    (id, item): (i64, i64),
-    (form, anchor): (&'static str, &'static str),
-    fields: Fields,
-    result: Result<(), ApiError>,
-) -> Result<Response, ApiError> {
-    let sent = Sent {
-        form,
-        anchor,
-        fields,
-        item: Some(item),
-    };
-    respond(state, user, headers, id, sent, result).await
-}
-
-async fn timeline_update(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path((id, item)): ItemPath,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
+async fn timeline_update(form: ItemForm) -> Result<Response, ApiError> {
+    let fields = &form.fields;
     let patch = TimelinePatch {
-        at: Some(compose_instant(
-            &fields.get("at_local"),
-            &fields.get("offset"),
-        )),
+        at: Some(timeline_instant(fields)),
         text: Some(fields.get("text")),
-        actor: optional(&fields, "actor"),
-        marker: optional(&fields, "marker"),
+        actor: optional(fields, "actor"),
+        marker: optional(fields, "marker"),
         perspective: fields.given("perspective"),
         source: None,
-        source_url: optional(&fields, "source_url"),
+        source_url: optional(fields, "source_url"),
     };
-    let result = state
-        .app
-        .acting_for(&user)
-        .update_timeline_entry(IncidentId::new(id), TimelineEntryId::new(item), patch)
-        .await
-        .map_err(ApiError::from)
-        .map(drop);
-    let form = ("timeline-edit", "timeline");
-    finish(&state, &user, &headers, (id, item), form, fields, result).await
+    let entry = TimelineEntryId::new(form.path.1);
+    let result = form
+        .app()
+        .update_timeline_entry(form.incident(), entry, patch)
+        .await;
+    form.answer("timeline-edit", "timeline", result).await
 }
 
-async fn factor_update(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path((id, item)): ItemPath,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
+async fn factor_update(form: ItemForm) -> Result<Response, ApiError> {
+    let fields = &form.fields;
     let patch = FactorPatch {
         category: Some(fields.get("category")),
         description: Some(fields.get("description")),
         is_trigger: Some(fields.ticked("is_trigger")),
         replace_trigger: Some(fields.ticked("replace_trigger")),
     };
-    let result = state
-        .app
-        .acting_for(&user)
-        .update_factor(IncidentId::new(id), FactorId::new(item), patch)
-        .await
-        .map_err(ApiError::from)
-        .map(drop);
-    let form = ("factor-edit", "factors");
-    finish(&state, &user, &headers, (id, item), form, fields, result).await
+    let factor = FactorId::new(form.path.1);
+    let result = form
+        .app()
+        .update_factor(form.incident(), factor, patch)
+        .await;
+    form.answer("factor-edit", "factors", result).await
 }
 
 /// The whole correction form of an action item. The older one-line status form sends only
 /// `status` and `wont_do_reason`, so fields that were not sent stay as they are.
-async fn action_update(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path((id, item)): ItemPath,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
+async fn action_update(form: ItemForm) -> Result<Response, ApiError> {
+    let fields = &form.fields;
     let sent = |name: &str| fields.0.iter().any(|(k, _)| k == name);
     let patch = ActionPatch {
         title: sent("title").then(|| fields.get("title")),
@@ -145,91 +88,29 @@ async fn action_update(
         due_on: sent("due_on").then(|| fields.given("due_on")),
         verification: fields.given("verification"),
     };
-    let result = state
-        .app
-        .acting_for(&user)
-        .update_action(ActionId::new(item), patch)
-        .await
-        .map_err(ApiError::from)
-        .map(drop);
-    let form = ("action-edit", "actions");
-    finish(&state, &user, &headers, (id, item), form, fields, result).await
+    let result = form
+        .app()
+        .update_action(ActionId::new(form.path.1), patch)
+        .await;
+    form.answer("action-edit", "actions", result).await
 }
 
-/// What a remove button removes.
-#[derive(Debug, Clone, Copy)]
-enum Removed {
-    Entry,
-    Factor,
-    Action,
+async fn timeline_remove(form: ItemForm) -> Result<Response, ApiError> {
+    let entry = TimelineEntryId::new(form.path.1);
+    let result = form
+        .app()
+        .remove_timeline_entry(form.incident(), entry)
+        .await;
+    form.answer("timeline-edit", "timeline", result).await
 }
 
-async fn remove(
-    state: &AppState,
-    user: &postmortem_core::User,
-    headers: &HeaderMap,
-    (id, item): (i64, i64),
-    fields: Vec<(String, String)>,
-    what: Removed,
-) -> Result<Response, ApiError> {
-    let fields = match checked(headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(user, &error)),
-    };
-    let service = state.app.acting_for(user);
-    let incident = IncidentId::new(id);
-    let (result, form) = match what {
-        Removed::Entry => (
-            service
-                .remove_timeline_entry(incident, TimelineEntryId::new(item))
-                .await
-                .map_err(ApiError::from),
-            ("timeline-edit", "timeline"),
-        ),
-        Removed::Factor => (
-            service
-                .remove_factor(incident, FactorId::new(item))
-                .await
-                .map_err(ApiError::from),
-            ("factor-edit", "factors"),
-        ),
-        Removed::Action => (
-            service
-                .remove_action(ActionId::new(item))
-                .await
-                .map_err(ApiError::from),
-            ("action-edit", "actions"),
-        ),
-    };
-    finish(state, user, headers, (id, item), form, fields, result).await
+async fn factor_remove(form: ItemForm) -> Result<Response, ApiError> {
+    let factor = FactorId::new(form.path.1);
+    let result = form.app().remove_factor(form.incident(), factor).await;
+    form.answer("factor-edit", "factors", result).await
 }
 
-async fn timeline_remove(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(path): ItemPath,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    remove(&state, &user, &headers, path, fields, Removed::Entry).await
-}
-
-async fn factor_remove(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(path): ItemPath,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    remove(&state, &user, &headers, path, fields, Removed::Factor).await
-}
-
-async fn action_remove(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(path): ItemPath,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    remove(&state, &user, &headers, path, fields, Removed::Action).await
+async fn action_remove(form: ItemForm) -> Result<Response, ApiError> {
+    let result = form.app().remove_action(ActionId::new(form.path.1)).await;
+    form.answer("action-edit", "actions", result).await
 }

@@ -2,16 +2,14 @@
 //! the same [`Service`] call as the API, and answers 303 back to the page on success or the
 //! page again with the form's values and errors (422) when refused.
 
-use super::forms::{Fields, Problem, check_origin_and_token};
-use super::incident::{not_found, refusal, render};
-use crate::auth::PageUser;
+use super::forms::Fields;
+use super::incident_form::{FormPath, IncidentForm};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Router, routing::post};
+use axum::response::Response;
+use axum::{Router, routing::post};
 use postmortem_app::{ActionInput, CommentInput, FactorInput, TimelineInput, TransitionInput};
-use postmortem_core::{CommentId, IncidentId, User};
+use postmortem_core::CommentId;
+use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -31,56 +29,23 @@ pub(crate) fn routes() -> Router<AppState> {
         )
 }
 
-/// Names a person on the incident (`handle` from the form) or takes them off (`handle` in
-/// the path), then goes back to the page's "Who may see it".
-async fn change_member(
-    state: &AppState,
-    user: &User,
-    headers: &HeaderMap,
-    id: i64,
-    handle: &str,
-    fields: Vec<(String, String)>,
-    named: bool,
-) -> Result<Response, ApiError> {
-    let fields = match checked(headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(user, &error)),
-    };
-    let result = state
-        .app
-        .acting_for(user)
-        .set_incident_member(IncidentId::new(id), handle, named)
-        .await
-        .map_err(ApiError::from)
-        .map(drop);
-    let sent = Sent {
-        form: "member",
-        anchor: "members",
-        fields,
-        item: None,
-    };
-    respond(state, user, headers, id, sent, result).await
+/// Names a person on the incident, then goes back to the page's "Who may see it".
+async fn member_add(form: IncidentForm) -> Result<Response, ApiError> {
+    let handle = form.fields.get("handle");
+    let result = form
+        .app()
+        .set_incident_member(form.incident(), &handle, true)
+        .await;
+    form.answer("member", "members", result).await
 }
 
-async fn member_add(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let handle = Fields(fields.clone()).get("handle");
-    change_member(&state, &user, &headers, id, &handle, fields, true).await
-}
-
-async fn member_remove(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path((id, handle)): Path<(i64, String)>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    change_member(&state, &user, &headers, id, &handle, fields, false).await
+/// Takes the person named in the path off the incident.
+async fn member_remove(form: IncidentForm<(i64, String)>) -> Result<Response, ApiError> {
+    let result = form
+        .app()
+        .set_incident_member(form.incident(), &form.path.1, false)
+        .await;
+    form.answer("member", "members", result).await
 }
 
 /// Joins a `datetime-local` value and an offset into an RFC 3339 instant. A blank date stays
@@ -95,74 +60,15 @@ pub(crate) fn compose_instant(local: &str, offset: &str) -> String {
     format!("{local}{seconds}{}", offset.trim())
 }
 
-/// Which form was sent, and where on the page to return to after it succeeded.
-pub(super) struct Sent {
-    pub form: &'static str,
-    pub anchor: &'static str,
-    pub fields: Fields,
-    /// The item the form edits, when the page has one such form per item.
-    pub item: Option<i64>,
+/// The instant of a timeline form: its local date and time with the offset the page chose.
+pub(super) fn timeline_instant(fields: &Fields) -> String {
+    compose_instant(&fields.get("at_local"), &fields.get("offset"))
 }
 
-/// What every form handler does with the service's answer.
-pub(super) async fn respond(
-    state: &AppState,
-    user: &User,
-    headers: &HeaderMap,
-    id: i64,
-    sent: Sent,
-    result: Result<(), ApiError>,
-) -> Result<Response, ApiError> {
-    let Sent {
-        form,
-        anchor,
-        fields,
-        item,
-    } = sent;
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/incidents/{id}#{anchor}")).into_response()),
-        Err(error) if error.status == StatusCode::NOT_FOUND => Ok(not_found(user, id)),
-        Err(error) if error.status == StatusCode::FORBIDDEN => Ok(refusal(user, &error)),
-        Err(error) if error.status.is_server_error() => Err(error),
-        Err(error) => {
-            render(
-                state,
-                user,
-                headers,
-                id,
-                Some(Problem {
-                    item,
-                    ..Problem::new(form, fields, error)
-                }),
-            )
-            .await
-        }
-    }
-}
-
-/// The fields of a form, or the refusal when it did not come from our own page.
-pub(super) fn checked(
-    headers: &HeaderMap,
-    fields: Vec<(String, String)>,
-) -> Result<Fields, ApiError> {
-    let fields = Fields(fields);
-    check_origin_and_token(headers, &fields)?;
-    Ok(fields)
-}
-
-async fn timeline(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
+async fn timeline(form: IncidentForm) -> Result<Response, ApiError> {
+    let fields = &form.fields;
     let input = TimelineInput {
-        at: compose_instant(&fields.get("at_local"), &fields.get("offset")),
+        at: timeline_instant(fields),
         text: fields.get("text"),
         actor: fields.given("actor"),
         marker: fields.given("marker"),
@@ -170,80 +76,24 @@ async fn timeline(
         source: None,
         source_url: fields.given("source_url"),
     };
-    let result = state
-        .app
-        .acting_for(&user)
-        .add_timeline_entry(IncidentId::new(id), input)
-        .await
-        .map_err(ApiError::from)
-        .map(drop);
-    respond(
-        &state,
-        &user,
-        &headers,
-        id,
-        Sent {
-            form: "timeline",
-            anchor: "timeline",
-            fields,
-            item: None,
-        },
-        result,
-    )
-    .await
+    let result = form.app().add_timeline_entry(form.incident(), input).await;
+    form.answer("timeline", "timeline", result).await
 }
 
-async fn factor(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
+async fn factor(form: IncidentForm) -> Result<Response, ApiError> {
+    let fields = &form.fields;
     let input = FactorInput {
         category: fields.get("category"),
         description: fields.get("description"),
         is_trigger: Some(fields.ticked("is_trigger")),
         replace_trigger: Some(fields.ticked("replace_trigger")),
     };
-    let result = state
-        .app
-        .acting_for(&user)
-        .add_factor(IncidentId::new(id), input)
-        .await
-        .map_err(ApiError::from)
-        .map(drop);
-    respond(
-        &state,
-        &user,
-        &headers,
-        id,
-        Sent {
-            form: "factor",
-            anchor: "factors",
-            fields,
-            item: None,
-        },
-        result,
-    )
-    .await
+    let result = form.app().add_factor(form.incident(), input).await;
+    form.answer("factor", "factors", result).await
 }
 
-async fn action(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
+async fn action(form: IncidentForm) -> Result<Response, ApiError> {
+    let fields = &form.fields;
     let factor_ids: Result<Vec<i64>, _> =
         fields.all("factor_ids").iter().map(|v| v.parse()).collect();
     let input = ActionInput {
@@ -260,138 +110,49 @@ async fn action(
         factor_ids: Some(factor_ids.unwrap_or_default()),
         verification: fields.given("verification"),
     };
-    let result = state
-        .app
-        .acting_for(&user)
-        .add_action(IncidentId::new(id), input)
-        .await
-        .map_err(ApiError::from)
-        .map(drop);
-    respond(
-        &state,
-        &user,
-        &headers,
-        id,
-        Sent {
-            form: "action",
-            anchor: "actions",
-            fields,
-            item: None,
-        },
-        result,
-    )
-    .await
+    let result = form.app().add_action(form.incident(), input).await;
+    form.answer("action", "actions", result).await
 }
 
-async fn transition(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
+async fn transition(form: IncidentForm) -> Result<Response, ApiError> {
+    let fields = &form.fields;
     let input = TransitionInput {
         to: fields.get("to"),
         reviewers: Some(fields.all("reviewers")),
         comment: fields.given("comment"),
         confirm_findings: Some(fields.ticked("confirm_findings")),
     };
-    let result = state
-        .app
-        .acting_for(&user)
-        .transition(IncidentId::new(id), input)
-        .await
-        .map_err(ApiError::from)
-        .map(drop);
-    respond(
-        &state,
-        &user,
-        &headers,
-        id,
-        Sent {
-            form: "transition",
-            anchor: "review",
-            fields,
-            item: None,
-        },
-        result,
-    )
-    .await
+    let result = form.app().transition(form.incident(), input).await;
+    form.answer("transition", "review", result).await
 }
 
-async fn comment(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
+async fn comment(form: IncidentForm) -> Result<Response, ApiError> {
     let input = CommentInput {
-        section: fields.get("section"),
-        body: fields.get("body"),
+        section: form.fields.get("section"),
+        body: form.fields.get("body"),
     };
-    let result = state
-        .app
-        .acting_for(&user)
-        .add_comment(IncidentId::new(id), input)
-        .await
-        .map_err(ApiError::from)
-        .map(drop);
-    respond(
-        &state,
-        &user,
-        &headers,
-        id,
-        Sent {
-            form: "comment",
-            anchor: "review",
-            fields,
-            item: None,
-        },
-        result,
-    )
-    .await
+    let result = form.app().add_comment(form.incident(), input).await;
+    form.answer("comment", "review", result).await
 }
 
-async fn resolve(
-    State(state): State<AppState>,
-    PageUser(user): PageUser,
-    Path((id, comment_id)): Path<(i64, i64)>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let fields = match checked(&headers, fields) {
-        Ok(fields) => fields,
-        Err(error) => return Ok(refusal(&user, &error)),
-    };
-    let result = state
-        .app
-        .acting_for(&user)
-        .resolve_comment(IncidentId::new(id), CommentId::new(comment_id))
-        .await
-        .map_err(ApiError::from);
-    respond(
-        &state,
-        &user,
-        &headers,
-        id,
-        Sent {
-            form: "comment",
-            anchor: "review",
-            fields,
-            item: None,
-        },
-        result,
-    )
-    .await
+/// `/incidents/{id}/comments/{comment_id}/resolve`: the comment form's errors show at the
+/// review, not beside one comment.
+#[derive(Deserialize)]
+struct OnComment {
+    id: i64,
+    comment_id: i64,
+}
+
+impl FormPath for OnComment {
+    fn incident(&self) -> i64 {
+        self.id
+    }
+}
+
+async fn resolve(form: IncidentForm<OnComment>) -> Result<Response, ApiError> {
+    let comment = CommentId::new(form.path.comment_id);
+    let result = form.app().resolve_comment(form.incident(), comment).await;
+    form.answer("comment", "review", result).await
 }
 
 #[cfg(test)]
