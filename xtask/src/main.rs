@@ -3,8 +3,10 @@
 //! - `test`: formatting, lints, the dependency rules of ARCHITECTURE.md, and every test on
 //!   SQLite and PostgreSQL (starting the local PostgreSQL when it is installed and down, and
 //!   installing the npm packages of the OpenID Connect provider the sign-in tests run).
-//! - `schemathesis`: the OpenAPI document fuzzed against a running `postmortem serve` (also
-//!   the last step of `test`).
+//! - `schemathesis`: the OpenAPI document fuzzed against a running `postmortem serve`, on
+//!   SQLite and on PostgreSQL (also the last step of `test`).
+//! - `python-tools`: the Python tools the tests run (the fuzzer, the email tests' SMTP
+//!   server) installed into `target/ci-venv` from the hash-locked `.ci/python-tools.txt`.
 //! - `bench`: the benchmarks whose figures the closing notes report.
 //! - `train-lint`: trains the blameless-language model of `postmortem-lint` from its corpus.
 
@@ -20,8 +22,13 @@ use std::time::{Duration, Instant};
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-/// The schemathesis release the API fuzzing runs; `.ci/run` installs the same one.
-const SCHEMATHESIS_VERSION: &str = "4.32.5";
+/// The locked Python tools: every package the fuzzer and the SMTP server pull in, pinned
+/// with its hashes (`.ci/python-tools.in` says how to regenerate it).
+const PYTHON_TOOLS_LOCK: &str = ".ci/python-tools.txt";
+
+/// The virtual environment the locked Python tools live in, under the workspace's `target/`;
+/// the email tests look for it there too.
+const PYTHON_TOOLS_VENV: &str = "target/ci-venv";
 
 /// Crates that must stay free of I/O frameworks, and what they must not depend on.
 const PURE_CRATES: &[(&str, &[&str])] = &[
@@ -66,11 +73,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("schemathesis") => schemathesis(),
+        Some("python-tools") => python_tools().map(|_| ()),
         Some("bench") => bench(&args[1..]),
         Some("train-lint") => train_lint::train_lint(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [-- extra cargo test args]\n       cargo xtask schemathesis\n       cargo xtask bench\n       cargo xtask train-lint"
+                "usage: cargo xtask test [-- extra cargo test args]\n       cargo xtask schemathesis\n       cargo xtask python-tools\n       cargo xtask bench\n       cargo xtask train-lint"
             );
             return ExitCode::from(2);
         }
@@ -131,6 +139,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     )?;
     check_pure_crates()?;
     install_test_provider()?;
+    let python = python_tools()?;
     let mut test = cargo();
     // The browser tests drive Debian's Chromium; they run wherever it is installed (.ci/run
     // installs it), and say so when they are skipped.
@@ -145,7 +154,8 @@ fn test(extra: &[String]) -> Result<(), String> {
     }
     test.args(["test", "--workspace"])
         .args(extra)
-        .env("POSTMORTEM_TEST_POSTGRES_URL", &postgres_url);
+        .env("POSTMORTEM_TEST_POSTGRES_URL", &postgres_url)
+        .env("POSTMORTEM_TEST_PYTHON", &python);
     run("cargo test (SQLite and PostgreSQL)", &mut test)?;
     schemathesis()?;
     eprintln!("\nxtask test: all checks passed");
@@ -259,33 +269,51 @@ fn check_pure_crates() -> Result<(), String> {
     Ok(())
 }
 
-/// Fuzzes the OpenAPI document against a real server: `postmortem serve` on a free port over
-/// a fresh SQLite database with 30 demo incidents, an admin's token, and schemathesis
+/// Fuzzes the OpenAPI document against a real server, once over a fresh SQLite database and
+/// once over a fresh PostgreSQL schema (the backends must answer alike): `postmortem serve` on
+/// a free port with 30 demo incidents, an admin's and a viewer's tokens, and schemathesis
 /// checking that no answer is a 5xx or outside the documented statuses, content types and
-/// schemas. The seed and the number of examples are fixed, so a run is repeatable and takes
-/// a few minutes.
+/// schemas. The seed and the number of examples are fixed, so a run is repeatable.
 fn schemathesis() -> Result<(), String> {
-    ensure_schemathesis()?;
+    let python = python_tools()?;
     run(
         "cargo build -p postmortem",
         cargo().args(["build", "--quiet", "-p", "postmortem"]),
     )?;
     let binary = target_dir()?.join("debug").join("postmortem");
+    fuzz_backend(&python, &binary, None)?;
+    let postgres_url =
+        env::var("POSTMORTEM_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
+    ensure_postgres()?;
+    let schema = FuzzSchema::create(&postgres_url)?;
+    fuzz_backend(&python, &binary, Some(&schema.database_url))
+}
+
+/// One backend's fuzzing: SQLite in the scratch directory when `database_url` is `None`.
+fn fuzz_backend(python: &Path, binary: &Path, database_url: Option<&str>) -> Result<(), String> {
+    let backend = if database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
     let postmortem = |args: &[&str]| {
-        let mut command = Command::new(&binary);
+        let mut command = Command::new(binary);
         command.args(args).current_dir(scratch.path());
-        // Only the fresh data directory counts, whatever the caller's environment says.
+        // Only the fresh database counts, whatever the caller's environment says.
         for (name, _) in env::vars().filter(|(name, _)| name.starts_with("POSTMORTEM_")) {
             command.env_remove(name);
         }
         command.env("POSTMORTEM_DATA_DIR", scratch.path().join("data"));
+        if let Some(url) = database_url {
+            command.env("POSTMORTEM_DATABASE_URL", url);
+        }
         command
     };
 
     eprintln!(
-        "\n== schemathesis: an admin and a viewer with tokens, 30 demo incidents, the server"
+        "\n== schemathesis on {backend}: an admin and a viewer with tokens, 30 demo incidents, the server"
     );
     let admin = account_token(postmortem(&[
         "user",
@@ -309,19 +337,23 @@ fn schemathesis() -> Result<(), String> {
     let server = Server::start(postmortem(&["serve", "--addr", "127.0.0.1:0"]), &log_path)?;
 
     // The admin reaches every handler's logic; the viewer its refusals (403, and 404 for
-    // restricted incidents). 100 and 30 cases per operation and phase take about a minute
-    // on an idle machine, a few under load; the fixed seed makes a failure reproducible.
+    // restricted incidents). 100 and 30 cases per operation and phase take a few minutes.
+    // One worker: schemathesis's workers are threads, and CPython 3.11 before 3.11.8 can fail
+    // `ast.parse` in hypothesis with "AST constructor recursion depth mismatch" when threads
+    // parse at once (CPython issue 106905), which once failed CI on a run that was otherwise
+    // green. The fixed seed makes a failure reproducible.
     let mut result = Ok(());
     for (role, token, max_examples) in [("admin", &admin, "100"), ("viewer", &viewer, "30")] {
         let started = Instant::now();
         result = run(
             &format!(
-                "schemathesis {SCHEMATHESIS_VERSION} as {role} against {}",
+                "schemathesis as {role} against {} on {backend}",
                 server.base_url
             ),
-            python_schemathesis()
+            Command::new(python)
                 .current_dir(scratch.path())
-                .args(["run", &format!("{}/api/v1/openapi.json", server.base_url)])
+                .args(["-m", "schemathesis.cli", "run"])
+                .arg(format!("{}/api/v1/openapi.json", server.base_url))
                 .args([
                     "--checks",
                     "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
@@ -336,10 +368,13 @@ fn schemathesis() -> Result<(), String> {
                 // every operation its generated requests.
                 .args(["--phases", "examples,coverage,fuzzing"])
                 .args(["--max-examples", max_examples, "--seed", "1"])
-                .args(["--workers", "2", "--request-timeout", "30"])
+                .args(["--workers", "1", "--request-timeout", "30"])
                 .args(["--generation-database", "none", "--no-color"]),
         );
-        eprintln!("schemathesis as {role} took {:.0?}", started.elapsed());
+        eprintln!(
+            "schemathesis as {role} on {backend} took {:.0?}",
+            started.elapsed()
+        );
         if result.is_err() {
             break;
         }
@@ -353,6 +388,51 @@ fn schemathesis() -> Result<(), String> {
         }
     }
     result
+}
+
+/// A fresh PostgreSQL schema for one fuzzing run, dropped afterwards. Its name starts like
+/// the storage tests' schemas, so one a killed run leaves behind is dropped by the next
+/// `cargo xtask test`.
+struct FuzzSchema {
+    admin_url: String,
+    name: String,
+    database_url: String,
+}
+
+impl FuzzSchema {
+    fn create(admin_url: &str) -> Result<Self, String> {
+        let name = format!("pmtest_fuzz_{}", std::process::id());
+        run(
+            &format!("psql: create schema {name}"),
+            Command::new("psql").args([
+                admin_url,
+                "-q",
+                "-c",
+                &format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"),
+            ]),
+        )
+        .map_err(|e| format!("{e}; PostgreSQL and psql are needed to fuzz on PostgreSQL"))?;
+        let separator = if admin_url.contains('?') { '&' } else { '?' };
+        let database_url = format!("{admin_url}{separator}options=-c%20search_path%3D{name}");
+        Ok(Self {
+            admin_url: admin_url.to_owned(),
+            name,
+            database_url,
+        })
+    }
+}
+
+impl Drop for FuzzSchema {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                &self.admin_url,
+                "-q",
+                "-c",
+                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+            ])
+            .output();
+    }
 }
 
 /// Runs `postmortem user create ... --token` and returns the token it prints.
@@ -383,42 +463,47 @@ fn account_token(mut create: Command) -> Result<String, String> {
     Ok(token)
 }
 
-/// Schemathesis is run through the same `python3` that pip installs it for, so a script
-/// directory missing from `PATH` does not matter.
-fn python_schemathesis() -> Command {
-    let mut command = Command::new("python3");
-    command.args([
-        "-c",
-        "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())",
-    ]);
-    command
-}
-
-/// Installs the pinned schemathesis from PyPI when it is missing or another version.
-fn ensure_schemathesis() -> Result<(), String> {
-    let installed = Command::new("python3")
-        .args([
-            "-c",
-            "import importlib.metadata as m; print(m.version('schemathesis'))",
-        ])
-        .output()
-        .map_err(|e| format!("python3 is needed for schemathesis: {e}"))?;
-    if installed.status.success()
-        && String::from_utf8_lossy(&installed.stdout).trim() == SCHEMATHESIS_VERSION
-    {
-        return Ok(());
+/// Makes `target/ci-venv` hold exactly the locked Python tools, and returns its Python.
+/// Nothing is installed that the lock file does not name with its hashes (`--require-hashes`,
+/// `--no-deps`); the lock file's copy inside the environment says what it holds, so a changed
+/// lock file rebuilds it from scratch and an unchanged one costs nothing.
+fn python_tools() -> Result<PathBuf, String> {
+    let root = workspace_root();
+    let lock_path = root.join(PYTHON_TOOLS_LOCK);
+    let lock =
+        std::fs::read_to_string(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    let venv = root.join(PYTHON_TOOLS_VENV);
+    let python = venv.join("bin").join("python");
+    let installed_lock = venv.join("python-tools.txt");
+    if python.exists() && std::fs::read_to_string(&installed_lock).is_ok_and(|l| l == lock) {
+        return Ok(python);
+    }
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).map_err(|e| format!("{}: {e}", venv.display()))?;
     }
     run(
-        &format!("python3 -m pip install schemathesis=={SCHEMATHESIS_VERSION}"),
-        Command::new("python3").args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
-        ]),
+        &format!("python3 -m venv {PYTHON_TOOLS_VENV}"),
+        Command::new("python3").arg("-m").arg("venv").arg(&venv),
     )
-    .map_err(|e| format!("{e}; install it by hand with that command, then run again"))
+    .map_err(|e| {
+        format!("{e}; Python 3 with its venv module is needed (apt-get install python3-venv)")
+    })?;
+    run(
+        &format!("pip install --require-hashes -r {PYTHON_TOOLS_LOCK}"),
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(["--require-hashes", "--no-deps", "-r"])
+            .arg(&lock_path),
+    )?;
+    std::fs::write(&installed_lock, lock)
+        .map_err(|e| format!("{}: {e}", installed_lock.display()))?;
+    Ok(python)
 }
 
 /// Where cargo puts build output, honouring `CARGO_TARGET_DIR` and cargo's configuration.

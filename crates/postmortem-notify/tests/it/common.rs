@@ -14,7 +14,7 @@ use postmortem_notify::webhook::{
 use postmortem_store::testing::TestDb;
 use postmortem_store::{Actor, NewUser, PostmortemStart};
 use std::io::BufRead;
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex, OnceLock};
 use time::Date;
 
 pub const SECRET: &str = "a-secret-of-sixteen";
@@ -226,27 +226,32 @@ async def main():
 asyncio.run(main())
 "#;
 
-/// Installs `aiosmtpd` for Python once per test binary, if it is missing.
-fn ensure_aiosmtpd() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let present = std::process::Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("python3 runs")
-            .success();
-        if !present {
-            let installed = std::process::Command::new("python3")
-                .args(["-m", "pip", "install", "--quiet", "aiosmtpd"])
+/// The Python that has `aiosmtpd`: `POSTMORTEM_TEST_PYTHON` (`cargo xtask test` sets it), else
+/// the locked tools' environment `cargo xtask python-tools` makes in the workspace's `target/`,
+/// else `python3`. Nothing is installed here: an unpinned install is how a CI run flakes.
+fn smtp_python() -> std::path::PathBuf {
+    static PYTHON: OnceLock<std::path::PathBuf> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/ci-venv/bin/python");
+            let python = std::env::var_os("POSTMORTEM_TEST_PYTHON")
+                .map(std::path::PathBuf::from)
+                .or_else(|| venv.exists().then_some(venv))
+                .unwrap_or_else(|| "python3".into());
+            let present = std::process::Command::new(&python)
+                .args(["-c", "import aiosmtpd"])
+                .stderr(std::process::Stdio::null())
                 .status()
-                .expect("pip runs");
+                .is_ok_and(|status| status.success());
             assert!(
-                installed.success(),
-                "python3 -m pip install aiosmtpd failed"
+                present,
+                "{} has no aiosmtpd; install the locked Python tools with `cargo xtask python-tools`",
+                python.display()
             );
-        }
-    });
+            python
+        })
+        .clone()
 }
 
 /// A real SMTP server (Python's aiosmtpd) that writes each message it accepts, decoded by
@@ -266,18 +271,17 @@ impl Drop for SmtpServer {
 
 impl SmtpServer {
     pub fn start() -> Self {
-        ensure_aiosmtpd();
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("smtp_server.py");
         std::fs::write(&script, SMTP_SERVER).unwrap();
         let out = dir.path().join("messages");
         std::fs::create_dir(&out).unwrap();
-        let mut child = std::process::Command::new("python3")
+        let mut child = std::process::Command::new(smtp_python())
             .arg(&script)
             .arg(&out)
             .stdout(std::process::Stdio::piped())
             .spawn()
-            .expect("python3 starts");
+            .expect("Python starts");
         let mut line = String::new();
         std::io::BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
