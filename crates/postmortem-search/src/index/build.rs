@@ -55,11 +55,7 @@ impl SearchIndex {
         count.limit = 1;
         let total = store.list_incidents(&count).await?.total.max(0) as u64;
         state.handles = load_handles(store).await?;
-        self.with_writer(|writer| {
-            writer.delete_all_documents()?;
-            Ok(())
-        })
-        .await?;
+        self.with_writer(|writer| delete_everything(writer)).await?;
         let mut after = None;
         let mut indexed = 0;
         loop {
@@ -163,6 +159,20 @@ impl SearchIndex {
     }
 }
 
+/// Deletes every document indexed so far; documents added afterwards stay.
+///
+/// Not `IndexWriter::delete_all_documents`: it rewinds the writer's operation stamps to the
+/// stamp the writer was opened at, which tantivy never moves on after a commit
+/// (quickwit-oss/tantivy#2666). The documents of the rebuild then take stamps below those of
+/// deletes still queued from earlier commits, and such a delete, read later, removes a
+/// document added after it. An indexing thread that received no document in a commit leaves
+/// those deletes unread, so which rebuild lost an incident was a race between the two
+/// indexing threads. A delete by query takes the next stamp like any other operation.
+fn delete_everything(writer: &IndexWriter) -> Result<()> {
+    writer.delete_query(Box::new(AllQuery))?;
+    Ok(())
+}
+
 pub(super) enum Op {
     Replace(Box<IncidentRecord>),
     Delete(IncidentId),
@@ -176,4 +186,39 @@ pub(super) async fn load_handles(store: &dyn Store) -> Result<Handles> {
             .map(|user| (user.id, user.handle.as_str().to_lowercase()))
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delete_everything;
+    use tantivy::schema::{INDEXED, Schema};
+    use tantivy::{Index, IndexWriter, TantivyDocument, Term};
+
+    /// One indexing thread makes the race of two deterministic: a commit whose only
+    /// operation is a delete leaves it unread by the thread that indexes the next documents.
+    #[test]
+    fn a_delete_queued_before_clearing_never_removes_a_document_added_after_it() {
+        let mut builder = Schema::builder();
+        let id = builder.add_u64_field("id", INDEXED);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let add = |writer: &IndexWriter, value: u64| {
+            let mut doc = TantivyDocument::default();
+            doc.add_u64(id, value);
+            writer.add_document(doc).unwrap();
+        };
+        add(&writer, 1);
+        writer.commit().unwrap();
+        writer.delete_term(Term::from_field_u64(id, 2));
+        writer.commit().unwrap();
+
+        delete_everything(&writer).unwrap();
+        for value in [2, 3, 4] {
+            add(&writer, value);
+        }
+        writer.commit().unwrap();
+
+        let reader = index.reader().unwrap();
+        assert_eq!(reader.searcher().num_docs(), 3);
+    }
 }
