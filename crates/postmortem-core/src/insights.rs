@@ -240,8 +240,9 @@ pub struct ActionCell {
     pub due: bool,
     /// Done by its due date.
     pub on_time: bool,
-    /// Done, and an incident with one of its incident's services and factor categories
-    /// started after it was done.
+    /// Done, and an incident with one of its incident's services and the category of a
+    /// factor it addresses (any of its incident's, when it names none) started after it was
+    /// done.
     pub recurred: bool,
     pub actions: u64,
 }
@@ -259,8 +260,8 @@ pub struct ThemeFacts {
     pub titles: Vec<String>,
     pub actions: u64,
     pub actions_done: u64,
-    /// The earliest action done in the theme, and how many of the theme's incidents
-    /// started after it was done.
+    /// The earliest prevent action item done in the theme that addresses its condition (or
+    /// names no factor), and how many of the theme's incidents started after it was done.
     pub earliest_done: Option<(String, Date)>,
     pub incidents_after_done: u64,
 }
@@ -349,8 +350,8 @@ pub struct Theme {
     pub teams: Vec<Name>,
     pub actions: u64,
     pub actions_done: u64,
-    /// An incident of the theme started after an earlier incident's action was done: that
-    /// action did not change the system.
+    /// An incident of the theme started after a prevent action item of an earlier one,
+    /// aimed at the theme's condition, was done: that fix did not change the system.
     pub fix_did_not_hold: bool,
     /// In words, when the flag is set.
     pub why: Option<String>,

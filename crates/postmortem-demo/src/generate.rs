@@ -5,6 +5,7 @@ use crate::org::DemoOrg;
 use crate::phrases as p;
 use crate::rng::{between, chance, one, pick, rng_for, weighted};
 use crate::sections::{self, Facts};
+use crate::stories::{self, Outcome, STORIES, Story};
 use postmortem_core::{
     ActionKind, ActionStatus, BundleAction, BundleReview, BundleSection, BundleTimelineEntry,
     FactorCategory, Handle, Impact, IncidentBundle, IncidentKind, Markdown, Marker, Name,
@@ -109,6 +110,10 @@ struct Generator<'a> {
     reviewers: Vec<usize>,
     writers: Vec<usize>,
     now: OffsetDateTime,
+    /// The stories whose service the organisation has, with that service's index.
+    stories: Vec<(usize, &'static Story)>,
+    /// Per service, the story it belongs to (an index into `stories`).
+    story_of_service: Vec<Option<usize>>,
 }
 
 impl<'a> Generator<'a> {
@@ -131,7 +136,22 @@ impl<'a> Generator<'a> {
             .collect();
         assert!(!org.services.is_empty(), "the organisation needs services");
         assert!(!writers.is_empty(), "the organisation needs contributors");
+        let stories: Vec<(usize, &'static Story)> = STORIES
+            .iter()
+            .filter_map(|story| {
+                let service = org
+                    .services
+                    .iter()
+                    .position(|s| s.name.as_str() == story.service)?;
+                Some((service, story))
+            })
+            .collect();
+        let story_of_service = (0..org.services.len())
+            .map(|service| stories.iter().position(|(s, _)| *s == service))
+            .collect();
         Self {
+            stories,
+            story_of_service,
             org,
             config,
             full: names(Template::full()),
@@ -168,9 +188,54 @@ impl<'a> Generator<'a> {
         let start = start - Duration::seconds(i64::from(start.second()));
         let age_days = (self.now - start).whole_days();
 
-        // What.
+        // Which story, if any: a story's share of incidents depends on when it happens.
+        let history_at = (offset * 1000 / window.max(1)) as u32;
+        let roll = rng.gen_range(0..1000u32);
+        let mut reach = 0;
+        let story = self
+            .stories
+            .iter()
+            .find(|(_, story)| {
+                reach += story.rate_at(history_at);
+                roll < reach
+            })
+            .copied();
+
+        // Where: the primary service (a story's own), and the condition no other incident may
+        // pair with it (its story's).
+        let primary = match story {
+            Some((service, _)) => service,
+            None => pick(rng, org.services.len()),
+        };
+        let taken = match story {
+            Some(_) => None,
+            None => self.story_of_service[primary].map(|s| self.stories[s].1.category),
+        };
+
+        // What: a story tells its own titles; other incidents follow the team's habit of
+        // reporting near misses, and the service's weak spot steers the title some of the time.
         use IncidentKind as K;
-        let kind = K::ALL[weighted(rng, &[30, 45, 4, 5, 16])];
+        let (kind, title_template, trigger_category) = match story {
+            Some((_, story)) => {
+                let (title, kind) = one(rng, story.titles);
+                (kind, title, story.category)
+            }
+            None => {
+                let near_miss = stories::near_miss_weight(org.services[primary].team.as_str());
+                let kind = K::ALL[weighted(rng, &[30, 45, 4, 5, near_miss])];
+                let titles = match kind {
+                    K::Outage => p::OUTAGE_TITLES,
+                    K::Degradation => p::DEGRADATION_TITLES,
+                    K::DataLoss => p::DATA_LOSS_TITLES,
+                    K::Security => p::SECURITY_TITLES,
+                    K::NearMiss => p::NEAR_MISS_TITLES,
+                };
+                let weak_spot = org.services[primary].weak_spot;
+                let prefer = (chance(rng, 15) && Some(weak_spot) != taken).then_some(weak_spot);
+                let (title, category) = titles[pick_title(rng, titles, prefer, taken)];
+                (kind, title, category)
+            }
+        };
         let severity_weights: &[u32] = match kind {
             K::Outage => &[8, 22, 40, 30],
             K::Degradation => &[2, 10, 40, 48],
@@ -181,50 +246,30 @@ impl<'a> Generator<'a> {
         let level = weighted(rng, severity_weights) + 1;
         let severity =
             Severity::parse(["SEV1", "SEV2", "SEV3", "SEV4"][level - 1]).expect("SEV1-4 parse");
-
-        // Where: the primary service, and its weak spot steering the title half the time.
-        let primary = pick(rng, org.services.len());
-        let titles = match kind {
-            K::Outage => p::OUTAGE_TITLES,
-            K::Degradation => p::DEGRADATION_TITLES,
-            K::DataLoss => p::DATA_LOSS_TITLES,
-            K::Security => p::SECURITY_TITLES,
-            K::NearMiss => p::NEAR_MISS_TITLES,
-        };
         let weak_spot = org.services[primary].weak_spot;
-        let title_index = if chance(rng, 50) {
-            let matching = titles.iter().filter(|(_, c)| *c == weak_spot).count();
-            if matching > 0 {
-                let nth = pick(rng, matching);
-                titles
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, (_, c))| *c == weak_spot)
-                    .nth(nth)
-                    .map_or(0, |(i, _)| i)
-            } else {
-                pick(rng, titles.len())
-            }
-        } else {
-            pick(rng, titles.len())
-        };
-        let (title_template, trigger_category) = titles[title_index];
         let mentions_second = title_template.contains("vc2}");
-        let second = if org.services.len() > 1 {
-            (primary + 1 + pick(rng, org.services.len() - 1)) % org.services.len()
+        // Other services join an incident only when no story owns them, so a story's
+        // condition in its service is the story's alone.
+        // A near miss stays within the team that caught it, so its report is that team's. A
+        // story names its service alone: the services around it would be themes of their own.
+        let within_team = kind == K::NearMiss;
+        let candidate =
+            (primary + 1 + pick(rng, org.services.len().max(2) - 1)) % org.services.len();
+        let second = if within_team {
+            self.team_mate(candidate, primary)
         } else {
-            primary
+            self.free_service(candidate, primary)
         };
         let n_services = match weighted(rng, &[55, 33, 12]) + 1 {
             1 if mentions_second => 2,
             n => n,
         };
         let mut service_indexes = vec![primary];
-        if n_services >= 2 && second != primary {
+        if n_services >= 2 && second != primary && story.is_none() {
             service_indexes.push(second);
         }
-        if n_services == 3 {
-            let third = pick(rng, org.services.len());
+        if n_services == 3 && !within_team && story.is_none() {
+            let third = self.free_service(pick(rng, org.services.len()), primary);
             if !service_indexes.contains(&third) {
                 service_indexes.push(third);
             }
@@ -270,6 +315,10 @@ impl<'a> Generator<'a> {
                 1 => between(rng, 30, 90),
                 _ => between(rng, 90, 300),
             };
+        // One team gets faster over the two years; the others stay as they are.
+        let pace = stories::duration_percent(org.services[primary].team.as_str(), history_at);
+        let paced = |minutes: u32| (minutes * pace / 100).max(1);
+        let (ttd, ttm) = (paced(ttd), paced(ttd) + paced(ttm - ttd));
         let ttr = ttm + between(rng, 10, 480);
         // A few of the last days' incidents are still open: not resolved, maybe not mitigated.
         let ongoing = age_days < 3 && chance(rng, 40);
@@ -477,17 +526,19 @@ impl<'a> Generator<'a> {
                 | PostmortemStatus::Approved
                 | PostmortemStatus::Published
         );
-        let min_factors = if reviewed { 2 } else { 1 };
+        // A story's incidents name its condition and at least one other, so their other
+        // action items have somewhere to point.
+        let min_factors = if reviewed || story.is_some() { 2 } else { 1 };
         let n_factors = (weighted(rng, &[20, 40, 28, 12]) + 1).max(min_factors);
         let mut categories = vec![trigger_category];
         while categories.len() < n_factors {
-            let category = if chance(rng, 45) {
+            let category = if chance(rng, 15) {
                 weak_spot
             } else {
                 FactorCategory::ALL
                     [weighted(rng, &[6, 7, 12, 5, 5, 8, 9, 8, 7, 9, 10, 10, 6, 5, 1])]
             };
-            if !categories.contains(&category) {
+            if !categories.contains(&category) && Some(category) != taken {
                 categories.push(category);
             }
         }
@@ -498,13 +549,14 @@ impl<'a> Generator<'a> {
             .enumerate()
             .map(|(i, &category)| {
                 ctx.reroll(rng);
+                let text = match story {
+                    Some((_, story)) if i == 0 => story.factor,
+                    _ => one(rng, p::factor_texts(category)),
+                };
                 NewFactor {
                     category,
-                    description: Markdown::parse_non_empty(
-                        "description",
-                        filled(one(rng, p::factor_texts(category)), &ctx),
-                    )
-                    .expect("factor texts are short and not blank"),
+                    description: Markdown::parse_non_empty("description", filled(text, &ctx))
+                        .expect("factor texts are short and not blank"),
                     is_trigger: has_trigger && i == 0,
                 }
             })
@@ -518,16 +570,24 @@ impl<'a> Generator<'a> {
             }
             _ => weighted(rng, &[10, 20, 25, 22, 15, 8]),
         };
-        let mut actions: Vec<BundleAction> = Vec::with_capacity(n_actions);
+        // A story's condition gets the story's own action item; the others point elsewhere.
+        let (n_actions, first_factor) = match story {
+            Some(_) => (n_actions.min(4), 1),
+            None => (n_actions, 0),
+        };
+        let mut actions: Vec<BundleAction> = Vec::with_capacity(n_actions + 1);
+        if let Some((_, story)) = story {
+            actions.push(self.story_action(rng, &ctx, &pool, start, age_days, story));
+        }
         for _ in 0..n_actions {
-            let factor = pick(rng, factors.len());
+            let factor = first_factor + pick(rng, factors.len() - first_factor);
             let (text, action_kind) = one(rng, p::action_texts(factors[factor].category));
             ctx.reroll(rng);
             let title = filled(text, &ctx);
             if actions.iter().any(|a| a.item.title.as_str() == title) {
                 continue;
             }
-            actions.push(self.action(
+            let mut action = self.action(
                 rng,
                 &ctx,
                 &pool,
@@ -537,7 +597,9 @@ impl<'a> Generator<'a> {
                 title,
                 action_kind,
                 factors.len(),
-            ));
+            );
+            action.factor_indexes.retain(|&f| f >= first_factor);
+            actions.push(action);
         }
 
         // The document.
@@ -638,6 +700,87 @@ impl<'a> Generator<'a> {
             actions,
             reviews,
         }
+    }
+
+    /// `candidate`, or the next service after it that no story owns and is not `primary`.
+    fn free_service(&self, candidate: usize, primary: usize) -> usize {
+        let len = self.org.services.len();
+        (0..len)
+            .map(|step| (candidate + step) % len)
+            .find(|&s| s != primary && self.story_of_service[s].is_none())
+            .unwrap_or(primary)
+    }
+
+    /// `candidate`, or the next service after it of `primary`'s team that no story owns;
+    /// `primary` itself when there is none.
+    fn team_mate(&self, candidate: usize, primary: usize) -> usize {
+        let len = self.org.services.len();
+        let team = self.team_of_service[primary];
+        (0..len)
+            .map(|step| (candidate + step) % len)
+            .find(|&s| {
+                s != primary
+                    && self.team_of_service[s] == team
+                    && self.story_of_service[s].is_none()
+            })
+            .unwrap_or(primary)
+    }
+
+    /// The story's own prevent action item on one of its incidents: before the story's fix
+    /// was done, the fix itself (done when it shipped, on every incident that asked for it);
+    /// after a fix that did not hold, the next attempt; in a story with no fix yet, open.
+    #[allow(clippy::too_many_arguments)]
+    fn story_action(
+        &self,
+        rng: &mut ChaCha8Rng,
+        ctx: &Ctx<'_>,
+        pool: &[usize],
+        start: OffsetDateTime,
+        age_days: i64,
+        story: &Story,
+    ) -> BundleAction {
+        let history_start = self.now - Duration::days(HISTORY_DAYS);
+        let window = (HISTORY_DAYS - 1) * 86_400;
+        let fixed = history_start + Duration::seconds(window * i64::from(story.fixed_at) / 1000);
+        let before_fix = start < fixed;
+        let text = match story.outcome {
+            Outcome::DidNotHold if !before_fix => story.next_fix,
+            _ => story.fix,
+        };
+        let title = filled(text, ctx);
+        let mut action = self.action(
+            rng,
+            ctx,
+            pool,
+            start,
+            age_days,
+            0,
+            title,
+            ActionKind::Prevent,
+            1,
+        );
+        use ActionStatus as St;
+        let item = &mut action.item;
+        match story.outcome {
+            Outcome::Held | Outcome::DidNotHold if before_fix => {
+                let done = fixed.max(start) + Duration::hours(i64::from(between(rng, 1, 72)));
+                let done = done.min(self.now - Duration::minutes(1));
+                let mut note_ctx = ctx.clone();
+                note_ctx.date = done.date();
+                item.status = St::Done;
+                item.wont_do_reason = None;
+                item.verification = Some(filled(one(rng, p::VERIFICATIONS), &note_ctx));
+                action.completed_at = Some(done);
+            }
+            Outcome::Open if !item.status.is_open() => {
+                item.status = St::InProgress;
+                item.wont_do_reason = None;
+                item.verification = None;
+                action.completed_at = None;
+            }
+            _ => {}
+        }
+        action
     }
 
     /// The post-mortem's status on `today`, given policy and how long ago the incident was.
@@ -883,6 +1026,34 @@ impl<'a> Generator<'a> {
             })
             .collect()
     }
+}
+
+/// A title's index: one whose trigger is `prefer` when given and there is one, never one
+/// whose trigger is `taken` (a story's condition in this service).
+fn pick_title(
+    rng: &mut ChaCha8Rng,
+    titles: &[(&str, FactorCategory)],
+    prefer: Option<FactorCategory>,
+    taken: Option<FactorCategory>,
+) -> usize {
+    let nth_where = |rng: &mut ChaCha8Rng, keep: &dyn Fn(FactorCategory) -> bool| {
+        let matching = titles.iter().filter(|(_, c)| keep(*c)).count();
+        (matching > 0).then(|| {
+            let nth = pick(rng, matching);
+            titles
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, c))| keep(*c))
+                .nth(nth)
+                .map_or(0, |(i, _)| i)
+        })
+    };
+    if let Some(prefer) = prefer
+        && let Some(index) = nth_where(rng, &|c| c == prefer)
+    {
+        return index;
+    }
+    nth_where(rng, &|c| Some(c) != taken).unwrap_or(0)
 }
 
 /// A link for entries that came from chat, alerts or deploys, shaped like the real tools'.

@@ -20,6 +20,7 @@ mod org;
 mod phrases;
 mod rng;
 mod sections;
+mod stories;
 
 pub use generate::{DemoConfig, DemoIncidents, incidents};
 pub use org::{DemoOrg, DemoPerson, DemoService, organisation};

@@ -320,3 +320,94 @@ fn any_incident_can_be_generated_alone_or_from_a_split() {
     assert_eq!(incidents(&org, &config).bundle(73), all[73]);
     assert_eq!(incidents(&org, &config).nth(73).as_ref(), Some(&all[73]));
 }
+
+/// Incidents naming `service` with a factor of `category`, by start.
+fn with_condition<'a>(
+    bundles: &'a [IncidentBundle],
+    service: &str,
+    category: FactorCategory,
+) -> Vec<&'a IncidentBundle> {
+    bundles
+        .iter()
+        .filter(|b| {
+            b.incident.services.iter().any(|s| s.as_str() == service)
+                && b.factors.iter().any(|f| f.category == category)
+        })
+        .collect()
+}
+
+/// When the first prevent item on `category` among `incidents` was done.
+fn first_fix(incidents: &[&IncidentBundle], category: FactorCategory) -> time::OffsetDateTime {
+    incidents
+        .iter()
+        .flat_map(|b| {
+            b.actions.iter().filter(|a| {
+                a.item.kind == postmortem_core::ActionKind::Prevent
+                    && a.item.status == ActionStatus::Done
+                    && a.factor_indexes
+                        .iter()
+                        .any(|&i| b.factors[i].category == category)
+            })
+        })
+        .filter_map(|a| a.completed_at)
+        .min()
+        .expect("the story's fix was done")
+}
+
+#[test]
+fn a_fix_that_held_ends_its_condition_and_one_that_did_not_is_followed_by_more() {
+    let (_, bundles) = demo(15, 2_000);
+    let pool = with_condition(&bundles, "payments-api", FactorCategory::Capacity);
+    assert!(pool.len() >= 30, "{}", pool.len());
+    let fixed = first_fix(&pool, FactorCategory::Capacity);
+    assert!(pool.iter().all(|b| b.incident.started_at.unwrap() < fixed));
+
+    let certificates = with_condition(&bundles, "tls-certs", FactorCategory::Alerting);
+    let fixed = first_fix(&certificates, FactorCategory::Alerting);
+    let after = certificates
+        .iter()
+        .filter(|b| b.incident.started_at.unwrap() > fixed)
+        .count();
+    assert!(
+        after * 2 > certificates.len(),
+        "{after} of {}",
+        certificates.len()
+    );
+}
+
+#[test]
+fn some_teams_report_near_misses_and_some_never_do() {
+    let (_, bundles) = demo(16, 2_000);
+    let near_misses = |team: &str| {
+        bundles
+            .iter()
+            .filter(|b| b.incident.kind == IncidentKind::NearMiss)
+            .filter(|b| b.incident.teams.iter().any(|t| t.as_str() == team))
+            .count()
+    };
+    assert_eq!(near_misses("billing"), 0);
+    assert_eq!(near_misses("mobile"), 0);
+    assert!(near_misses("sre") > 20, "{}", near_misses("sre"));
+}
+
+#[test]
+fn identity_detects_faster_in_its_last_half_year_than_in_its_first() {
+    let (_, bundles) = demo(17, 2_000);
+    let now = TODAY.midnight().assume_utc();
+    let median_detection = |from_days_ago: i64, until_days_ago: i64| {
+        let mut minutes: Vec<i64> = bundles
+            .iter()
+            .filter(|b| b.incident.services[0].as_str() == "auth-service")
+            .filter(|b| {
+                let started = b.incident.started_at.unwrap();
+                started >= now - Duration::days(from_days_ago)
+                    && started < now - Duration::days(until_days_ago)
+            })
+            .map(|b| (b.timeline[1].entry.at - b.timeline[0].entry.at).whole_minutes())
+            .collect();
+        minutes.sort_unstable();
+        minutes[minutes.len() / 2]
+    };
+    let (first, last) = (median_detection(731, 548), median_detection(183, 0));
+    assert!(last * 2 < first, "{first} then {last}");
+}

@@ -183,11 +183,11 @@ fn factor_finding(series: &[CategorySeries], quarters: &[Quarter]) -> String {
     }
 }
 
-/// Words too common in titles to label a theme.
+/// Words too common in titles to label a theme, units of time among them.
 const STOP_WORDS: &[&str] = &[
     "a", "an", "and", "the", "of", "to", "in", "on", "for", "at", "by", "from", "with", "after",
     "during", "while", "was", "were", "is", "are", "not", "no", "into", "over", "under", "via",
-    "as", "its", "it", "be", "then", "when",
+    "as", "its", "it", "be", "then", "when", "seconds", "minutes", "hours", "days",
 ];
 
 fn theme_label(facts: &ThemeFacts) -> String {

@@ -206,7 +206,8 @@ macro_rules! sql_insights {
                 }
 
                 // Action items by outcome; "recurred" asks whether a later incident the reader
-                // may see shares a service and a factor category with the item's incident.
+                // may see shares a service of the item's incident and the category of a factor
+                // the item addresses (any of its incident's factors when it names none).
                 let due_end = match $backend {
                     Backend::Sqlite => "((CAST(strftime('%s', a.due_on) AS INTEGER) + 86400) * 1000)",
                     Backend::Postgres => "(EXTRACT(EPOCH FROM CAST(a.due_on AS DATE) + 1) * 1000)",
@@ -226,7 +227,10 @@ macro_rules! sql_insights {
                      CAST(CASE WHEN a.status = 'done' AND a.completed_at IS NOT NULL AND EXISTS (\
                        SELECT 1 FROM incident_services s JOIN factors f ON f.incident_id = s.incident_id \
                        JOIN last_seen l ON l.service = s.name AND l.category = f.category \
-                       WHERE s.incident_id = a.incident_id AND l.last_at > a.completed_at) THEN 1 ELSE 0 END AS BIGINT) AS recurred, \
+                       WHERE s.incident_id = a.incident_id AND l.last_at > a.completed_at \
+                       AND (NOT EXISTS (SELECT 1 FROM action_factors af WHERE af.action_id = a.id) \
+                         OR EXISTS (SELECT 1 FROM action_factors af WHERE af.action_id = a.id AND af.factor_id = f.id))\
+                     ) THEN 1 ELSE 0 END AS BIGINT) AS recurred, \
                      CAST(CASE WHEN a.status IN ('open', 'in_progress') AND a.due_on IS NOT NULL AND a.due_on < "
                 ));
                 qb.push_bind(postmortem_core::format_date(today));
@@ -303,7 +307,14 @@ macro_rules! sql_insights {
                     .fetch_one(&mut *conn)
                     .await?;
                 let (actions, actions_done) = (count(&row, "n")?, count(&row, "done")?);
-                let mut qb = theme("SELECT a.title AS title, a.completed_at AS completed_at FROM actions a JOIN incidents i ON i.id = a.incident_id WHERE a.status = 'done' AND a.completed_at IS NOT NULL");
+                // The fix that should have held: the earliest prevent item done that addresses
+                // the theme's condition (or names no factor, so addresses its whole incident).
+                let mut qb = theme("SELECT a.title AS title, a.completed_at AS completed_at FROM actions a JOIN incidents i ON i.id = a.incident_id \
+                    WHERE a.status = 'done' AND a.kind = 'prevent' AND a.completed_at IS NOT NULL");
+                qb.push(" AND (NOT EXISTS (SELECT 1 FROM action_factors af WHERE af.action_id = a.id) \
+                    OR EXISTS (SELECT 1 FROM action_factors af JOIN factors ff ON ff.id = af.factor_id WHERE af.action_id = a.id AND ff.category = ")
+                    .push_bind(pair.category.as_str())
+                    .push("))");
                 qb.push(" ORDER BY a.completed_at, a.id LIMIT 1");
                 let earliest = qb.build().fetch_optional(&mut *conn).await?;
                 let (earliest_done, incidents_after_done) = match earliest {

@@ -110,4 +110,35 @@ postmortem_store::backend_tests! {
         assert_eq!((theme.service.as_str(), theme.incidents, theme.incidents_after_done), ("queue", 3, 2));
         assert_eq!(theme.earliest_done.as_ref().map(|(title, _)| title.as_str()), Some("Alert on queue depth"));
     }
+
+    async fn a_fix_counts_as_not_holding_only_when_it_was_a_prevent_item_aimed_at_the_condition(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let first = recorded(&db, dana, "2026-01-10", "queue", FactorCategory::Alerting, false).await;
+        let disk = db.store.add_factor(Actor::user(dana), first, NewFactor {
+            category: FactorCategory::Capacity,
+            description: text("The disk was small."),
+            is_trigger: false,
+        }).await.unwrap();
+        let mut sooner = action("Page on queue depth");
+        sooner.kind = ActionKind::Detect;
+        let sooner = db.store.add_action(Actor::user(dana), first, sooner).await.unwrap();
+        let mut bigger = action("Grow the queue disk");
+        bigger.factor_ids = vec![disk.id];
+        let bigger = db.store.add_action(Actor::user(dana), first, bigger).await.unwrap();
+        db.clock.set(at("2026-01-20"));
+        for id in [sooner.id, bigger.id] {
+            db.store.update_action(Actor::user(dana), id, ActionUpdate { status: Some(ActionStatus::Done), verification: Some("Checked.".into()), ..Default::default() }).await.unwrap();
+        }
+        // Missing alerts came back in the queue; a full disk did not.
+        recorded(&db, dana, "2026-02-15", "queue", FactorCategory::Alerting, false).await;
+        recorded(&db, dana, "2026-03-01", "queue", FactorCategory::Alerting, false).await;
+
+        let counts = counts(&db, &InsightFilter::default(), Visibility::Everything).await;
+        let theme = counts.themes.iter().find(|t| t.category == FactorCategory::Alerting).unwrap();
+        assert_eq!((theme.incidents, theme.incidents_after_done), (3, 0), "neither item was a prevent item aimed at alerting");
+        assert_eq!(theme.earliest_done, None);
+        let recurred = |kind: ActionKind| counts.actions.iter().find(|c| c.kind == kind && c.status == ActionStatus::Done).unwrap().recurred;
+        assert!(recurred(ActionKind::Detect), "an item naming no factor answers for its whole incident");
+        assert!(!recurred(ActionKind::Prevent), "the disk it was aimed at did not fill again");
+    }
 }
