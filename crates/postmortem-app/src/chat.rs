@@ -13,6 +13,7 @@ use postmortem_core::{
     Handle, IncidentId, Markdown, Marker, NewTimelineEntry, Permission, Perspective, Source, User,
     ValidationError,
 };
+pub use postmortem_hooks::chat::ChannelSummary;
 use postmortem_hooks::chat::{self, ChatLimits, ChatMessage};
 use postmortem_store::SourcedEntry;
 use serde::Serialize;
@@ -26,6 +27,45 @@ pub enum ChatSource<'a> {
     Slack { export: &'a [u8], channel: &'a str },
     /// A CSV or JSON list of `time, author, text, link`.
     Generic { bytes: &'a [u8] },
+}
+
+/// What an uploaded file holds, read before anyone chooses from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChatExport {
+    /// A Slack workspace export and its channels.
+    Slack { channels: Vec<ChannelSummary> },
+    /// A CSV or JSON list of this many messages.
+    Generic { messages: usize },
+}
+
+impl ChatExport {
+    /// Whether `bytes` are a zip archive (a Slack export) rather than a CSV or JSON list.
+    pub fn is_zip(bytes: &[u8]) -> bool {
+        bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
+    }
+}
+
+/// How the chosen messages become entries: one perspective and marker for all, and any
+/// message's own (by message id) in their place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportChoices {
+    pub perspective: Perspective,
+    pub marker: Option<Marker>,
+    pub perspectives: BTreeMap<String, Perspective>,
+    pub markers: BTreeMap<String, Marker>,
+}
+
+impl ImportChoices {
+    /// Every message with `perspective` and no marker.
+    pub fn all_as(perspective: Perspective) -> Self {
+        Self {
+            perspective,
+            marker: None,
+            perspectives: BTreeMap::new(),
+            markers: BTreeMap::new(),
+        }
+    }
 }
 
 /// Which messages to import.
@@ -79,6 +119,8 @@ pub struct PreviewMessage {
     pub imported: bool,
     /// The person the author was matched to, by handle.
     pub person: Option<Handle>,
+    /// That person's name as this site shows it.
+    pub person_name: Option<String>,
     /// What the blameless-language checker says of it, read as quoted speech (every level).
     pub findings: Vec<String>,
 }
@@ -148,6 +190,36 @@ impl Service<'_> {
             .collect())
     }
 
+    /// What an uploaded file holds (a Slack export's channels, or how many messages a list
+    /// has), read for a person who may add to the incident's timeline; a file that is neither
+    /// is refused saying why.
+    pub async fn read_chat_export(
+        &self,
+        id: IncidentId,
+        bytes: &[u8],
+    ) -> Result<ChatExport, AppError> {
+        self.incident(id).await?;
+        self.require(Permission::Write, "write post-mortems")?;
+        let refused = |error: chat::ChatError| ValidationError::new("export", error.to_string());
+        Ok(if ChatExport::is_zip(bytes) {
+            ChatExport::Slack {
+                channels: chat::slack_channels(bytes, ChatLimits::default()).map_err(refused)?,
+            }
+        } else {
+            let messages = chat::read_generic(bytes, ChatLimits::default())
+                .map_err(refused)?
+                .len();
+            if messages == 0 {
+                return Err(ValidationError::new(
+                    "export",
+                    "the file holds no messages: a CSV needs the header time,author,text,link and a row per message, a JSON list an object per message",
+                )
+                .into());
+            }
+            ChatExport::Generic { messages }
+        })
+    }
+
     /// The messages of the window, for the person to choose from.
     pub async fn preview_chat(
         &self,
@@ -177,6 +249,7 @@ impl Service<'_> {
                 preselected: chat::preselected(&message, reaction),
                 imported: imported.contains(&key(&message)),
                 person: match_person(&people, &message).map(|u| u.handle.clone()),
+                person_name: match_person(&people, &message).map(|u| u.display_name.to_string()),
                 // Every finding, at the level the checker gives quoted speech (one lower than
                 // the post-mortem's own words), so the person sees what they would import.
                 findings: postmortem_lint::lint(&quoted(&message.text), &options)
@@ -188,10 +261,9 @@ impl Service<'_> {
             .collect())
     }
 
-    /// Imports the selected messages of the window as chat entries with `perspective` (and a
-    /// marker for the messages `markers` names), as the person; messages imported before are
-    /// skipped, so importing again adds nothing.
-    #[allow(clippy::too_many_arguments)]
+    /// Imports the selected messages of the window as chat entries with the perspective and
+    /// marker `choices` give each, as the person; messages imported before are skipped, so
+    /// importing again adds nothing.
     pub async fn import_chat(
         &self,
         id: IncidentId,
@@ -199,8 +271,7 @@ impl Service<'_> {
         from: Option<OffsetDateTime>,
         to: Option<OffsetDateTime>,
         selection: &Selection,
-        perspective: Perspective,
-        markers: &BTreeMap<String, Marker>,
+        choices: &ImportChoices,
     ) -> Result<ChatImported, AppError> {
         self.incident(id).await?;
         self.require(Permission::Write, "write post-mortems")?;
@@ -225,8 +296,12 @@ impl Service<'_> {
                     at: message.at,
                     text,
                     actor: Some(actor),
-                    marker: markers.get(&message.id).copied(),
-                    perspective,
+                    marker: choices.markers.get(&message.id).copied().or(choices.marker),
+                    perspective: choices
+                        .perspectives
+                        .get(&message.id)
+                        .copied()
+                        .unwrap_or(choices.perspective),
                     source: Source::Chat,
                     source_url: message.link.clone(),
                 },

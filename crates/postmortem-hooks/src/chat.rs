@@ -241,6 +241,36 @@ impl<'a> Archive<'a> {
     }
 }
 
+/// A channel of a Slack export, as `channels.json` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChannelSummary {
+    pub name: String,
+    /// How many day files the export holds for it.
+    pub days: usize,
+}
+
+/// The channels of a Slack workspace export, in `channels.json`'s order, with how many day
+/// files each has; nothing but `channels.json` is inflated.
+pub fn slack_channels(bytes: &[u8], limits: ChatLimits) -> Result<Vec<ChannelSummary>, ChatError> {
+    let mut archive = Archive::open(bytes, limits)?;
+    let channels: Vec<SlackChannel> = archive.json("channels.json")?;
+    let names = archive.names();
+    Ok(channels
+        .into_iter()
+        .map(|channel| {
+            let folder = format!("{}/", channel.name);
+            let days = names
+                .iter()
+                .filter(|n| n.starts_with(&folder) && n.ends_with(".json"))
+                .count();
+            ChannelSummary {
+                name: channel.name,
+                days,
+            }
+        })
+        .collect())
+}
+
 /// The channel's messages from `from` to `to` (either open) in a Slack workspace export.
 /// Join and leave notices and other bot chatter (`subtype`) are left out; a message whose
 /// author is not in `users.json` keeps the id Slack gave them as their name.

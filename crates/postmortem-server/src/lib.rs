@@ -18,6 +18,7 @@ mod security;
 mod similar;
 mod state;
 mod throttle;
+mod uploads;
 
 /// For [`Settings::client_address_header`].
 pub use axum::http::HeaderName;

@@ -27,8 +27,15 @@ const MB: usize = 1_000_000;
 /// The limit of the routes that take no long text.
 const SMALL: usize = 64 * KB;
 
-/// The largest limit of any route.
+/// The largest limit of any route but the chat exports'.
 pub(crate) const LARGEST: usize = 8 * MB;
+
+/// A chat export (a Slack workspace zip, or a CSV/JSON list of messages): the API's chat
+/// routes and the chat selection page's upload, and only those. A workspace export of a busy
+/// month is tens of megabytes deflated; it is read in memory for one request at a time and
+/// bounded again by `ChatLimits` inside. These routes raise the extractors' limit to it too
+/// (`DefaultBodyLimit`), which is otherwise [`LARGEST`].
+pub(crate) const CHAT_EXPORT: usize = 64 * MB;
 
 /// The most of an oversized body read and thrown away so the client can read the answer;
 /// past it the connection is closed.
@@ -113,10 +120,12 @@ pub(crate) fn limit_for(route: &str) -> Limit {
             false,
             postmortem_app::integrations::MAX_PAYLOAD_BYTES + 1024,
         ),
-        // A chat export: the zip is read in memory, bounded again by `ChatLimits` inside.
-        "/api/v1/incidents/{id}/chat/preview" | "/api/v1/incidents/{id}/chat/import" => {
-            Limit::new("the chat export", false, 64 * MB)
-        }
+        "/api/v1/incidents/{id}/chat/preview"
+        | "/api/v1/incidents/{id}/chat/import"
+        | "/incidents/{id}/chat" => Limit::new("the chat export", false, CHAT_EXPORT),
+        // The chat selection's import form: a message id, a perspective and a marker for each
+        // of up to 2,000 messages shown.
+        "/incidents/{id}/chat/{upload}" => Limit::new("the chosen messages", true, 2 * MB),
         "/api/v1/incidents"
         | "/api/v1/incidents/{id}"
         | "/incidents/new"

@@ -5,6 +5,7 @@ mod account;
 mod admin;
 mod audit;
 mod changes;
+mod chat;
 mod editor;
 mod external;
 mod facts;
@@ -76,6 +77,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(external::routes())
         .merge(items_submit::routes())
         .merge(changes::routes())
+        .merge(chat::routes())
         .merge(integrations::routes())
         .merge(account::routes())
         .route("/static/app.css", get(stylesheet))

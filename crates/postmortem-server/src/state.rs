@@ -32,6 +32,10 @@ pub struct Settings {
     pub lockout_per_address: LockoutPolicy,
     /// How long webhook bodies received from integrations are kept.
     pub hook_retention: postmortem_app::HookRetention,
+    /// Where chat exports uploaded on the chat selection page wait between its steps
+    /// (`uploads.rs`): `<data dir>/uploads` when serving, the system's temporary directory
+    /// otherwise.
+    pub upload_dir: std::path::PathBuf,
 }
 
 impl Default for Settings {
@@ -57,6 +61,7 @@ impl Default for Settings {
                 forget_after: time::Duration::hours(24),
             },
             hook_retention: postmortem_app::HookRetention::default(),
+            upload_dir: std::env::temp_dir().join("postmortem-uploads"),
         }
     }
 }
@@ -81,6 +86,8 @@ pub struct AppState {
     >,
     /// The organisation's identity provider; `None` when only local accounts sign in.
     pub oidc: Option<Arc<crate::oidc::IdentityProvider>>,
+    /// Chat exports between the steps of the chat selection page.
+    pub(crate) uploads: Arc<crate::uploads::Uploads>,
 }
 
 impl AppState {
@@ -93,6 +100,7 @@ impl AppState {
             hook_retention: settings.hook_retention,
         };
         Self {
+            uploads: Arc::new(crate::uploads::Uploads::new(settings.upload_dir.clone())),
             app: postmortem_app::App::new(store.clone(), rules),
             store,
             settings: Arc::new(settings),

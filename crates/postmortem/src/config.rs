@@ -131,6 +131,16 @@ impl Config {
             })
     }
 
+    /// Where chat exports uploaded on the chat selection page wait between its steps:
+    /// `uploads` in the data directory (each node keeps its own, like the search index).
+    pub fn upload_dir(&self, data_dir_flag: Option<&Path>) -> PathBuf {
+        data_dir_flag
+            .map(Path::to_path_buf)
+            .or_else(|| self.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+            .join("uploads")
+    }
+
     /// The database URL: the flag or environment, then the file, then SQLite in the data
     /// directory (created if missing).
     pub fn database_url(

@@ -1,7 +1,9 @@
 //! Chat exports: the Slack workspace export fixture (the documented layout), a generic CSV and
 //! JSON list, and hostile archives (zip bombs, a 100 MB day file, invalid JSON).
 
-use postmortem_hooks::chat::{ChatError, ChatLimits, preselected, read_generic, read_slack_export};
+use postmortem_hooks::chat::{
+    ChatError, ChatLimits, preselected, read_generic, read_slack_export, slack_channels,
+};
 use std::io::Write;
 use time::macros::datetime;
 use zip::write::SimpleFileOptions;
@@ -74,6 +76,17 @@ fn a_channel_of_a_slack_export_reads_as_its_messages_with_authors_pins_reactions
         [false, true, true, true, false],
         "keywords, the pin and the chosen reaction"
     );
+}
+
+#[test]
+fn the_channels_of_an_export_are_listed_with_how_many_days_each_holds() {
+    let channels = slack_channels(&export(), ChatLimits::default()).unwrap();
+    let listed: Vec<(&str, usize)> = channels.iter().map(|c| (c.name.as_str(), c.days)).collect();
+    assert_eq!(listed, [("incident-checkout", 2), ("general", 0)]);
+    assert!(matches!(
+        slack_channels(b"time,author,text", ChatLimits::default()),
+        Err(ChatError::NotZip(_))
+    ));
 }
 
 #[test]

@@ -8,16 +8,15 @@ use crate::auth::ApiUser;
 use crate::{ApiError, AppState};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use postmortem_app::IntegrationInput;
-use postmortem_app::chat::{ChatSource, Selection};
+use postmortem_app::chat::{ChatSource, ImportChoices, Selection};
 use postmortem_core::{IncidentId, Perspective, parse_instant};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
@@ -32,8 +31,14 @@ pub(crate) fn routes() -> Router<AppState> {
             "/incidents/{id}/changes/{deploy_id}/timeline",
             post(add_change),
         )
-        .route("/incidents/{id}/chat/preview", post(chat_preview))
-        .route("/incidents/{id}/chat/import", post(chat_import))
+        .route(
+            "/incidents/{id}/chat/preview",
+            post(chat_preview).layer(DefaultBodyLimit::max(crate::limits::CHAT_EXPORT)),
+        )
+        .route(
+            "/incidents/{id}/chat/import",
+            post(chat_import).layer(DefaultBodyLimit::max(crate::limits::CHAT_EXPORT)),
+        )
 }
 
 /// Which bodies to list.
@@ -354,8 +359,7 @@ pub(crate) async fn chat_import(
             from,
             to,
             &selection,
-            perspective,
-            &BTreeMap::new(),
+            &ImportChoices::all_as(perspective),
         )
         .await?;
     Ok(Json(json!(imported)))

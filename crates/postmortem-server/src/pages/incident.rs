@@ -231,6 +231,7 @@ fn whole_page(view: &View, problem: Option<&Problem>) -> Markup {
             section aria-labelledby="timeline-heading" #timeline {
                 h2 #timeline-heading { "Timeline" }
                 (timeline(view, problem))
+                @if can_write { p { a.button href={ "/incidents/" (incident.id) "/chat" } { "Add messages from chat" } } }
                 @if can_write { (items::timeline_form(view, &FormView::of("timeline", problem), Target::New)) }
             }
             (super::changes::panel(view, &view.changes))

@@ -170,6 +170,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         lint: config.lint.clone(),
         templates: config.templates()?,
         hook_retention: config.hook_retention()?,
+        upload_dir: config.upload_dir(args.database.data_dir.as_deref()),
         ..defaults
     };
     // One signal stops both the server and the notifier; each waits on its own receiver.

@@ -6,9 +6,8 @@
 use super::{DatabaseArgs, open_store};
 use crate::config::Config;
 use anyhow::Context;
-use postmortem_app::chat::{ChatSource, Selection};
+use postmortem_app::chat::{ChatSource, ImportChoices, Selection};
 use postmortem_core::{Handle, IncidentId, Perspective, parse_instant};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -97,8 +96,7 @@ pub async fn run(config: Config, command: TimelineCommand) -> anyhow::Result<Exi
             from,
             to,
             &selection,
-            perspective,
-            &BTreeMap::new(),
+            &ImportChoices::all_as(perspective),
         )
         .await
         .with_context(|| format!("cannot import {}", path.display()))?;
