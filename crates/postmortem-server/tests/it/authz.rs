@@ -32,7 +32,7 @@
 //! integration under `/admin/integrations/`, `{deploy_id}` a deploy to the incidents' service, a fresh token of `nora` under
 //! `/api/v1/tokens/` and `/account/tokens/`), `{action_id}`, `{comment_id}`, `{entry_id}`
 //! (a timeline entry) and `{factor_id}` belong to it, `{team}` is `payments`, `{handle}` is `nora` (a viewer who
-//! is in none of the columns), `{part}` is `facts`, `{slug}` names nothing published. Form bodies get the session's CSRF token
+//! is in none of the columns), `{part}` is `facts`, `{slug}` names nothing published, `{upload}` no chat upload. Form bodies get the session's CSRF token
 //! added; in bodies, `{column}` is the column's handle, `{version}` is the incident's version (requests to incidents also
 //! carry it as `If-Match`).
 
@@ -108,6 +108,12 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST",   "/incidents/{id}/comments", "section=summary&body=Which+pool%3F", "login 403 403 303 303 403 403", "login 404 404 404 303 403 403"),
     ("POST",   "/incidents/{id}/comments/{comment_id}/resolve", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/changes/{deploy_id}", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    // The chat selection: for writers who may see the incident. The upload takes multipart
+    // only (a plain form is a 400 after the checks); `{upload}` names no upload (404).
+    ("GET",    "/incidents/{id}/chat", "", "login 403 200 200 200 200 403", "login 404 404 404 200 200 403"),
+    ("POST",   "/incidents/{id}/chat", "export=x", "login 403 400 400 400 400 403", "login 404 404 404 400 400 403"),
+    ("GET",    "/incidents/{id}/chat/{upload}", "", "login 403 404 404 404 404 403", "login 404 404 404 404 404 403"),
+    ("POST",   "/incidents/{id}/chat/{upload}", "message=x", "login 403 404 404 404 404 403", "login 404 404 404 404 404 403"),
     ("POST",   "/incidents/{id}/members", "handle=nora", "login 403 403 403 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/members/{handle}/remove", "", "login 403 403 403 303 303 403", "login 404 404 404 303 303 403"),
     // Published external versions are for anyone; nothing is published in the matrix.
@@ -641,7 +647,8 @@ impl World {
             .replace("{team}", "payments")
             .replace("{handle}", "nora")
             .replace("{part}", "facts")
-            .replace("{slug}", "nothing-published-1");
+            .replace("{slug}", "nothing-published-1")
+            .replace("{upload}", "0123456789abcdef0123456789abcdef");
         // A body naming its column is one no other cell sent (an import made twice is found).
         let mut body = body.replace("{column}", column.unwrap_or("anonymous"));
         let mut request = Request::builder().method(method);
