@@ -16,7 +16,7 @@ use tantivy::{TantivyDocument, Term};
 
 /// Bumped whenever the schema or the analysis changes, so an index written by an older build
 /// is rebuilt rather than read with the wrong assumptions.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+pub(crate) const FORMAT_VERSION: u32 = 3;
 
 /// The analyzer of every free-text field.
 pub(crate) const TEXT_ANALYZER: &str = "pm_en";
@@ -178,13 +178,13 @@ pub(crate) fn document(
     let mut body = String::new();
     for (name, section) in &record.postmortem.sections {
         if name.as_str() == "summary" {
-            doc.add_text(fields.summary, section.body.as_str());
+            doc.add_text(fields.summary, plain_text(section.body.as_str()));
         } else {
-            push_paragraph(&mut body, section.body.as_str());
+            push_paragraph(&mut body, &plain_text(section.body.as_str()));
         }
     }
     for entry in &record.timeline {
-        push_paragraph(&mut body, entry.text.as_str());
+        push_paragraph(&mut body, &plain_text(entry.text.as_str()));
     }
     for action in &record.actions {
         push_paragraph(&mut body, action.title.as_str());
@@ -200,12 +200,13 @@ pub(crate) fn document(
     doc.add_text(fields.words, &body);
     for (name, section) in &record.postmortem.sections {
         if name.as_str() == "summary" {
-            doc.add_text(fields.words, section.body.as_str());
+            doc.add_text(fields.words, plain_text(section.body.as_str()));
         }
     }
     for factor in &record.factors {
-        doc.add_text(fields.factors, factor.description.as_str());
-        doc.add_text(fields.words, factor.description.as_str());
+        let description = plain_text(factor.description.as_str());
+        doc.add_text(fields.factors, &description);
+        doc.add_text(fields.words, description);
     }
 
     let mut facets = Vec::new();
@@ -266,6 +267,34 @@ pub(crate) fn document(
         }
     }
     doc
+}
+
+/// The words a reader sees when Markdown is rendered: no backticks, asterisks, link targets
+/// or heading marks, so a snippet quotes the page rather than its source. Blocks end in a
+/// line break, inline breaks become spaces.
+pub(crate) fn plain_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser, TagEnd};
+    let mut text = String::with_capacity(markdown.len());
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Text(words) | Event::Code(words) | Event::InlineMath(words) => {
+                text.push_str(&words);
+            }
+            Event::SoftBreak | Event::End(TagEnd::TableCell) => text.push(' '),
+            Event::HardBreak | Event::Rule => text.push('\n'),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableRow
+                | TagEnd::BlockQuote(_),
+            ) if !text.is_empty() && !text.ends_with(['\n', ' ']) => text.push('\n'),
+            _ => {}
+        }
+    }
+    text.truncate(text.trim_end().len());
+    text
 }
 
 fn push_paragraph(body: &mut String, text: &str) {

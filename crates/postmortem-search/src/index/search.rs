@@ -513,7 +513,20 @@ impl SearchIndex {
             let mut snippet = generator.snippet(&text);
             if !snippet.is_empty() {
                 snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-                return snippet.to_html();
+                // Fragments start and end on words; say when the text goes on either side.
+                let fragment = snippet.fragment();
+                let start = text.find(fragment).unwrap_or(0);
+                let before = if text[..start].trim().is_empty() {
+                    ""
+                } else {
+                    "… "
+                };
+                let after = if text[start + fragment.len()..].trim().is_empty() {
+                    ""
+                } else {
+                    " …"
+                };
+                return format!("{before}{}{after}", snippet.to_html().trim());
             }
         }
         let summary = all_text(doc, fields.summary).join("\n");
@@ -522,9 +535,26 @@ impl SearchIndex {
         } else {
             summary
         };
-        let start: String = text.chars().take(SNIPPET_CHARS).collect();
-        escape_html(start.trim())
+        escape_html(&opening(&text, SNIPPET_CHARS))
     }
+}
+
+/// The first words of `text` that fit in `chars` characters, cut before a word rather than
+/// inside one, with an ellipsis when the text goes on.
+pub(super) fn opening(text: &str, chars: usize) -> String {
+    let text = text.trim();
+    let Some((cut, _)) = text.char_indices().nth(chars) else {
+        return text.to_owned();
+    };
+    let head = &text[..cut];
+    // Cut inside a word: go back to where it began (unless one word fills it all).
+    let head = if text[cut..].starts_with(char::is_alphanumeric) {
+        head.rfind(|c: char| c.is_whitespace())
+            .map_or(head, |space| &head[..space])
+    } else {
+        head
+    };
+    format!("{} …", head.trim_end())
 }
 
 /// The query to run, whether it has words (so relevance means something), and what to mark.

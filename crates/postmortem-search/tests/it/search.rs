@@ -154,6 +154,77 @@ async fn facets_count_every_match_not_just_the_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snippets_quote_the_rendered_text_and_are_cut_between_words() {
+    let db = TestDb::sqlite().await;
+    let lib = library(&db).await;
+    let filler = "Before anyone looked at the dashboards the queue had grown for an hour, \
+        and the people on call were asleep in three different time zones that night. ";
+    let summary = format!(
+        "{filler}{filler}The `reconciler` job **stalled** on a [lock](https://wiki.example/locks) \
+         held by _nightly_ maintenance. {filler}{filler}"
+    );
+    let id = write_incident(
+        db.store.as_ref(),
+        lib.people.dana,
+        Draft {
+            title: "Ledger reconciliation stopped overnight",
+            kind: IncidentKind::Degradation,
+            severity: "SEV3",
+            started: "2026-02-01T02:00:00Z",
+            services: &["ledger"],
+            teams: &["payments"],
+            restricted: false,
+            status: PostmortemStatus::Draft,
+            sections: vec![("summary", summary.as_str())].leak(),
+            timeline: &[],
+            factors: &[],
+            actions: &[],
+        },
+    )
+    .await;
+    let (_dir, index) = built(&db).await;
+
+    let found = search(&index, "stalled", &ALL);
+    assert_eq!(ids(&found), [id]);
+    let snippet = &found.items[0].snippet;
+    assert!(
+        snippet.contains("reconciler job <mark>stalled</mark> on a lock held by nightly"),
+        "{snippet}"
+    );
+    for syntax in ["`", "**", "_", "[", "](", "wiki.example"] {
+        assert!(!snippet.contains(syntax), "{syntax} in {snippet}");
+    }
+    assert!(
+        snippet.starts_with("… ") && snippet.ends_with(" …"),
+        "{snippet}"
+    );
+    let words: Vec<&str> = filler.split_whitespace().collect();
+    let shown = snippet.trim_matches(|c| c == '…' || c == ' ');
+    let first = shown.split_whitespace().next().unwrap();
+    let last = shown.split_whitespace().last().unwrap();
+    assert!(
+        words.contains(&first) || first == "The",
+        "{first} is cut: {snippet}"
+    );
+    assert!(words.contains(&last), "{last} is cut: {snippet}");
+
+    // Found by the title, the snippet is the summary's opening, also cut between words.
+    let found = search(&index, "ledger", &ALL);
+    let snippet = &found.items[0].snippet;
+    assert!(snippet.starts_with("Before anyone looked"), "{snippet}");
+    assert!(snippet.ends_with(" …"), "{snippet}");
+    let last = snippet
+        .trim_end_matches(" …")
+        .split_whitespace()
+        .last()
+        .unwrap();
+    assert!(
+        words.contains(&last) || "`reconciler`".contains(last),
+        "{last} is cut: {snippet}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snippets_mark_where_the_query_matched_and_escape_the_rest() {
     let db = TestDb::sqlite().await;
     let lib = library(&db).await;
