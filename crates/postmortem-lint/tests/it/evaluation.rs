@@ -212,6 +212,23 @@ fn report(name: &str, rows: &[&Row]) -> Vec<Score> {
 }
 
 #[test]
+fn the_dev_split_keeps_precision_and_recall_above_the_measured_floor() {
+    let dev = rows(&Path::new(CRATE).join("corpus/dev.jsonl"));
+    report(
+        "corpus/dev.jsonl (tuned on)",
+        &dev.iter().collect::<Vec<_>>(),
+    );
+    let handwritten: Vec<&Row> = dev.iter().filter(|r| r.id.starts_with('h')).collect();
+    report("corpus/dev.jsonl, hand-written part", &handwritten);
+    let composed: Vec<&Row> = dev.iter().filter(|r| r.id.starts_with('g')).collect();
+    report("corpus/dev.jsonl, composed part", &composed);
+}
+
+/// Reads the blind splits: run only for a final measurement, and say in the crate README how
+/// many times it was run (`-- --ignored blind_splits`). Every run, even one read as pass or
+/// fail, tells its reader something about sentences nobody may tune on.
+#[test]
+#[ignore = "reads the blind splits: only for a final, counted measurement"]
 fn blind_splits_keep_precision_and_recall_above_the_measured_floor() {
     let blind = rows(&Path::new(CRATE).join("corpus/blind.jsonl"));
     let all: Vec<&Row> = blind.iter().collect();
@@ -224,11 +241,6 @@ fn blind_splits_keep_precision_and_recall_above_the_measured_floor() {
     let old_scores = report(
         "tests/it/data/blind.jsonl, the older sealed set",
         &old.iter().collect::<Vec<_>>(),
-    );
-    let dev = rows(&Path::new(CRATE).join("corpus/dev.jsonl"));
-    report(
-        "corpus/dev.jsonl (tuned on)",
-        &dev.iter().collect::<Vec<_>>(),
     );
 
     // The default product: the rules' warnings after the model's veto, plus the model's advice.
@@ -259,14 +271,29 @@ const TRIGGER_RATE_CEILING: f64 = 0.06;
 
 #[test]
 fn real_public_post_mortems_raise_few_warnings_per_thousand_words() {
-    let dir = Path::new(CRATE).join("tests/it/data/real");
+    let per_thousand = real_documents("tests/it/data/real", 39);
+    assert!(per_thousand[2] <= REAL_WARNINGS_PER_THOUSAND_WORDS_CEILING);
+    assert!(per_thousand[3] <= REAL_FINDINGS_PER_THOUSAND_WORDS_CEILING);
+}
+
+#[test]
+fn other_real_post_mortems_nobody_tuned_on_raise_few_warnings_too() {
+    let per_thousand = real_documents("tests/it/data/public", 7);
+    assert!(per_thousand[2] <= REAL_WARNINGS_PER_THOUSAND_WORDS_CEILING);
+    assert!(per_thousand[3] <= REAL_FINDINGS_PER_THOUSAND_WORDS_CEILING);
+}
+
+/// Lints every Markdown post-mortem of `dir` with each method, prints every finding and the
+/// findings per 1,000 words, and returns those rates (in `METHODS` order).
+fn real_documents(dir: &str, at_least_files: usize) -> Vec<f64> {
+    let dir = Path::new(CRATE).join(dir);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("the real post-mortems are in the crate")
         .map(|e| e.expect("a directory entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "md") && !p.ends_with("SOURCE.md"))
         .collect();
     files.sort();
-    assert!(files.len() >= 39, "{files:?}");
+    assert!(files.len() >= at_least_files, "{files:?}");
     let mut per_thousand = Vec::new();
     for (method, at_least, name) in METHODS {
         let (mut words, mut flagged) = (0usize, 0usize);
@@ -293,8 +320,7 @@ fn real_public_post_mortems_raise_few_warnings_per_thousand_words() {
         );
         per_thousand.push(rate);
     }
-    assert!(per_thousand[2] <= REAL_WARNINGS_PER_THOUSAND_WORDS_CEILING);
-    assert!(per_thousand[3] <= REAL_FINDINGS_PER_THOUSAND_WORDS_CEILING);
+    per_thousand
 }
 
 /// Measured: 0.35 warnings and 1.73 findings with the model's advice per 1,000 words.
