@@ -214,7 +214,7 @@ fn report(name: &str, rows: &[&Row]) -> Vec<Score> {
 #[test]
 fn the_dev_split_keeps_precision_and_recall_above_the_measured_floor() {
     let dev = rows(&Path::new(CRATE).join("corpus/dev.jsonl"));
-    report(
+    let scores = report(
         "corpus/dev.jsonl (tuned on)",
         &dev.iter().collect::<Vec<_>>(),
     );
@@ -222,6 +222,13 @@ fn the_dev_split_keeps_precision_and_recall_above_the_measured_floor() {
     report("corpus/dev.jsonl, hand-written part", &handwritten);
     let composed: Vec<&Row> = dev.iter().filter(|r| r.id.starts_with('g')).collect();
     report("corpus/dev.jsonl, composed part", &composed);
+    // Measured: warnings alone 1.000 / 0.739, with advice 1.000 / 0.824, no innocent
+    // trigger-word sentence flagged.
+    let (warnings, with_advice) = (&scores[2], &scores[3]);
+    assert!(warnings.precision() >= 0.98, "{warnings:?}");
+    assert!(warnings.recall() >= 0.7, "{warnings:?}");
+    assert!(with_advice.recall() >= 0.8, "{with_advice:?}");
+    assert!(with_advice.trigger_rate() <= 0.03, "{with_advice:?}");
 }
 
 /// Reads the blind splits: run only for a final measurement, and say in the crate README how
@@ -279,7 +286,7 @@ fn real_public_post_mortems_raise_few_warnings_per_thousand_words() {
 #[test]
 fn other_real_post_mortems_nobody_tuned_on_raise_few_warnings_too() {
     let per_thousand = real_documents("tests/it/data/public", 7);
-    assert!(per_thousand[2] <= REAL_WARNINGS_PER_THOUSAND_WORDS_CEILING);
+    assert!(per_thousand[2] <= OTHER_REAL_WARNINGS_PER_THOUSAND_WORDS_CEILING);
     assert!(per_thousand[3] <= REAL_FINDINGS_PER_THOUSAND_WORDS_CEILING);
 }
 
@@ -323,6 +330,10 @@ fn real_documents(dir: &str, at_least_files: usize) -> Vec<f64> {
     per_thousand
 }
 
-/// Measured: 0.35 warnings and 1.73 findings with the model's advice per 1,000 words.
-const REAL_WARNINGS_PER_THOUSAND_WORDS_CEILING: f64 = 0.4;
-const REAL_FINDINGS_PER_THOUSAND_WORDS_CEILING: f64 = 2.0;
+/// The target, at most one false warning per 5,000 words (measured: 0.17 warnings and
+/// 0.63 findings with the model's advice per 1,000 words on DFDS's post-mortems).
+const REAL_WARNINGS_PER_THOUSAND_WORDS_CEILING: f64 = 0.2;
+/// mybinder.org's later reports are short (4,411 words): one warning is 0.23 per 1,000 (measured:
+/// 0.23 warnings and 0.23 findings).
+const OTHER_REAL_WARNINGS_PER_THOUSAND_WORDS_CEILING: f64 = 0.3;
+const REAL_FINDINGS_PER_THOUSAND_WORDS_CEILING: f64 = 1.0;

@@ -60,7 +60,7 @@ fn linting_a_blameful_post_mortem_reports_findings_and_exits_1() {
         "what Dana believed, and why, is fine: {stdout}"
     );
     assert!(
-        !stdout.contains(":3:"),
+        !stdout.contains("checkout-outage.md:3:"),
         "front matter is not prose: {stdout}"
     );
     let stderr = text(&output.stderr);
