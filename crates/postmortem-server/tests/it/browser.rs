@@ -715,3 +715,156 @@ async fn stored_markdown_with_script_handlers_javascript_links_and_svg_runs_noth
     }
     ada.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_author_uploads_a_slack_export_chooses_a_window_unticks_one_and_imports_the_rest() {
+    if !enabled() {
+        eprintln!("skipped: set POSTMORTEM_BROWSER_TESTS=1 to run the browser tests");
+        return;
+    }
+    let db = TestDb::sqlite().await;
+    person(&db, "dana", "contributor").await;
+    person(&db, "ben", "viewer").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState::new(db.store.clone(), Settings::default());
+    tokio::spawn(serve(listener, state, std::future::pending()));
+    let export = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("acme-slack-export.zip");
+    std::fs::write(&export, crate::chat::slack_export()).unwrap();
+    let driver = Chromedriver::start().await;
+    let dana = driver.browser().await;
+    sign_in(&dana, &base, "dana").await;
+    let incident = api(
+        &dana,
+        "POST",
+        "/api/v1/incidents",
+        serde_json::json!({
+            "title": "Checkout returned 502s", "kind": "outage", "severity": "SEV2",
+            "started_at": "2024-03-14T12:40:00Z", "services": ["checkout"],
+            "impact": {"user_visible": true, "customer_minutes": 47, "customers_affected": 1200}
+        }),
+    )
+    .await;
+    let id = incident["id"].as_i64().unwrap();
+
+    dana.goto(&format!("{base}/incidents/{id}")).await.unwrap();
+    dana.find(Locator::LinkText("Add messages from chat"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    dana.wait()
+        .for_element(Locator::Id("chat-export"))
+        .await
+        .unwrap()
+        .send_keys(export.to_str().unwrap())
+        .await
+        .unwrap();
+    dana.find(Locator::Css("#chat-upload button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    dana.wait()
+        .for_element(Locator::Id("chat-channel"))
+        .await
+        .unwrap()
+        .select_by_value("incident-checkout")
+        .await
+        .unwrap();
+    set_value(&dana, "#chat-from", "2024-03-14T12:00").await;
+    set_value(&dana, "#chat-to", "2024-03-14T14:00").await;
+    dana.find(Locator::Id("chat-reaction"))
+        .await
+        .unwrap()
+        .send_keys("white_check_mark")
+        .await
+        .unwrap();
+    dana.find(Locator::Css("#chat-window button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    dana.wait()
+        .for_element(Locator::Id("chat-import"))
+        .await
+        .unwrap();
+    let ticked = dana
+        .execute(
+            "return [...document.querySelectorAll('#chat-import input[type=checkbox]')].map((c) => c.checked);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ticked, serde_json::json!([false, true, true, true]));
+    assert!(
+        text_of(&dana, "#chat-import tbody")
+            .await
+            .contains("Ben Example"),
+        "the Slack handle ben is the person ben, shown by name"
+    );
+    screenshot(&dana, "chat-selection.png").await;
+
+    // "Thanks all, writing it up" is no part of the story: untick it. Mark the recovery.
+    dana.find(Locator::Id("msg-3"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    dana.find(Locator::Id("msg-2-marker"))
+        .await
+        .unwrap()
+        .select_by_value("mitigated")
+        .await
+        .unwrap();
+    dana.find(Locator::Css("#chat-import button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    dana.wait()
+        .for_element(Locator::Css("div.notice"))
+        .await
+        .unwrap();
+    assert!(
+        text_of(&dana, "div.notice")
+            .await
+            .contains("Added 2 entries to the timeline."),
+        "{}",
+        text_of(&dana, "main").await
+    );
+    dana.find(Locator::LinkText("See the timeline"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    dana.wait()
+        .for_element(Locator::Css("#part-timeline"))
+        .await
+        .unwrap();
+    let timeline = text_of(&dana, "#part-timeline").await;
+    assert!(
+        timeline.contains("The 13:48 deploy of checkout-api looks related"),
+        "{timeline}"
+    );
+    assert!(timeline.contains("Error rate back to normal after the rollback"));
+    assert!(
+        !timeline.contains("Thanks all"),
+        "the unticked message stays out"
+    );
+    assert_eq!(timeline.matches("from chat").count(), 2, "{timeline}");
+    assert!(timeline.contains("mitigated"));
+    dana.find(Locator::Css(
+        "#part-timeline a[href='https://slack.com/archives/C05INC1/p1710421500000300']",
+    ))
+    .await
+    .expect("the entry links to the message in Slack");
+    assert_eq!(csp_violations(&dana).await, Vec::<String>::new());
+    screenshot(&dana, "chat-timeline.png").await;
+}

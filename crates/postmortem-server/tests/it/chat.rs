@@ -9,7 +9,7 @@ use postmortem_store::testing::TestDb;
 use serde_json::Value;
 use std::io::Write;
 
-fn slack_export() -> Vec<u8> {
+pub(crate) fn slack_export() -> Vec<u8> {
     let fixtures = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../postmortem-hooks/tests/it/fixtures/slack"
