@@ -192,6 +192,7 @@ pub fn document_of(record: &IncidentRecord, people: &People) -> Document {
     };
     Document {
         id: Some(incident.id),
+        version: Some(incident.version),
         bundle,
         policy: record.decision.as_ref().map(|decision| PolicyNote {
             decision: decision.decision,

@@ -5,17 +5,22 @@
 //! with its source (a path, `api`) in its audit event.
 //!
 //! A file is matched to the incident it is about by its `id`, else by the slug of its title
-//! and when it started, among the incidents the importer may see; importing it again changes
-//! nothing. A file that differs from its incident is reported with the first line that does
-//! and left alone: updating an incident from a file is not done yet.
+//! and when it started, among the incidents the importer may see. Importing it again changes
+//! nothing when nothing changed (no audit event, no feed row); a changed file updates the
+//! incident to say what it says, in one transaction audited as the importer's update, unless
+//! the incident changed in postmortem since the file was exported (its `version:`): then the
+//! file is refused, so nobody's edits are silently overwritten, unless the importer forces it.
 
 use crate::export::{People, document_of};
 use crate::{AppError, Service};
-use postmortem_core::{Handle, IncidentBundle, IncidentId, Permission, ValidationError};
-use postmortem_markdown::{Document, ImportContext, decode, parse, render, slug_of};
-use postmortem_store::IncidentQuery;
+use postmortem_core::{
+    Handle, IncidentBundle, IncidentId, Permission, ValidationError, format_instant,
+};
+use postmortem_markdown::{Change, Document, ImportContext, changes, decode, parse, slug_of};
+use postmortem_store::{FactsOutcome, ImportExtras, IncidentQuery, PolicyDecision};
 use serde::Serialize;
 use std::collections::HashSet;
+use std::fmt;
 use utoipa::ToSchema;
 
 /// The handle what a post-mortem written elsewhere records stands under when the system
@@ -32,14 +37,54 @@ pub enum ImportOutcome {
     WouldCreate,
     /// The file matches an incident that already says the same; nothing was written.
     Unchanged { id: i64 },
-    /// The file matches an incident whose content differs: the first line that does, as the
-    /// incident's export has it and as the file has it. The incident was left as it is.
-    Differs {
+    /// The incident was changed to say what the file says; it is now at `version`.
+    Updated {
         id: i64,
-        line: usize,
-        stored: String,
-        incoming: String,
+        version: i64,
+        changes: Vec<FieldChange>,
     },
+    /// The incident would be changed so (dry run).
+    WouldUpdate { id: i64, changes: Vec<FieldChange> },
+}
+
+/// One part of an incident a file changes: a fact (`severity`), a section
+/// (`section "Summary"`), `timeline`, `factors` or `action items`, before and after in the
+/// export's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldChange {
+    pub part: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl From<Change> for FieldChange {
+    fn from(change: Change) -> Self {
+        Self {
+            part: change.part,
+            before: change.before,
+            after: change.after,
+        }
+    }
+}
+
+/// `severity: SEV3 → SEV2`, or the part and its lines taken out and put in.
+impl fmt::Display for FieldChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Change {
+            part: self.part.clone(),
+            before: self.before.clone(),
+            after: self.after.clone(),
+        }
+        .fmt(f)
+    }
+}
+
+/// How to import: `dry_run` writes nothing and says what would happen; `force` updates an
+/// incident even when it changed in postmortem since the file was exported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    pub dry_run: bool,
+    pub force: bool,
 }
 
 /// The answer of an import: what happened, and how the file was read (headings mapped,
@@ -105,9 +150,9 @@ impl<'a> Service<'a> {
         &self,
         source: &str,
         bytes: &[u8],
-        dry_run: bool,
+        options: ImportOptions,
     ) -> Result<Imported, AppError> {
-        self.importer().await?.import(source, bytes, dry_run).await
+        self.importer().await?.import(source, bytes, options).await
     }
 }
 
@@ -119,7 +164,7 @@ impl Importer<'_> {
         &self,
         source: &str,
         bytes: &[u8],
-        dry_run: bool,
+        options: ImportOptions,
     ) -> Result<Imported, AppError> {
         let app = self.service.app;
         let unreadable = |error: postmortem_markdown::ParseError| {
@@ -136,7 +181,7 @@ impl Importer<'_> {
         let mut document = parsed.document;
         let mut notes: Vec<String> = parsed.mapping.iter().map(ToString::to_string).collect();
         notes.extend(self.resolve_people(&mut document)?);
-        let outcome = self.apply(source, document, dry_run).await?;
+        let outcome = self.apply(source, document, options).await?;
         Ok(Imported { outcome, notes })
     }
 
@@ -249,12 +294,10 @@ impl Importer<'_> {
         &self,
         source: &str,
         mut document: Document,
-        dry_run: bool,
+        options: ImportOptions,
     ) -> Result<ImportOutcome, AppError> {
         let app = self.service.app;
-        let templates = &app.rules.templates;
         if let Some(record) = self.matching(&document).await? {
-            let id = record.incident.id;
             // A file without an id (written elsewhere) has no recorded instant of its own;
             // an export's is compared as an instant, the store keeping milliseconds in UTC.
             let same_instant = (document.bundle.created_at - record.incident.created_at).abs()
@@ -262,56 +305,127 @@ impl Importer<'_> {
             if document.id.is_none() || same_instant {
                 document.bundle.created_at = record.incident.created_at;
             }
-            document.id = Some(id);
-            let stored = render(&document_of(&record, &self.people), templates);
-            let mut incoming = document;
-            // Facts the store does not keep are not differences.
-            incoming.imported_from = None;
-            incoming.bundle.published_at = None;
-            let incoming = render(&incoming, templates);
-            let first_difference = stored
-                .lines()
-                .zip(incoming.lines().chain(std::iter::repeat("")))
-                .enumerate()
-                .find(|(_, (a, b))| a != b)
-                .map(|(index, (a, b))| (index + 1, a.to_owned(), b.to_owned()));
-            return Ok(match first_difference {
-                None if stored.len() == incoming.len() => ImportOutcome::Unchanged { id: id.get() },
-                None => ImportOutcome::Differs {
-                    id: id.get(),
-                    line: stored.lines().count() + 1,
-                    stored: String::new(),
-                    incoming: "…".to_owned(),
-                },
-                Some((line, stored, incoming)) => ImportOutcome::Differs {
-                    id: id.get(),
-                    line,
-                    stored,
-                    incoming,
-                },
-            });
+            return self.update(source, &record, document, options).await;
         }
-        if dry_run {
+        if options.dry_run {
             return Ok(ImportOutcome::WouldCreate);
         }
-        let store = app.store.as_ref();
-        let actor = self.service.actor();
-        let ids = store
-            .import_bundles(actor, Some(source), std::slice::from_ref(&document.bundle))
+        let extras = ImportExtras {
+            version: document.version,
+            decision: document.policy.map(|policy| PolicyDecision {
+                decision: policy.decision,
+                reasons: policy.reasons,
+            }),
+            members: document.members,
+        };
+        let id = app
+            .store
+            .import_bundle(
+                self.service.actor(),
+                Some(source),
+                &document.bundle,
+                &extras,
+            )
             .await?;
-        let id = ids[0];
-        // The policy's decision and the people named on the incident are not part of a
-        // bundle; they follow in writes of their own.
-        if let Some(policy) = &document.policy {
-            store
-                .set_policy_decision(actor, id, policy.decision, &policy.reasons)
-                .await?;
-        }
-        for member in &document.members {
-            if let Some(user) = store.user_by_handle(member).await? {
-                store.add_incident_member(actor, id, user.id).await?;
-            }
-        }
         Ok(ImportOutcome::Created { id: id.get() })
+    }
+
+    /// Makes the matched incident say what the file says, part by part, unless nothing
+    /// differs (nothing written) or the incident changed since the file was exported.
+    async fn update(
+        &self,
+        source: &str,
+        record: &postmortem_store::IncidentRecord,
+        mut incoming: Document,
+        options: ImportOptions,
+    ) -> Result<ImportOutcome, AppError> {
+        let app = self.service.app;
+        let id = record.incident.id;
+        let current = record.incident.version;
+        let stored = document_of(record, &self.people);
+        let exported_at = incoming.version;
+        incoming.id = Some(id);
+        incoming.version = stored.version;
+        // Facts the store does not keep are not differences, and a file that does not say
+        // what the policy decided leaves the decision as it is.
+        incoming.imported_from = None;
+        incoming.bundle.published_at = None;
+        if incoming.policy.is_none() {
+            incoming.policy.clone_from(&stored.policy);
+        }
+        let found = changes(&stored, &incoming, &app.rules.templates);
+        if found.is_empty() {
+            return Ok(ImportOutcome::Unchanged { id: id.get() });
+        }
+        if exported_at != Some(current) && !options.force {
+            let since = match exported_at {
+                Some(version) => format!("since this file was exported at version {version}"),
+                None => "since it was imported (this file has no `version:`, so it was not exported by postmortem and cannot tell what changed)".to_owned(),
+            };
+            return Err(AppError::VersionConflict(format!(
+                "{source}: incident {id} changed in postmortem {since}; it is at version {current}, last changed {}. Export it again and re-apply your edits, or pass --force to overwrite what changed",
+                format_instant(record.incident.updated_at)
+            )));
+        }
+        if incoming.bundle.status != stored.bundle.status {
+            return Err(AppError::Invalid(vec![ValidationError::new(
+                "status",
+                format!(
+                    "{source}: the file moves the post-mortem of incident {id} from `{}` to `{}`; the lifecycle moves in postmortem (review, approval, publishing), not by import: put `status: {}` back",
+                    stored.bundle.status.as_str(),
+                    incoming.bundle.status.as_str(),
+                    stored.bundle.status.as_str()
+                ),
+            )]));
+        }
+        let found: Vec<FieldChange> = found.into_iter().map(FieldChange::from).collect();
+        if options.dry_run {
+            return Ok(ImportOutcome::WouldUpdate {
+                id: id.get(),
+                changes: found,
+            });
+        }
+        let mut before = serde_json::Map::new();
+        let mut after = serde_json::Map::new();
+        for change in &found {
+            before.insert(change.part.clone(), change.before.clone().into());
+            after.insert(change.part.clone(), change.after.clone().into());
+        }
+        let details = serde_json::json!({
+            "source": source,
+            "exported_at_version": exported_at,
+            "forced": exported_at != Some(current),
+            "before": before,
+            "after": after,
+        });
+        let extras = ImportExtras {
+            version: None,
+            decision: incoming.policy.map(|policy| PolicyDecision {
+                decision: policy.decision,
+                reasons: policy.reasons,
+            }),
+            members: incoming.members,
+        };
+        match app
+            .store
+            .update_from_bundle(
+                self.service.actor(),
+                id,
+                current,
+                &incoming.bundle,
+                &extras,
+                details,
+            )
+            .await?
+        {
+            FactsOutcome::Updated { version } => Ok(ImportOutcome::Updated {
+                id: id.get(),
+                version,
+                changes: found,
+            }),
+            FactsOutcome::Stale { current_version } => Err(AppError::VersionConflict(format!(
+                "{source}: incident {id} changed in postmortem while the file was being imported (it is at version {current_version} now); import it again"
+            ))),
+        }
     }
 }

@@ -38,7 +38,7 @@ pub use changes::ChangeBefore;
 pub use error::AppError;
 pub use external::{ExternalInput, ExternalPatch, ExternalView, PublishInput, ReplacementInput};
 pub use home::Work;
-pub use import::{ImportOutcome, Imported, Importer};
+pub use import::{FieldChange, ImportOptions, ImportOutcome, Imported, Importer};
 pub use incidents::{FactsPatch, FactsResult, ImpactPatch, IncidentInput};
 pub use insights::InsightsInput;
 pub use integrations::{HookCredential, HookRetention, IntegrationInput, Received, Registered};

@@ -7,6 +7,7 @@
 //! the app layer read and write files and resolve people; this crate only turns text into
 //! values and back, so that `render(parse(render(x))) == render(x)` byte for byte.
 
+mod changes;
 mod external;
 mod foreign;
 mod parse;
@@ -14,6 +15,7 @@ mod render;
 mod syntax;
 mod when;
 
+pub use changes::{Change, changes};
 pub use external::{External, Person, external};
 pub use foreign::{Mapping, MappingNote};
 pub use parse::{Parsed, parse};
@@ -40,6 +42,9 @@ pub struct ImportContext<'a> {
 pub struct Document {
     /// The incident's id when the file was exported by this system; imports match on it.
     pub id: Option<IncidentId>,
+    /// The incident's version when it was exported (its audit trail's count of writes):
+    /// importing the file again refuses to overwrite what changed since.
+    pub version: Option<i64>,
     pub bundle: IncidentBundle,
     /// What the post-mortem policy decided, and why, when the file says.
     pub policy: Option<PolicyNote>,

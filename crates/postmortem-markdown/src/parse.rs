@@ -218,6 +218,7 @@ impl<'a> Native<'a> {
         };
         Ok(Document {
             id: matter.id.map(IncidentId::new),
+            version: matter.version,
             bundle,
             policy: matter.policy.map(|policy| PolicyNote {
                 decision: policy.decision,

@@ -8,8 +8,8 @@ use crate::syntax::{
 };
 use crate::{Document, slug_of};
 use postmortem_core::{
-    ActionStatus, BundleAction, BundleTimelineEntry, NewFactor, SectionName, Templates,
-    format_date, format_instant,
+    ActionStatus, BundleAction, BundleTimelineEntry, IncidentBundle, NewFactor, SectionName,
+    Templates, format_date, format_instant,
 };
 use std::fmt::Write;
 
@@ -60,29 +60,65 @@ pub fn render(document: &Document, templates: &Templates) -> String {
     }
 
     let _ = writeln!(out, "## {TIMELINE}\n");
-    for entry in &bundle.timeline {
-        write_entry(&mut out, entry);
-    }
+    out.push_str(&timeline_list(bundle));
     let _ = writeln!(out, "## {FACTORS}\n");
-    for (index, factor) in bundle.factors.iter().enumerate() {
-        write_factor(&mut out, index, factor);
-    }
+    out.push_str(&factor_list(bundle));
     let _ = writeln!(out, "## {ACTIONS}\n");
-    for action in &bundle.actions {
-        write_action(&mut out, action);
-    }
+    out.push_str(&action_list(bundle));
     while out.ends_with("\n\n") {
         out.pop();
     }
     out
 }
 
+/// The `## Timeline` list as an export writes it.
+pub(crate) fn timeline_list(bundle: &IncidentBundle) -> String {
+    let mut out = String::new();
+    for entry in &bundle.timeline {
+        write_entry(&mut out, entry);
+    }
+    out
+}
+
+/// The `## Factors` list as an export writes it.
+pub(crate) fn factor_list(bundle: &IncidentBundle) -> String {
+    let mut out = String::new();
+    for (index, factor) in bundle.factors.iter().enumerate() {
+        write_factor(&mut out, index, factor);
+    }
+    out
+}
+
+/// The `## Action items` list as an export writes it.
+pub(crate) fn action_list(bundle: &IncidentBundle) -> String {
+    let mut out = String::new();
+    for action in &bundle.actions {
+        write_action(&mut out, action);
+    }
+    out
+}
+
+/// The front matter's facts as YAML values by key, in the order the file writes them.
+pub(crate) fn front_matter_values(document: &Document) -> serde_yaml_ng::Mapping {
+    let matter = front_matter_of(document);
+    match serde_yaml_ng::to_value(&matter).expect("the front matter is plain data") {
+        serde_yaml_ng::Value::Mapping(mapping) => mapping,
+        _ => serde_yaml_ng::Mapping::new(),
+    }
+}
+
 fn front_matter(document: &Document) -> String {
+    serde_yaml_ng::to_string(&front_matter_of(document))
+        .expect("the front matter is plain data and serialises")
+}
+
+fn front_matter_of(document: &Document) -> FrontMatter {
     let bundle = &document.bundle;
     let incident = &bundle.incident;
-    let matter = FrontMatter {
+    FrontMatter {
         format: FORMAT.to_owned(),
         id: document.id.map(|id| id.get()),
+        version: document.version,
         title: incident.title.clone(),
         kind: incident.kind,
         severity: incident.severity,
@@ -117,8 +153,7 @@ fn front_matter(document: &Document) -> String {
             })
             .collect(),
         imported_from: document.imported_from.clone(),
-    };
-    serde_yaml_ng::to_string(&matter).expect("the front matter is plain data and serialises")
+    }
 }
 
 fn write_section(out: &mut String, title: &str, body: &str) {

@@ -28,6 +28,10 @@ pub(crate) struct FrontMatter {
     pub format: String,
     #[serde(default)]
     pub id: Option<i64>,
+    /// The incident's version when it was exported: a later import refuses to overwrite
+    /// changes made since.
+    #[serde(default)]
+    pub version: Option<i64>,
     pub title: Title,
     pub kind: IncidentKind,
     pub severity: Severity,

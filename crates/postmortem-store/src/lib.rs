@@ -183,6 +183,27 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         source: Option<&str>,
         bundles: &[IncidentBundle],
     ) -> Result<Vec<IncidentId>>;
+    /// Writes one imported incident in one transaction, with its version, the policy's
+    /// decision and the people named on it; audited like `import_bundles`.
+    async fn import_bundle(
+        &self,
+        actor: Actor,
+        source: Option<&str>,
+        bundle: &IncidentBundle,
+        extras: &ImportExtras,
+    ) -> Result<IncidentId>;
+    /// Makes an incident say what an imported file says, in one transaction, if it is still
+    /// at `base_version` (else `Stale` and nothing written); audited as
+    /// `incident.import.update` with `details`, in the change feed.
+    async fn update_from_bundle(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        base_version: i64,
+        bundle: &IncidentBundle,
+        extras: &ImportExtras,
+        details: serde_json::Value,
+    ) -> Result<FactsOutcome>;
     /// The whole incident with everything in it, if it exists and `viewer` may see it.
     async fn incident(&self, id: IncidentId, viewer: Visibility) -> Result<Option<IncidentRecord>>;
     /// Which of `ids` exist and `viewer` may see now, in one query: for checking what a

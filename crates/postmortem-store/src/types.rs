@@ -143,6 +143,18 @@ pub enum FactsOutcome {
     Stale { current_version: i64 },
 }
 
+/// What an import writes beside a bundle, in the bundle's own transaction: the version an
+/// export carried, the policy's decision and the people named on the incident.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportExtras {
+    /// The version a new incident starts at (an export's, so exporting it again says the
+    /// same); 1 when not given. An update bumps the stored version instead.
+    pub version: Option<i64>,
+    pub decision: Option<PolicyDecision>,
+    /// People named on the incident, by handle; each must have an account.
+    pub members: Vec<postmortem_core::Handle>,
+}
+
 /// An incident with everything in it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IncidentRecord {

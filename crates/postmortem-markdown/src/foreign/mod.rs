@@ -510,6 +510,7 @@ impl<'a> Mapper<'a> {
         let teams = self.names("teams", &facts.teams);
         Ok(Document {
             id: None,
+            version: None,
             bundle: IncidentBundle {
                 incident: NewIncident {
                     title,

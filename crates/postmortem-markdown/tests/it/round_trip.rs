@@ -295,6 +295,8 @@ prop_compose! {
         }
         Document {
             id: id.map(IncidentId::new),
+            // Only exports carry a version, and with it their id.
+            version: id.map(|id| id % 97 + 1),
             bundle: IncidentBundle {
                 incident,
                 created_by,
@@ -343,6 +345,7 @@ fn the_demo_data_round_trips_byte_for_byte() {
     for (index, bundle) in incidents(&org, &config).enumerate() {
         let document = Document {
             id: Some(IncidentId::new(index as i64 + 1)),
+            version: Some(index as i64 % 5 + 1),
             bundle,
             policy: Some(PolicyNote {
                 decision: Requirement::Required,
@@ -375,6 +378,7 @@ fn an_exported_incident_reads_as_a_reviewer_expects() {
         .unwrap();
     let document = Document {
         id: Some(IncidentId::new(17)),
+        version: Some(6),
         bundle,
         policy: Some(PolicyNote {
             decision: Requirement::Required,

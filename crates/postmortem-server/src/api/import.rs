@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use postmortem_app::{ImportOutcome, Imported};
+use postmortem_app::{ImportOptions, ImportOutcome, Imported};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -27,11 +27,17 @@ pub(crate) struct ImportParams {
     /// writing anything.
     #[param(example = true)]
     dry_run: Option<bool>,
+    /// `true`: update the matched incident even when it changed in postmortem since the file
+    /// was exported (its `version:`), overwriting those changes.
+    #[param(example = false)]
+    force: Option<bool>,
 }
 
 /// Imports one Markdown file. A new incident answers `201` with its id; a file that matches
 /// an incident (by its `id`, or by the slug of its title and its start) answers `200`,
-/// `unchanged` or `differs` with the first differing line (the incident is left as it is).
+/// `unchanged`, or `updated` with each part it changed (facts, sections, timeline, factors,
+/// action items; `would_update` in a dry run). A file exported before the incident last
+/// changed answers `412` (`version_conflict`) and changes nothing, unless `force=true`.
 /// A file that cannot be read answers `422` with its line and the reason, and nothing of it
 /// is written.
 #[utoipa::path(
@@ -43,6 +49,7 @@ pub(crate) struct ImportParams {
         (status = 200, description = "Dry run, or the file matches an incident: what would happen or what it is", body = Imported),
         (status = 401, description = "Not signed in", body = super::schema::ErrorBody),
         (status = 403, description = "The person's role may not write", body = super::schema::ErrorBody),
+        (status = 412, description = "The incident changed since the file was exported; nothing was written", body = super::schema::ErrorBody),
         (status = 413, description = "The file is larger than 4 MiB", body = super::schema::ErrorBody),
         (status = 415, description = "Not sent as `text/markdown`", body = super::schema::ErrorBody),
         (status = 422, description = "The file cannot be read: its line and why", body = super::schema::ErrorBody),
@@ -72,7 +79,14 @@ pub(crate) async fn import(
     let imported = state
         .app
         .acting_for(&user)
-        .import_markdown("api", &body, params.dry_run.unwrap_or(false))
+        .import_markdown(
+            "api",
+            &body,
+            ImportOptions {
+                dry_run: params.dry_run.unwrap_or(false),
+                force: params.force.unwrap_or(false),
+            },
+        )
         .await?;
     let status = match imported.outcome {
         ImportOutcome::Created { .. } => StatusCode::CREATED,

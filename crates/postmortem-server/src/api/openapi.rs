@@ -9,7 +9,7 @@ use crate::live;
 use axum::Json;
 use postmortem_app::{
     ActionInput, ActionPatch, CommentInput, ExternalInput, ExternalPatch, FactorInput, FactorPatch,
-    FactsPatch, ImpactPatch, ImportOutcome, Imported, IncidentInput, IntegrationInput,
+    FactsPatch, FieldChange, ImpactPatch, ImportOutcome, Imported, IncidentInput, IntegrationInput,
     PublishInput, ReplacementInput, RoleInput, TeamInput, TimelineInput, TimelinePatch,
     TransitionInput,
 };
@@ -87,7 +87,7 @@ use utoipa::{Modify, OpenApi};
         tokens::revoke,
     ),
     components(schemas(
-        Imported, ImportOutcome, IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TimelinePatch, FactorPatch, TransitionInput,
+        Imported, ImportOutcome, FieldChange, IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TimelinePatch, FactorPatch, TransitionInput,
         CommentInput, writing::SectionsInput, admin::WebhookInput, admin::WebhookPatch,
         TeamInput, RoleInput, schema::TeamView,
         schema::ErrorBody, schema::ErrorDetail, schema::UserView, schema::IncidentView,

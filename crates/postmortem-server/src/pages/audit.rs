@@ -288,6 +288,7 @@ fn describe(action: &str) -> &str {
     match action {
         "incident.create" => "recorded the incident",
         "incident.import" => "imported the incident",
+        "incident.import.update" => "updated the incident from an imported file",
         "section.save" => "saved sections",
         "postmortem.transition" => "moved the post-mortem",
         "timeline.add" => "added a timeline entry",

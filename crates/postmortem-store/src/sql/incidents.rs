@@ -465,14 +465,34 @@ macro_rules! sql_incidents {
                 if bundles.is_empty() {
                     return Ok(Vec::new());
                 }
-                let now = self.clock.now();
-                let now_ms = to_ms(now);
+                let extras = ImportExtras::default();
+                let items: Vec<_> = bundles.iter().map(|bundle| (bundle, &extras)).collect();
                 let mut tx = self.writer().begin().await?;
                 Self::lock_for_import(&mut tx).await?;
-                let mut user_ids = HashMap::new();
-                for row in sqlx::query("SELECT id, handle FROM users").fetch_all(&mut *tx).await? {
-                    user_ids.insert(row.try_get::<String, _>("handle")?, row.try_get::<i64, _>("id")?);
-                }
+                let ids = Self::insert_bundles(&mut tx, self.clock.now(), actor, source, &items).await?;
+                Self::after_import(&mut tx).await?;
+                tx.commit().await?;
+                Ok(ids)
+            }
+
+            async fn import_bundle(&self, actor: Actor, source: Option<&str>, bundle: &IncidentBundle, extras: &ImportExtras) -> Result<IncidentId> {
+                let mut tx = self.writer().begin().await?;
+                Self::lock_for_import(&mut tx).await?;
+                let ids = Self::insert_bundles(&mut tx, self.clock.now(), actor, source, &[(bundle, extras)]).await?;
+                Self::after_import(&mut tx).await?;
+                tx.commit().await?;
+                Ok(ids[0])
+            }
+
+            /// Writes whole incidents inside a write, with explicit ids after the largest of
+            /// each table, in as few statements as the bind limits allow: what makes both the
+            /// demo's batches and one imported file a transaction of a few statements.
+            async fn insert_bundles(tx: &mut Tx, now: OffsetDateTime, actor: Actor, source: Option<&str>, items: &[(&IncidentBundle, &ImportExtras)]) -> Result<Vec<IncidentId>> {
+                let now_ms = to_ms(now);
+                // Only the people the bundles name are read: a file names a handful, the
+                // organisation may have thousands.
+                let named = items.iter().flat_map(|(bundle, extras)| Self::handles_of(bundle, extras)).collect();
+                let user_ids = Self::user_ids_of(tx, named).await?;
                 let resolve = |handle: &Handle| -> Result<i64> {
                     user_ids.get(handle.as_str()).copied().ok_or_else(|| {
                         StoreError::Invalid(postmortem_core::ValidationError::new("handle", format!("no user `{handle}` exists; create people before importing incidents that name them")))
@@ -480,7 +500,7 @@ macro_rules! sql_incidents {
                 };
                 let mut next_id = HashMap::new();
                 for table in ["incidents", "timeline_entries", "factors", "actions", "reviews"] {
-                    let max: Option<i64> = sqlx::query_scalar(&format!("SELECT MAX(id) FROM {table}")).fetch_one(&mut *tx).await?;
+                    let max: Option<i64> = sqlx::query_scalar(&format!("SELECT MAX(id) FROM {table}")).fetch_one(&mut **tx).await?;
                     next_id.insert(table, max.unwrap_or(0));
                 }
                 let mut take = |table: &'static str| -> i64 {
@@ -489,8 +509,8 @@ macro_rules! sql_incidents {
                     *id
                 };
 
-                type IncidentValues = (i64, String, &'static str, i64, Option<i64>, Option<i64>, i64, bool, i64, i64, bool, bool, bool, i64, i64, String, &'static str, Option<String>, Option<i64>);
-                let mut incidents: Vec<IncidentValues> = Vec::with_capacity(bundles.len());
+                type IncidentValues = (i64, String, &'static str, i64, Option<i64>, Option<i64>, i64, bool, i64, i64, bool, bool, bool, i64, i64, String, &'static str, Option<String>, Option<i64>, i64, Option<&'static str>, Option<String>);
+                let mut incidents: Vec<IncidentValues> = Vec::with_capacity(items.len());
                 let mut names: Vec<(&'static str, i64, String)> = Vec::new();
                 let mut sections: Vec<(i64, String, String, i64, i64, i64)> = Vec::new();
                 let mut timeline: Vec<(i64, i64, i64, i64, String, i64, Option<String>, Option<&'static str>, &'static str, &'static str, Option<String>, i64)> = Vec::new();
@@ -498,9 +518,10 @@ macro_rules! sql_incidents {
                 let mut actions: Vec<(i64, i64, String, Option<i64>, Option<String>, Option<String>, &'static str, &'static str, &'static str, Option<String>, Option<String>, Option<String>, i64, Option<i64>)> = Vec::new();
                 let mut links: Vec<(i64, i64)> = Vec::new();
                 let mut reviews: Vec<(i64, i64, i64, &'static str, Option<String>, i64)> = Vec::new();
-                let mut ids = Vec::with_capacity(bundles.len());
+                let mut members: Vec<(i64, i64)> = Vec::new();
+                let mut ids = Vec::with_capacity(items.len());
 
-                for bundle in bundles {
+                for (bundle, extras) in items {
                     let id = take("incidents");
                     ids.push(IncidentId::new(id));
                     let new = &bundle.incident;
@@ -525,7 +546,13 @@ macro_rules! sql_incidents {
                         bundle.status.as_str(),
                         date_text(bundle.due_on),
                         bundle.published_at.map(to_ms),
+                        extras.version.unwrap_or(1),
+                        extras.decision.as_ref().map(|d| d.decision.as_str()),
+                        extras.decision.as_ref().map(|d| serde_json::to_string(&d.reasons).expect("strings serialise")),
                     ));
+                    for member in &extras.members {
+                        members.push((id, resolve(member)?));
+                    }
                     for service in &new.services {
                         names.push(("incident_services", id, service.as_str().to_owned()));
                     }
@@ -572,43 +599,49 @@ macro_rules! sql_incidents {
                     }
                 }
 
-                insert_rows(&mut tx, "INSERT INTO incidents (id, title, kind, severity, started_at, started_offset, sort_at, user_visible, customer_minutes, customers_affected, data_loss, manual_intervention, restricted, created_by, created_at, updated_at, version, pm_template, pm_status, pm_due_on, pm_published_at) ", 21, &incidents, |mut b, r| {
+                insert_rows(tx, "INSERT INTO incidents (id, title, kind, severity, started_at, started_offset, sort_at, user_visible, customer_minutes, customers_affected, data_loss, manual_intervention, restricted, created_by, created_at, updated_at, version, pm_template, pm_status, pm_due_on, pm_published_at, pm_decision, pm_reasons) ", 23, &incidents, |mut b, r| {
                     b.push_bind(r.0).push_bind(r.1.clone()).push_bind(r.2).push_bind(r.3).push_bind(r.4).push_bind(r.5).push_bind(r.6)
                         .push_bind(r.7).push_bind(r.8).push_bind(r.9).push_bind(r.10).push_bind(r.11).push_bind(r.12).push_bind(r.13)
-                        .push_bind(r.14).push_bind(r.14).push_bind(1_i64).push_bind(r.15.clone()).push_bind(r.16).push_bind(r.17.clone()).push_bind(r.18);
+                        .push_bind(r.14).push_bind(r.14).push_bind(r.19).push_bind(r.15.clone()).push_bind(r.16).push_bind(r.17.clone()).push_bind(r.18)
+                        .push_bind(r.20).push_bind(r.21.clone());
+                }).await?;
+                members.sort_unstable();
+                members.dedup();
+                insert_rows(tx, "INSERT INTO incident_members (incident_id, user_id) ", 2, &members, |mut b, r| {
+                    b.push_bind(r.0).push_bind(r.1);
                 }).await?;
                 for table in ["incident_services", "incident_teams"] {
                     let rows: Vec<_> = names.iter().filter(|n| n.0 == table).collect();
                     let head = if table == "incident_services" { "INSERT INTO incident_services (incident_id, name) " } else { "INSERT INTO incident_teams (incident_id, name) " };
-                    insert_rows(&mut tx, head, 2, &rows, |mut b, r| {
+                    insert_rows(tx, head, 2, &rows, |mut b, r| {
                         b.push_bind(r.1).push_bind(r.2.clone());
                     }).await?;
                 }
-                insert_rows(&mut tx, "INSERT INTO sections (incident_id, name, body, version, updated_by, updated_at) ", 6, &sections, |mut b, r| {
+                insert_rows(tx, "INSERT INTO sections (incident_id, name, body, version, updated_by, updated_at) ", 6, &sections, |mut b, r| {
                     b.push_bind(r.0).push_bind(r.1.clone()).push_bind(r.2.clone()).push_bind(r.3).push_bind(r.4).push_bind(r.5);
                 }).await?;
-                insert_rows(&mut tx, "INSERT INTO timeline_entries (id, incident_id, at, at_offset, body, author_id, actor, marker, perspective, source, source_url, created_at) ", 12, &timeline, |mut b, r| {
+                insert_rows(tx, "INSERT INTO timeline_entries (id, incident_id, at, at_offset, body, author_id, actor, marker, perspective, source, source_url, created_at) ", 12, &timeline, |mut b, r| {
                     b.push_bind(r.0).push_bind(r.1).push_bind(r.2).push_bind(r.3).push_bind(r.4.clone()).push_bind(r.5).push_bind(r.6.clone())
                         .push_bind(r.7).push_bind(r.8).push_bind(r.9).push_bind(r.10.clone()).push_bind(r.11);
                 }).await?;
-                insert_rows(&mut tx, "INSERT INTO factors (id, incident_id, category, description, is_trigger) ", 5, &factors, |mut b, r| {
+                insert_rows(tx, "INSERT INTO factors (id, incident_id, category, description, is_trigger) ", 5, &factors, |mut b, r| {
                     b.push_bind(r.0).push_bind(r.1).push_bind(r.2).push_bind(r.3.clone()).push_bind(r.4);
                 }).await?;
-                insert_rows(&mut tx, "INSERT INTO actions (id, incident_id, title, owner_id, team, due_on, priority, kind, status, wont_do_reason, external_url, verification, created_at, completed_at) ", 14, &actions, |mut b, r| {
+                insert_rows(tx, "INSERT INTO actions (id, incident_id, title, owner_id, team, due_on, priority, kind, status, wont_do_reason, external_url, verification, created_at, completed_at) ", 14, &actions, |mut b, r| {
                     b.push_bind(r.0).push_bind(r.1).push_bind(r.2.clone()).push_bind(r.3).push_bind(r.4.clone()).push_bind(r.5.clone()).push_bind(r.6)
                         .push_bind(r.7).push_bind(r.8).push_bind(r.9.clone()).push_bind(r.10.clone()).push_bind(r.11.clone()).push_bind(r.12).push_bind(r.13);
                 }).await?;
-                insert_rows(&mut tx, "INSERT INTO action_factors (action_id, factor_id) ", 2, &links, |mut b, r| {
+                insert_rows(tx, "INSERT INTO action_factors (action_id, factor_id) ", 2, &links, |mut b, r| {
                     b.push_bind(r.0).push_bind(r.1);
                 }).await?;
-                insert_rows(&mut tx, "INSERT INTO reviews (id, incident_id, reviewer_id, decision, comment, updated_at) ", 6, &reviews, |mut b, r| {
+                insert_rows(tx, "INSERT INTO reviews (id, incident_id, reviewer_id, decision, comment, updated_at) ", 6, &reviews, |mut b, r| {
                     b.push_bind(r.0).push_bind(r.1).push_bind(r.2).push_bind(r.3).push_bind(r.4.clone()).push_bind(r.5);
                 }).await?;
 
-                let last_seq = Self::next_seq(&mut tx, ids.len() as i64).await?;
+                let last_seq = Self::next_seq(tx, ids.len() as i64).await?;
                 let first_seq = last_seq - ids.len() as i64 + 1;
                 let feed: Vec<(i64, i64)> = ids.iter().enumerate().map(|(n, id)| (first_seq + n as i64, id.get())).collect();
-                insert_rows(&mut tx, "INSERT INTO change_feed (seq, at, incident_id, entity, op) ", 5, &feed, |mut b, r| {
+                insert_rows(tx, "INSERT INTO change_feed (seq, at, incident_id, entity, op) ", 5, &feed, |mut b, r| {
                     b.push_bind(r.0).push_bind(now_ms).push_bind(r.1).push_bind("incident").push_bind("import");
                 }).await?;
                 // One audit event per imported incident, so each one's history starts with how
@@ -616,18 +649,16 @@ macro_rules! sql_incidents {
                 let audit: Vec<(i64, String)> = incidents
                     .iter()
                     .map(|r| {
-                        let mut details = serde_json::json!({"before": null, "after": {"title": r.1, "kind": r.2, "severity": format!("SEV{}", r.3), "restricted": r.12, "status": r.16}});
+                        let mut details = serde_json::json!({"before": null, "after": {"title": r.1, "kind": r.2, "severity": format!("SEV{}", r.3), "restricted": r.12, "status": r.16, "decision": r.20}});
                         if let Some(source) = source {
                             details["source"] = source.into();
                         }
                         (r.0, details.to_string())
                     })
                     .collect();
-                insert_rows(&mut tx, "INSERT INTO audit_events (at, actor_id, actor_name, action, incident_id, details) ", 6, &audit, |mut b, r| {
+                insert_rows(tx, "INSERT INTO audit_events (at, actor_id, actor_name, action, incident_id, details) ", 6, &audit, |mut b, r| {
                     b.push_bind(now_ms).push_bind(actor.person().map(UserId::get)).push_bind(actor.system_name()).push_bind("incident.import").push_bind(r.0).push_bind(r.1.clone());
                 }).await?;
-                Self::after_import(&mut tx).await?;
-                tx.commit().await?;
                 Ok(ids)
             }
 

@@ -8,7 +8,7 @@
 //! `postgres.rs` as `lock_for_import`/`after_import`.
 //!
 //! The statements are split by aggregate, one file each, every file a macro that adds
-//! inherent methods (and the row helpers they need) to the store: [`incidents`], [`writing`],
+//! inherent methods (and the row helpers they need) to the store: [`incidents`], [`import`], [`writing`],
 //! [`follow_through`], [`people`], [`audit`], [`feed`], [`integrations`] and [`external`]. `impl_store!` instantiates them
 //! all for a backend and writes the `Store` impl, which only forwards to those methods: the
 //! impl has to be in one place because `async_trait` cannot see into macro invocations.
@@ -21,6 +21,8 @@ mod external;
 mod feed;
 #[macro_use]
 mod follow_through;
+#[macro_use]
+mod import;
 #[macro_use]
 mod incidents;
 #[macro_use]
@@ -53,6 +55,7 @@ macro_rules! impl_store {
         type Separated<'qb> = sqlx::query_builder::Separated<'qb, 'static, $db, &'static str>;
 
         sql_incidents!($store, $db, $backend);
+        sql_import!($store, $db, $backend);
         sql_writing!($store, $db, $backend);
         sql_follow_through!($store, $db, $backend);
         sql_people!($store, $db, $backend);
@@ -278,6 +281,29 @@ macro_rules! impl_store {
                 bundles: &[IncidentBundle],
             ) -> Result<Vec<IncidentId>> {
                 $store::import_bundles(self, actor, source, bundles).await
+            }
+
+            async fn import_bundle(
+                &self,
+                actor: Actor,
+                source: Option<&str>,
+                bundle: &IncidentBundle,
+                extras: &ImportExtras,
+            ) -> Result<IncidentId> {
+                $store::import_bundle(self, actor, source, bundle, extras).await
+            }
+
+            async fn update_from_bundle(
+                &self,
+                actor: Actor,
+                id: IncidentId,
+                base_version: i64,
+                bundle: &IncidentBundle,
+                extras: &ImportExtras,
+                details: serde_json::Value,
+            ) -> Result<FactsOutcome> {
+                $store::update_from_bundle(self, actor, id, base_version, bundle, extras, details)
+                    .await
             }
 
             async fn incident(

@@ -700,6 +700,72 @@ postmortem_store::backend_tests! {
         db.store.add_factor(Actor::user(dana), later, NewFactor { category: FactorCategory::Other, description: text("x"), is_trigger: false }).await.unwrap();
     }
 
+    async fn an_imported_file_writes_its_incident_decision_and_people_at_once_and_an_update_keeps_unchanged_rows(db: TestDb) {
+        let dana = person(&db, "dana", Role::Contributor).await;
+        let rae = person(&db, "rae", Role::Reviewer).await;
+        let dana_handle = Handle::parse("dana").unwrap();
+        let mut bundle = IncidentBundle {
+            incident: incident("Imported outage", "SEV2", &["checkout"]),
+            created_by: dana_handle.clone(),
+            created_at: db.clock.now(),
+            status: PostmortemStatus::Draft,
+            due_on: None,
+            published_at: None,
+            sections: vec![
+                BundleSection { name: section("summary"), body: text("It broke."), updated_by: dana_handle.clone() },
+                BundleSection { name: section("impact"), body: text("Slow pages."), updated_by: dana_handle.clone() },
+            ],
+            timeline: vec![
+                BundleTimelineEntry { author: dana_handle.clone(), entry: entry("2026-03-01T13:05:00Z", Some(Marker::Detected)) },
+                BundleTimelineEntry { author: dana_handle.clone(), entry: entry("2026-03-01T13:35:00Z", None) },
+            ],
+            factors: vec![NewFactor { category: FactorCategory::Capacity, description: text("Pool too small."), is_trigger: true }],
+            actions: vec![BundleAction { owner: Some(dana_handle.clone()), factor_indexes: vec![0], item: action("Grow the pool"), completed_at: None }],
+            reviews: vec![],
+        };
+        let extras = ImportExtras {
+            version: Some(7),
+            decision: Some(PolicyDecision { decision: postmortem_core::policy::Requirement::Required, reasons: vec!["SEV2".into()] }),
+            members: vec![Handle::parse("rae").unwrap()],
+        };
+        let id = db.store.import_bundle(Actor::IMPORT, Some("a.md"), &bundle, &extras).await.unwrap();
+        let record = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(record.incident.version, 7, "an export's version is kept");
+        assert_eq!(record.decision.as_ref().unwrap().reasons, ["SEV2"]);
+        assert_eq!(record.members, [rae]);
+        let feed = db.store.latest_change_seq().await.unwrap();
+
+        bundle.incident.severity = Severity::parse("SEV1").unwrap();
+        bundle.sections[1].body = text("Slow pages for an hour.");
+        bundle.timeline[1].entry.text = text("Pool grown.");
+        bundle.factors.push(NewFactor { category: FactorCategory::Alerting, description: text("No alert."), is_trigger: false });
+        bundle.actions[0].factor_indexes = vec![0, 1];
+        let stale = db.store.update_from_bundle(Actor::user(dana), id, 6, &bundle, &extras, serde_json::json!({})).await.unwrap();
+        assert_eq!(stale, FactsOutcome::Stale { current_version: 7 });
+        assert_eq!(db.store.latest_change_seq().await.unwrap(), feed, "a stale update writes nothing");
+        let outcome = db.store.update_from_bundle(Actor::user(dana), id, 7, &bundle, &ImportExtras::default(), serde_json::json!({"source": "a.md"})).await.unwrap();
+        assert_eq!(outcome, FactsOutcome::Updated { version: 8 });
+        let after = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!(after.incident.severity.to_string(), "SEV1");
+        assert_eq!(after.postmortem.sections[&section("summary")].version, record.postmortem.sections[&section("summary")].version, "an unchanged section keeps its version");
+        assert_eq!(after.postmortem.sections[&section("impact")].version, 8);
+        assert_eq!(after.timeline.iter().map(|e| e.id).collect::<Vec<_>>(), record.timeline.iter().map(|e| e.id).collect::<Vec<_>>(), "entries are changed in place");
+        assert_eq!(after.timeline[1].text.as_str(), "Pool grown.");
+        assert_eq!(after.actions[0].factor_ids, [after.factors[0].id, after.factors[1].id]);
+        assert_eq!(after.decision, record.decision, "a file without a decision keeps the stored one");
+        assert!(after.members.is_empty(), "the people named are the file's");
+        assert_eq!(db.store.latest_change_seq().await.unwrap(), feed + 1, "one feed row");
+        let event = db.store.audit_events(Some(id), 1).await.unwrap().remove(0);
+        assert_eq!((event.action.as_str(), event.details["source"].as_str()), ("incident.import.update", Some("a.md")));
+
+        bundle.timeline.pop();
+        bundle.factors.pop();
+        bundle.actions.clear();
+        db.store.update_from_bundle(Actor::user(dana), id, 8, &bundle, &ImportExtras::default(), serde_json::json!({})).await.unwrap();
+        let shorter = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
+        assert_eq!((shorter.timeline.len(), shorter.factors.len(), shorter.actions.len()), (1, 1, 0));
+    }
+
     async fn incidents_after_pages_through_every_incident_whatever_its_visibility(db: TestDb) {
         assert_eq!(db.store.latest_change_seq().await.unwrap(), 0);
         let dana = person(&db, "dana", Role::Contributor).await;

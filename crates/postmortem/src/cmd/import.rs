@@ -4,14 +4,15 @@
 //! folders (every `.md` under them, with a progress bar) and `-` for standard input. A file
 //! that cannot be read is reported with its path, line and reason and nothing of it is
 //! written; the others go on. Importing a file again finds the same incident (by its `id`, or
-//! by the slug of its title) and changes nothing when nothing changed; each imported
-//! incident's audit event keeps the file's path.
+//! by the slug of its title) and changes nothing when nothing changed; a changed file updates
+//! it, unless the incident changed in postmortem since the file was exported (then the file is
+//! refused unless `--force`). Each imported incident's audit event keeps the file's path.
 
 use super::{DatabaseArgs, open_app};
 use crate::config::Config;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use postmortem_app::ImportOutcome;
+use postmortem_app::{ImportOptions, ImportOutcome};
 use postmortem_core::{Handle, SystemActor};
 use postmortem_markdown::MAX_FILE_BYTES;
 use std::io::Read;
@@ -23,10 +24,14 @@ pub struct ImportArgs {
     /// Files, folders (every `.md` file under them) or `-` for standard input.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Show what would be created, left alone or changed, and how each file was read,
-    /// without writing anything.
+    /// Show what would be created, left alone or changed (fact by fact, section by section),
+    /// and how each file was read, without writing anything.
     #[arg(long)]
     dry_run: bool,
+    /// Update an incident from its file even when it changed in postmortem since the file
+    /// was exported, overwriting those changes.
+    #[arg(long)]
+    force: bool,
     /// Who imports: what a post-mortem written elsewhere records is theirs, and people a file
     /// names who have no account here are replaced by them. Without it the system imports
     /// (`system:import`), and a file naming someone without an account is refused.
@@ -65,12 +70,16 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} files, {per_sec}, {eta} left")
             .expect("a valid template"),
     );
-    let (mut created, mut unchanged, mut differs, mut failed) = (0, 0, 0, 0);
+    let options = ImportOptions {
+        dry_run: args.dry_run,
+        force: args.force,
+    };
+    let (mut created, mut unchanged, mut updated, mut failed) = (0, 0, 0, 0);
     for path in &files {
         let name = path.display().to_string();
         let result = match read(path) {
             Ok(bytes) => importer
-                .import(&name, &bytes, args.dry_run)
+                .import(&name, &bytes, options)
                 .await
                 .map_err(anyhow::Error::from),
             Err(error) => Err(error),
@@ -84,6 +93,7 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
+        let was_updated = matches!(imported.outcome, ImportOutcome::Updated { .. });
         let said = match imported.outcome {
             ImportOutcome::Created { id } => {
                 created += 1;
@@ -97,16 +107,27 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
                 unchanged += 1;
                 format!("incident {id} is unchanged")
             }
-            ImportOutcome::Differs {
+            ImportOutcome::Updated {
                 id,
-                line,
-                stored,
-                incoming,
+                version,
+                changes,
             } => {
-                differs += 1;
+                updated += 1;
                 format!(
-                    "incident {id} differs from the file (line {line} of its export is `{stored}`, the file has `{incoming}`); updating an incident from a file is not supported yet, so it was left as it is"
+                    "updated incident {id} to version {version} ({})",
+                    parts(&changes)
                 )
+            }
+            ImportOutcome::WouldUpdate { id, changes } => {
+                updated += 1;
+                let mut said = format!("would update incident {id}:");
+                for change in &changes {
+                    for line in change.to_string().lines() {
+                        said.push_str("\n  ");
+                        said.push_str(line);
+                    }
+                }
+                said
             }
         };
         bar.suspend(|| {
@@ -115,25 +136,36 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
                 for note in &imported.notes {
                     println!("  {note}");
                 }
+            } else if was_updated {
+                println!("{name}: {said}");
             }
         });
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let verb = if args.dry_run {
-        "would be created"
+    let (create, update) = if args.dry_run {
+        ("would be created", "would be updated")
     } else {
-        "created"
+        ("created", "updated")
     };
     eprintln!(
-        "{} files read: {created} {verb}, {unchanged} unchanged, {differs} differing left alone, {failed} could not be imported",
+        "{} files read: {created} {create}, {updated} {update}, {unchanged} unchanged, {failed} could not be imported",
         files.len()
     );
-    Ok(if failed > 0 || differs > 0 {
+    Ok(if failed > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The parts a file changed, named: `severity, section "Summary"`.
+fn parts(changes: &[postmortem_app::FieldChange]) -> String {
+    changes
+        .iter()
+        .map(|change| change.part.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every file the paths name: files as they are, `.md` and `.markdown` files under folders

@@ -427,7 +427,7 @@ fn import_reads_real_post_mortems_once_reports_bad_files_and_round_trips_through
     let again = postmortem(&["import", "--as", "demo", "library"], dir.path(), None);
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert!(
-        text(&again.stderr).contains("0 created, 4 unchanged"),
+        text(&again.stderr).contains("0 created, 0 updated, 4 unchanged"),
         "{}",
         text(&again.stderr)
     );
@@ -469,4 +469,78 @@ fn import_reads_real_post_mortems_once_reports_bad_files_and_round_trips_through
             "{name:?}"
         );
     }
+
+    // Change an exported file and import it again: the dry run lists the change, the import
+    // makes it, and a second import of the same file changes nothing.
+    let changed = other
+        .join("second")
+        .join(names_first(&other.join("second")));
+    let file = std::fs::read_to_string(&changed).unwrap();
+    let severity = file
+        .lines()
+        .find(|line| line.starts_with("severity: "))
+        .unwrap()
+        .to_owned();
+    let worse = if severity == "severity: SEV1" {
+        "severity: SEV2"
+    } else {
+        "severity: SEV1"
+    };
+    std::fs::write(&changed, file.replacen(&severity, worse, 1)).unwrap();
+    let path = changed.to_str().unwrap();
+    let dry = postmortem(&["import", "--dry-run", path], &other, None);
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let worse_level = worse.trim_start_matches("severity: ");
+    assert!(
+        text(&dry.stdout).contains(&format!(
+            "would update incident 1:\n  {}: {} → {worse_level}",
+            "severity",
+            severity.trim_start_matches("severity: ")
+        )),
+        "{}",
+        text(&dry.stdout)
+    );
+    let updated = postmortem(&["import", path], &other, None);
+    assert!(updated.status.success(), "{}", text(&updated.stderr));
+    assert!(
+        text(&updated.stdout).contains("updated incident 1 to version 2 (severity)"),
+        "{}",
+        text(&updated.stdout)
+    );
+    let same = postmortem(&["import", path], &other, None);
+    assert!(
+        text(&same.stdout).contains("incident 1 is unchanged"),
+        "{}",
+        text(&same.stdout)
+    );
+    // The file still says version 1: once the incident moved on, a different edit of it is
+    // refused, and the exit status says so.
+    std::fs::write(
+        &changed,
+        std::fs::read_to_string(&changed).unwrap().replacen(
+            "## Summary\n",
+            "## Summary\n\nEdited offline.\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let refused = postmortem(&["import", path], &other, None);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr)
+            .contains("changed in postmortem since this file was exported at version 1")
+            && text(&refused.stderr).contains("or pass --force"),
+        "{}",
+        text(&refused.stderr)
+    );
+}
+
+/// The first file of an export folder by name: the incident with id 1.
+fn names_first(dir: &std::path::Path) -> std::ffi::OsString {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    names.sort();
+    names.remove(0)
 }
