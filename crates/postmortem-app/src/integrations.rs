@@ -20,7 +20,11 @@ use postmortem_store::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use utoipa::ToSchema;
+
+/// How often the receivers prune bodies older than their retention.
+const PRUNE_EVERY_SECONDS: i64 = 60;
 
 /// The largest body a receiver reads.
 pub use postmortem_hooks::MAX_PAYLOAD_BYTES;
@@ -255,9 +259,27 @@ impl crate::App {
             }
         };
         let received = apply(self.store.as_ref(), &integration, body, None).await;
-        let cutoff = self.store.now() - self.rules.hook_retention.0;
-        if let Err(error) = self.store.prune_hook_deliveries(cutoff).await {
-            tracing::warn!(%error, "pruning old webhook bodies failed; it is tried again on the next one");
+        // Pruning is a write of its own; once a minute keeps the bodies within their retention
+        // to the minute without doubling the writes of a busy receiver (every write waits for
+        // SQLite's one writer).
+        let now = self.store.now();
+        let last = self.last_hook_prune.load(Ordering::Relaxed);
+        if now.unix_timestamp() - last >= PRUNE_EVERY_SECONDS
+            && self
+                .last_hook_prune
+                .compare_exchange(
+                    last,
+                    now.unix_timestamp(),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+            && let Err(error) = self
+                .store
+                .prune_hook_deliveries(now - self.rules.hook_retention.0)
+                .await
+        {
+            tracing::warn!(%error, "pruning old webhook bodies failed; it is tried again in a minute");
         }
         received
     }

@@ -77,6 +77,9 @@ pub struct Rules {
 pub struct App {
     store: Arc<dyn Store>,
     rules: Arc<Rules>,
+    /// When the receivers last pruned old webhook bodies (Unix seconds), so they prune once
+    /// a minute, not once a body (`integrations.rs`).
+    last_hook_prune: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl App {
@@ -84,6 +87,7 @@ impl App {
         Self {
             store,
             rules: Arc::new(rules),
+            last_hook_prune: Arc::default(),
         }
     }
 
