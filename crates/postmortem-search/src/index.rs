@@ -1,10 +1,11 @@
 //! The index on disk: opening (and healing) it here; rebuilding it from the store in
 //! [`build`], following the change feed in [`catch_up`], and answering searches and "similar
-//! incidents" in [`search`].
+//! incidents" in [`search`], suggesting while typing in [`suggest`].
 
 mod build;
 mod catch_up;
 mod search;
+mod suggest;
 
 use crate::error::{Result, SearchError};
 use crate::query::{ParsedQuery, TextPart, parse_query};

@@ -27,5 +27,6 @@ pub use index::{
 };
 pub use query::{ParsedQuery, QueryError, parse_query};
 pub use results::{
-    FacetCount, Facets, SearchHit, SearchResults, SimilarIncident, format_json, format_text,
+    FacetCount, Facets, SearchHit, SearchResults, SimilarIncident, SuggestedIncident,
+    SuggestedWord, Suggestions, format_json, format_text,
 };

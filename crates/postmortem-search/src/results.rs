@@ -24,6 +24,29 @@ pub struct SearchHit {
     pub score: f32,
 }
 
+/// What a query being typed may be heading for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Suggestions {
+    /// Incidents it finds with its last word read as a prefix, best first.
+    pub incidents: Vec<SuggestedIncident>,
+    /// Words that complete its last word, most widely used first.
+    pub words: Vec<SuggestedWord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SuggestedIncident {
+    pub incident_id: IncidentId,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SuggestedWord {
+    /// The word as written (lower case), such as `certificate`.
+    pub word: String,
+    /// The whole query with its last word completed to `word`.
+    pub query: String,
+}
+
 /// Counts of the matching incidents by value, largest first, over every match.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Facets {

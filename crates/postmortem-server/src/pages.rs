@@ -138,6 +138,7 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                 link rel="stylesheet" href="/static/app.css";
                 // An empty icon, so browsers do not ask for a /favicon.ico that is not served.
                 link rel="icon" href="data:,";
+                script src="/static/app.js" defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -159,7 +160,7 @@ pub(crate) fn layout(title: &str, user: Option<&User>, body: Markup) -> Markup {
                         }
                         form.quicksearch method="get" action="/search" role="search" {
                             label for="quick-q" class="visually-hidden" { "Search incidents" }
-                            input #quick-q name="q" type="search" placeholder="Search incidents";
+                            input #quick-q name="q" type="search" placeholder="Search incidents" data-suggest;
                             button type="submit" { "Search" }
                         }
                         form.signout method="post" action="/logout" {

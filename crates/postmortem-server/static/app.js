@@ -265,7 +265,127 @@ function explainHalfTypedDate(field) {
   field.addEventListener("change", show);
 }
 
+// Suggestions while typing a search: words that complete the last word, then incidents it
+// finds. A combobox over a listbox (arrow keys move, Enter takes, Escape closes); without
+// script the box is a plain search form.
+function suggestWhileTyping(input) {
+  const list = document.createElement("ul");
+  list.id = `${input.id}-suggestions`;
+  list.className = "suggestions";
+  list.setAttribute("role", "listbox");
+  list.setAttribute("aria-label", "Suggestions");
+  list.hidden = true;
+  const holder = document.createElement("span");
+  holder.className = "suggest";
+  input.replaceWith(holder);
+  holder.append(input, list);
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-controls", list.id);
+  input.setAttribute("aria-expanded", "false");
+  input.setAttribute("autocomplete", "off");
+  let options = [];
+  let active = -1;
+  let timer = null;
+  let asked = 0;
+
+  const close = () => {
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    active = -1;
+  };
+  const mark = (index) => {
+    active = index;
+    options.forEach((option, n) => option.setAttribute("aria-selected", String(n === index)));
+    if (index >= 0) {
+      input.setAttribute("aria-activedescendant", options[index].id);
+      options[index].scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  };
+  const take = (option) => {
+    close();
+    if (option.dataset.href) {
+      window.location.assign(option.dataset.href);
+    } else {
+      input.value = option.dataset.query;
+      input.form.requestSubmit();
+    }
+  };
+  const option = (text, kind, data) => {
+    const item = document.createElement("li");
+    item.id = `${list.id}-${options.length}`;
+    item.setAttribute("role", "option");
+    item.setAttribute("aria-selected", "false");
+    const what = document.createElement("span");
+    what.className = "muted";
+    what.textContent = kind;
+    item.append(document.createTextNode(text), " ", what);
+    Object.assign(item.dataset, data);
+    // Taken on mousedown, before the field loses focus and closes the list.
+    item.addEventListener("mousedown", (event) => { event.preventDefault(); take(item); });
+    options.push(item);
+    return item;
+  };
+  const show = (found) => {
+    options = [];
+    const items = [
+      ...found.words.map((w) => option(w.query, "search", { query: w.query })),
+      ...found.incidents.map((i) => option(i.title, "incident", { href: `/incidents/${i.incident_id}` })),
+    ];
+    list.replaceChildren(...items);
+    if (items.length === 0) { close(); return; }
+    list.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+    mark(-1);
+  };
+  const ask = async () => {
+    const typed = input.value;
+    if (!typed.trim()) { close(); return; }
+    const mine = ++asked;
+    try {
+      const response = await fetch(`/api/v1/search/suggest?q=${encodeURIComponent(typed)}`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok || mine !== asked) return;
+      show(await response.json());
+    } catch {
+      // Suggestions are a help; the form still searches without them.
+    }
+  };
+
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(ask, 150);
+  });
+  input.addEventListener("keydown", (event) => {
+    const open = !list.hidden && options.length > 0;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (options.length === 0) return;
+      event.preventDefault();
+      if (!open) {
+        list.hidden = false;
+        input.setAttribute("aria-expanded", "true");
+      }
+      const last = options.length - 1;
+      if (event.key === "ArrowDown") mark(active >= last ? 0 : active + 1);
+      else mark(active <= 0 ? last : active - 1);
+    } else if (event.key === "Enter" && open && active >= 0) {
+      event.preventDefault();
+      take(options[active]);
+    } else if (event.key === "Escape" && open) {
+      event.preventDefault();
+      close();
+    }
+  });
+  input.addEventListener("blur", () => setTimeout(close, 100));
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  for (const input of document.querySelectorAll("input[data-suggest]")) suggestWhileTyping(input);
   localiseTimes(document);
   for (const field of document.querySelectorAll("input[type=date], input[type=datetime-local]")) explainHalfTypedDate(field);
   // A refused form is shown again where it sits on the page, with its message focused.

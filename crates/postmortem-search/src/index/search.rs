@@ -559,7 +559,7 @@ pub(super) fn opening(text: &str, chars: usize) -> String {
 
 /// The query to run, whether it has words (so relevance means something), and what to mark.
 pub(super) struct BuiltQuery {
-    query: Box<dyn Query>,
+    pub(super) query: Box<dyn Query>,
     has_text: bool,
     highlight: Highlight,
 }

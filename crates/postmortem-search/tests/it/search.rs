@@ -531,3 +531,47 @@ async fn results_serialise_in_the_shape_the_api_serves() {
     let text = postmortem_search::format_text(&search(&index, "exhausted", &ALL), false);
     assert!(text.contains("[exhausted]"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggestions_complete_the_last_word_from_incidents_the_reader_may_see() {
+    let db = TestDb::sqlite().await;
+    let lib = library(&db).await;
+    let (_dir, index) = built(&db).await;
+
+    // The last word is half typed, past its stem: "migratio" still offers "migration".
+    let typed = index.suggest("slow Migratio", &ALL, 5).unwrap();
+    assert_eq!(
+        typed
+            .incidents
+            .iter()
+            .map(|i| i.incident_id)
+            .collect::<Vec<_>>(),
+        [lib.migration]
+    );
+    assert_eq!(typed.words[0].word, "migration", "{typed:?}");
+    assert_eq!(typed.words[0].query, "slow migration");
+    assert!(typed.words.iter().all(|w| w.word.starts_with("migratio")));
+
+    // A space after the word: it is whole, and nothing is completed.
+    let whole = index.suggest("pool ", &ALL, 5).unwrap();
+    assert!(whole.words.is_empty());
+    assert!(whole.incidents.iter().any(|i| i.incident_id == lib.pool));
+    assert!(index.suggest("  ", &ALL, 5).unwrap().incidents.is_empty());
+
+    // Restricted incidents give no title and no word to those who may not see them.
+    let sam = Viewer::person(lib.people.sam, vec![]);
+    let hidden = index.suggest("zepp", &sam, 5).unwrap();
+    assert!(
+        hidden.incidents.is_empty() && hidden.words.is_empty(),
+        "{hidden:?}"
+    );
+    let rae = Viewer::person(lib.people.rae, vec![]);
+    let seen = index.suggest("zepp", &rae, 5).unwrap();
+    assert_eq!(seen.incidents[0].incident_id, lib.leak);
+    assert_eq!(seen.words[0].word, "zeppelin");
+    let credentials = index.suggest("credent", &sam, 5).unwrap();
+    assert!(
+        credentials.words.iter().all(|w| w.word != "credentials"),
+        "{credentials:?}"
+    );
+}

@@ -276,6 +276,29 @@ pub(crate) struct SearchHitView {
     pub score: f64,
 }
 
+/// What a query being typed may be heading for.
+#[derive(Debug, ToSchema)]
+pub(crate) struct SuggestionsView {
+    /// Incidents the query finds with its last word as a prefix, best first.
+    pub incidents: Vec<SuggestedIncidentView>,
+    /// Words completing the last word, most widely used first.
+    pub words: Vec<SuggestedWordView>,
+}
+
+#[derive(Debug, ToSchema)]
+pub(crate) struct SuggestedIncidentView {
+    pub incident_id: i64,
+    pub title: String,
+}
+
+#[derive(Debug, ToSchema)]
+pub(crate) struct SuggestedWordView {
+    /// The word as written, in lower case.
+    pub word: String,
+    /// The whole query with its last word completed to `word`.
+    pub query: String,
+}
+
 /// Counts of the matching incidents by value, largest first.
 #[derive(Debug, ToSchema)]
 pub(crate) struct FacetsView {

@@ -482,7 +482,7 @@ fn shown_value(key: &str, value: &Value, people: &BTreeMap<UserId, User>) -> Mar
             Value::Bool(false) => "no",
             Value::Number(n) if PERSON_FIELDS.contains(&key.rsplit(' ').next().unwrap_or(key)) => (n.as_i64().map_or_else(|| n.to_string(), |id| person(Some(UserId::new(id)), people))),
             Value::Number(n) => (n),
-            Value::String(s) => (s),
+            Value::String(s) => (super::words::value_words(key, s).unwrap_or_else(|| s.clone())),
             Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
                 @if items.is_empty() { span.muted { "none" } }
                 @for (n, item) in items.iter().enumerate() {

@@ -253,7 +253,6 @@ fn editor(
                 }
             }
         }
-        script src="/static/app.js" defer {}
     };
     Ok((status, layout("Edit the post-mortem", Some(user), body)).into_response())
 }

@@ -272,7 +272,6 @@ fn form_page(
             " "
             a href={ "/incidents/" (id) } { "Cancel" }
         }
-        script src="/static/app.js" defer {}
     };
     (status, layout("Correct the facts", Some(user), body)).into_response()
 }

@@ -260,7 +260,6 @@ fn whole_page(view: &View, problem: Option<&Problem>) -> Markup {
                 (contributors(view))
             }
         }
-        script src="/static/app.js" defer {}
     }
 }
 

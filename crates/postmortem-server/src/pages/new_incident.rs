@@ -151,7 +151,6 @@ fn form_page(
             }
             button type="submit" { "Record incident" }
         }
-        script src="/static/app.js" defer {}
     };
     (status, layout("New incident", Some(user), body)).into_response()
 }

@@ -58,7 +58,7 @@ pub(crate) async fn page(
     let form = html! {
         form.filters method="get" action="/search" role="search" {
             p { label for="search-q" { "Search past incidents" }
-                input #search-q name="q" type="search" size="50" value=(query) autofocus; }
+                input #search-q name="q" type="search" size="50" value=(query) autofocus data-suggest; }
             p { button type="submit" { "Search" } }
         }
         p.muted { "Words, \"phrases\", prefix*, and filters: service:, team:, severity:, kind:, status:, factor:, owner:, after:2025-01-01, before:." }
@@ -98,7 +98,7 @@ pub(crate) async fn page(
     let body = html! {
         h1 { "Search" }
         (form)
-        p aria-live="polite" { (results.total) " incidents match " strong { (query) } "." }
+        p aria-live="polite" { (results.total) @if results.total == 1 { " incident matches " } @else { " incidents match " } strong { (query) } "." }
         div.search-layout {
             ol.results {
                 @for hit in &results.items {

@@ -53,6 +53,30 @@ pub(crate) fn facet_value(facet: &str, raw: &str) -> String {
     words.unwrap_or_else(|| raw.to_owned())
 }
 
+/// A stored value of a named field in words, when the field holds a closed vocabulary
+/// (`status`, `kind`, `marker`, ...; the last word of a nested name such as `postmortem
+/// status`); `None` for any other field or value. For pages that show stored records, such
+/// as the audit log's before and after.
+pub(crate) fn value_words(field: &str, raw: &str) -> Option<String> {
+    fn first<T: Words>(parsed: Result<T, postmortem_core::ValidationError>) -> Option<String> {
+        parsed.ok().map(|value| value.words().to_owned())
+    }
+    match field.rsplit(' ').next().unwrap_or(field) {
+        "status" => first(PostmortemStatus::parse(raw)).or_else(|| first(ActionStatus::parse(raw))),
+        "kind" => first(IncidentKind::parse(raw)).or_else(|| first(ActionKind::parse(raw))),
+        "marker" => first(Marker::parse(raw)),
+        "perspective" => first(Perspective::parse(raw)),
+        "source" => first(Source::parse(raw)),
+        "priority" => first(Priority::parse(raw)),
+        "decision" => first(ReviewDecision::parse(raw)).or_else(|| first(Requirement::parse(raw))),
+        "role" => first(Role::parse(raw)),
+        "category" => FactorCategory::parse(raw)
+            .ok()
+            .map(|c| c.label().to_lowercase()),
+        _ => None,
+    }
+}
+
 /// Why an earlier incident looks like this one, in words: shared services, shared kinds of
 /// contributing factor, and the words both use. The index gives word stems ("outag"); each
 /// is shown as the first word of this incident that begins with it ("outage"), and left

@@ -182,6 +182,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     // Without `chart=` the download names the charts to choose from.
     ("GET",    "/api/v1/insights.csv", "", "401 422 422 422 422 422 422", "same"),
     ("GET",    "/api/v1/search", "", "401 503 503 503 503 503 503", "same"),
+    ("GET",    "/api/v1/search/suggest", "", "401 503 503 503 503 503 503", "same"),
     ("POST",   "/api/v1/lint", r#"{"text": "The deploy went out at noon."}"#, "401 200 200 200 200 200 200", "same"),
     ("POST",   "/api/v1/import", "# Queue stalled for {column}\n\n## Summary\n\nThe queue stalled.\n", "401 403 201 201 201 201 403", "same"),
 

@@ -80,7 +80,20 @@ async fn five_people_take_an_incident_from_recording_to_a_published_post_mortem_
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(db.store.clone(), Settings::default());
+    // Search follows the change feed as `serve` keeps it, for the suggestions while typing.
+    let index_dir = tempfile::tempdir().unwrap();
+    let index = std::sync::Arc::new(
+        postmortem_search::SearchIndex::open(index_dir.path().join("index")).unwrap(),
+    );
+    let follower = {
+        let (index, store) = (index.clone(), db.store.clone());
+        tokio::spawn(async move {
+            index
+                .follow(store.as_ref(), Duration::from_millis(200))
+                .await
+        })
+    };
+    let state = AppState::new(db.store.clone(), Settings::default()).with_search(index);
     tokio::spawn(serve(listener, state, std::future::pending()));
     let driver = Chromedriver::start().await;
 
@@ -343,6 +356,67 @@ async fn five_people_take_an_incident_from_recording_to_a_published_post_mortem_
             .await
             .contains("There is no such page")
     );
+
+    // Val finds it again from the search box: suggestions while typing, by keyboard.
+    val.set_window_size(1400, 1000).await.unwrap();
+    val.goto(&format!("{base}/")).await.unwrap();
+    let search = val.find(Locator::Id("quick-q")).await.unwrap();
+    assert_eq!(
+        search.attr("role").await.unwrap().as_deref(),
+        Some("combobox")
+    );
+    search.send_keys("Checko").await.unwrap();
+    let options = sees(&val, "#quick-q-suggestions", "Checkout returned 502s").await;
+    assert!(options.contains("checkout"), "{options}");
+    assert_eq!(
+        search.attr("aria-expanded").await.unwrap().as_deref(),
+        Some("true")
+    );
+    screenshot(&val, "journey-07-search-suggestions.png").await;
+    search.send_keys("\u{E00C}").await.unwrap(); // Escape closes the list
+    assert_eq!(
+        search.attr("aria-expanded").await.unwrap().as_deref(),
+        Some("false")
+    );
+    // Arrow keys walk the options (words first, then incidents); Enter opens the incident.
+    let options = val
+        .find_all(Locator::Css("#quick-q-suggestions [role=option]"))
+        .await
+        .unwrap()
+        .len();
+    for _ in 0..options {
+        search.send_keys("\u{E015}").await.unwrap(); // Arrow down
+    }
+    let chosen = text_of(&val, "#quick-q-suggestions [aria-selected=true]").await;
+    assert!(chosen.contains("Checkout returned 502s"), "{chosen}");
+    assert_eq!(
+        search.attr("aria-activedescendant").await.unwrap(),
+        Some(format!("quick-q-suggestions-{}", options - 1))
+    );
+    search.send_keys("\u{E00C}").await.unwrap();
+    search.send_keys("\u{E015}\u{E015}").await.unwrap();
+    search.send_keys("\u{E007}").await.unwrap(); // Enter
+    sees(&val, "h1", "Checkout returned 502s").await;
+    assert!(val.current_url().await.unwrap().path().ends_with(&incident));
+    // A word taken searches with the completed query.
+    val.goto(&format!("{base}/search")).await.unwrap();
+    let search = val.find(Locator::Id("search-q")).await.unwrap();
+    search.send_keys("checkout retur").await.unwrap();
+    sees(&val, "#search-q-suggestions", "checkout returned").await;
+    search.send_keys("\u{E015}\u{E007}").await.unwrap();
+    sees(&val, "main", "1 incident matches checkout returned").await;
+    assert_eq!(
+        val.find(Locator::Id("search-q"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("checkout returned")
+    );
+    no_csp_violation(&val).await;
+    follower.abort();
 
     for browser in [dana, sam, rae, val] {
         browser.close().await.unwrap();

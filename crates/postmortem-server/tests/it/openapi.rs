@@ -63,6 +63,7 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/incidents/{id}/members/{handle}"),
     ("delete", "/api/v1/incidents/{id}/members/{handle}"),
     ("get", "/api/v1/search"),
+    ("get", "/api/v1/search/suggest"),
     ("post", "/api/v1/lint"),
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens"),

@@ -125,6 +125,85 @@ async fn search_finds_what_was_saved_with_snippets_and_facets_but_never_a_restri
 }
 
 #[tokio::test]
+async fn suggestions_while_typing_complete_the_last_word_and_never_show_a_restricted_incident() {
+    let (app, index, _dir) = searchable().await;
+    let dana = app.person("dana", "contributor").await;
+    let sam = app.person("sam", "contributor").await;
+    let open = record(
+        &app,
+        &dana,
+        "Checkout certificate expired",
+        "checkout",
+        false,
+        "2026-02-01T14:00:00Z",
+    )
+    .await;
+    let secret = record(
+        &app,
+        &dana,
+        "Vault certification authority compromised",
+        "vault",
+        true,
+        "2026-02-02T14:00:00Z",
+    )
+    .await;
+    index.catch_up(app.db.store.as_ref()).await.unwrap();
+
+    let sam_sees = app
+        .get("/api/v1/search/suggest?q=checkout%20Certif", Some(&sam))
+        .await;
+    assert_eq!(sam_sees.status, StatusCode::OK, "{}", sam_sees.body);
+    let sam_sees = sam_sees.json();
+    assert_eq!(
+        sam_sees["incidents"],
+        json!([{"incident_id": open, "title": "Checkout certificate expired"}])
+    );
+    assert_eq!(
+        sam_sees["words"][0],
+        json!({"word": "certificate", "query": "checkout certificate"})
+    );
+    let alone = app.get("/api/v1/search/suggest?q=certif", Some(&sam)).await;
+    assert!(
+        !alone.body.contains("certification") && !alone.body.contains("Vault"),
+        "{}",
+        alone.body
+    );
+    let dana_sees = app
+        .get("/api/v1/search/suggest?q=certif", Some(&dana))
+        .await
+        .json();
+    let words: Vec<&str> = dana_sees["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["word"].as_str().unwrap())
+        .collect();
+    assert!(
+        words.contains(&"certification") && words.contains(&"certificate"),
+        "{dana_sees}"
+    );
+    assert!(
+        dana_sees["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["incident_id"] == secret)
+    );
+
+    assert_eq!(
+        app.get("/api/v1/search/suggest?q=certif", None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let nothing = app
+        .get("/api/v1/search/suggest?q=", Some(&sam))
+        .await
+        .json();
+    assert_eq!(nothing, json!({"incidents": [], "words": []}));
+}
+
+#[tokio::test]
 async fn the_search_page_shows_results_and_facets_and_the_incident_page_similar_ones() {
     let (app, index, _dir) = searchable().await;
     let dana = app.person("dana", "contributor").await;

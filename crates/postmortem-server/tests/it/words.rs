@@ -6,27 +6,77 @@ use crate::search::searchable;
 use axum::http::StatusCode;
 use serde_json::json;
 
-/// Every wire spelling of a closed vocabulary that a person could mistake for a word.
-const RAW: &[&str] = &[
-    "not_required",
-    "in_review",
-    "changes_requested",
-    "near_miss",
-    "data_loss",
-    "impact_start",
-    "in_progress",
-    "wont_do",
-    "third_party",
-    "unclear_ownership",
-    "awkward_tooling",
-    "risky_default",
-    "hidden_dependency",
-    "outdated_docs",
-    "unrehearsed_path",
-    "insufficient_testing",
-    "change_management",
-    "confusing_interface",
-];
+/// Every wire spelling of the core's closed vocabularies that a person could not mistake for
+/// a word: those joined by an underscore (`not_required`, `near_miss`, `third_party`, ...).
+/// Read from the enums themselves, so a value added later is checked too.
+fn raw_spellings() -> Vec<String> {
+    use postmortem_core::insights::Chart;
+    use postmortem_core::policy::Requirement;
+    use postmortem_core::{
+        ActionKind, ActionStatus, FactorCategory, IncidentKind, Marker, Permission, Perspective,
+        PostmortemStatus, Priority, RedactionKind, ReviewDecision, Role, Source,
+    };
+    fn spellings<T: Copy>(all: &[T], spell: fn(T) -> &'static str) -> Vec<String> {
+        all.iter().map(|value| spell(*value).to_owned()).collect()
+    }
+    let mut raw = [
+        spellings(ActionKind::ALL, ActionKind::as_str),
+        spellings(ActionStatus::ALL, ActionStatus::as_str),
+        spellings(Priority::ALL, Priority::as_str),
+        spellings(Marker::ALL, Marker::as_str),
+        spellings(Perspective::ALL, Perspective::as_str),
+        spellings(Source::ALL, Source::as_str),
+        spellings(ReviewDecision::ALL, ReviewDecision::as_str),
+        spellings(Role::ALL, Role::as_str),
+        spellings(Permission::ALL, Permission::as_str),
+        spellings(PostmortemStatus::ALL, PostmortemStatus::as_str),
+        spellings(FactorCategory::ALL, FactorCategory::as_str),
+        spellings(IncidentKind::ALL, IncidentKind::as_str),
+        spellings(Requirement::ALL, Requirement::as_str),
+        spellings(Chart::ALL, Chart::as_str),
+    ]
+    .concat();
+    for kind in [
+        RedactionKind::Person,
+        RedactionKind::Email,
+        RedactionKind::Host,
+        RedactionKind::IpAddress,
+        RedactionKind::Link,
+        RedactionKind::Chat,
+        RedactionKind::Customer,
+        RedactionKind::Author,
+    ] {
+        raw.push(
+            serde_json::to_value(kind)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    raw.retain(|spelling| spelling.contains('_'));
+    raw
+}
+
+#[test]
+fn the_raw_spellings_come_from_the_core_vocabularies() {
+    let raw = raw_spellings();
+    for known in [
+        "not_required",
+        "in_review",
+        "changes_requested",
+        "near_miss",
+        "wont_do",
+        "third_party",
+        "impact_start",
+        "ip_address",
+    ] {
+        assert!(
+            raw.iter().any(|r| r == known),
+            "{known} missing from {raw:?}"
+        );
+    }
+}
 
 /// The text a person sees: the page without its tags, scripts, styles and attribute values.
 fn visible_text(html: &str) -> String {
@@ -49,11 +99,11 @@ fn visible_text(html: &str) -> String {
     text
 }
 
-fn raw_values_in(html: &str) -> Vec<&'static str> {
+fn raw_values_in(html: &str) -> Vec<String> {
     let text = visible_text(html);
-    RAW.iter()
-        .copied()
-        .filter(|raw| text.contains(raw))
+    raw_spellings()
+        .into_iter()
+        .filter(|raw| text.contains(raw.as_str()))
         .collect()
 }
 
@@ -167,6 +217,12 @@ async fn no_page_shows_a_raw_internal_value() {
         "/search?q=certificate".to_owned(),
         "/account".to_owned(),
         "/teams".to_owned(),
+        "/insights".to_owned(),
+        "/incidents?status=in_review&kind=near_miss&factor=third_party".to_owned(),
+        format!("/incidents/{id}/history"),
+        "/admin/audit".to_owned(),
+        "/admin/webhooks".to_owned(),
+        "/admin/integrations".to_owned(),
     ];
     let mut leaks = Vec::new();
     for path in &pages {
