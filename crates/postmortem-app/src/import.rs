@@ -16,7 +16,9 @@ use crate::{AppError, Service};
 use postmortem_core::{
     Handle, IncidentBundle, IncidentId, Permission, ValidationError, format_instant,
 };
-use postmortem_markdown::{Change, Document, ImportContext, changes, decode, parse, slug_of};
+use postmortem_markdown::{
+    Change, Document, ImportContext, changes, decode, html_to_markdown, is_html, parse, slug_of,
+};
 use postmortem_store::{FactsOutcome, ImportExtras, IncidentQuery, PolicyDecision};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -171,6 +173,14 @@ impl Importer<'_> {
             AppError::Invalid(vec![ValidationError::new("file", error.to_string())])
         };
         let text = decode(source, bytes).map_err(unreadable)?;
+        // An HTML export (Confluence, Google Docs) is read as the Markdown it converts to.
+        let converted;
+        let text = if is_html(text) {
+            converted = html_to_markdown(source, text).map_err(unreadable)?;
+            converted.as_str()
+        } else {
+            text
+        };
         let nobody = Handle::parse(NOBODY).expect("a valid handle");
         let context = ImportContext {
             templates: &app.rules.templates,

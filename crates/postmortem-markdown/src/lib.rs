@@ -10,6 +10,7 @@
 mod changes;
 mod external;
 mod foreign;
+mod html;
 mod parse;
 mod render;
 mod syntax;
@@ -18,6 +19,7 @@ mod when;
 pub use changes::{Change, changes};
 pub use external::{External, Person, external};
 pub use foreign::{Mapping, MappingNote};
+pub use html::{MAX_HTML_DEPTH, is_html, to_markdown as html_to_markdown};
 pub use parse::{Parsed, parse};
 pub use postmortem_core::{ExternalSpec, Redaction, RedactionKind, Replacement};
 pub use render::{file_name, render};

@@ -540,3 +540,38 @@ async fn nested_created(db: &TestDb) -> bool {
         .total
         == 1
 }
+
+#[tokio::test]
+async fn a_google_docs_html_export_is_imported_through_the_same_mapping_and_found_again() {
+    let db = TestDb::sqlite().await;
+    let app = app(&db);
+    let (dana, _) = app
+        .as_system(SystemActor::Accounts)
+        .create_account(account("dana", "contributor"))
+        .await
+        .unwrap();
+    let page = include_str!(
+        "../../../postmortem-markdown/tests/it/fixtures/html/google-docs-download.html"
+    );
+    let created = app
+        .acting_for(&dana)
+        .import_markdown("search.html", page.as_bytes(), ImportOptions::default())
+        .await
+        .unwrap();
+    let ImportOutcome::Created { id } = created.outcome else {
+        panic!("{created:?}")
+    };
+    let record = app
+        .acting_for(&dana)
+        .incident(IncidentId::new(id))
+        .await
+        .unwrap();
+    assert_eq!(record.incident.title.as_str(), "Search latency incident");
+    assert_eq!((record.timeline.len(), record.actions.len()), (2, 2));
+    let again = app
+        .acting_for(&dana)
+        .import_markdown("search.html", page.as_bytes(), ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, ImportOutcome::Unchanged { id });
+}

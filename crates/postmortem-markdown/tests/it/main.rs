@@ -4,6 +4,7 @@
 mod external;
 mod foreign;
 mod hostile;
+mod html;
 mod round_trip;
 
 use postmortem_core::{Handle, Templates};

@@ -43,7 +43,7 @@ pub(crate) struct ImportParams {
 #[utoipa::path(
     post, path = "/api/v1/import", tag = "incidents",
     params(ImportParams),
-    request_body(content = String, content_type = "text/markdown", description = "The Markdown file, UTF-8, at most 4 MiB"),
+    request_body(content = String, content_type = "text/markdown", description = "The Markdown file (or, sent as `text/html`, a page exported from Confluence or Google Docs), UTF-8, at most 4 MiB"),
     responses(
         (status = 201, description = "A new incident was made from the file", body = Imported),
         (status = 200, description = "Dry run, or the file matches an incident: what would happen or what it is", body = Imported),
@@ -51,7 +51,7 @@ pub(crate) struct ImportParams {
         (status = 403, description = "The person's role may not write", body = super::schema::ErrorBody),
         (status = 412, description = "The incident changed since the file was exported; nothing was written", body = super::schema::ErrorBody),
         (status = 413, description = "The file is larger than 4 MiB", body = super::schema::ErrorBody),
-        (status = 415, description = "Not sent as `text/markdown`", body = super::schema::ErrorBody),
+        (status = 415, description = "Not sent as `text/markdown` or `text/html`", body = super::schema::ErrorBody),
         (status = 422, description = "The file cannot be read: its line and why", body = super::schema::ErrorBody),
     ),
     security(("bearer" = []))
@@ -68,12 +68,16 @@ pub(crate) async fn import(
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/markdown"));
+        .is_some_and(|essence| {
+            let essence = essence.trim();
+            essence.eq_ignore_ascii_case("text/markdown")
+                || essence.eq_ignore_ascii_case("text/html")
+        });
     if !markdown {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "send the file with `Content-Type: text/markdown`",
+            "send the file with `Content-Type: text/markdown`, or `text/html` for a page exported from Confluence or Google Docs",
         ));
     }
     let imported = state

@@ -144,3 +144,29 @@ async fn viewers_may_not_import_and_unreadable_files_are_refused_with_their_line
     let none = app.get("/api/v1/incidents", Some(&dana)).await.json();
     assert_eq!(none["total"], 0, "nothing of a refused file is written");
 }
+
+#[tokio::test]
+async fn a_page_exported_from_google_docs_is_imported_when_sent_as_html() {
+    let app = TestApp::new().await;
+    let dana = app.person("dana", "contributor").await;
+    let page = include_str!(
+        "../../../postmortem-markdown/tests/it/fixtures/html/google-docs-download.html"
+    );
+    let created = import(&app, &dana, "", "text/html; charset=utf-8", page.into()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.json()["id"].as_i64().unwrap();
+    let incident = app
+        .get(&format!("/api/v1/incidents/{id}"), Some(&dana))
+        .await
+        .json();
+    assert_eq!(incident["title"], "Search latency incident");
+    let deep = format!("<html><body>{}</body></html>", "<div>".repeat(1000));
+    let refused = import(&app, &dana, "", "text/html", deep.into()).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("nests elements"), "{}", refused.body);
+}

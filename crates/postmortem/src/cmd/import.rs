@@ -21,7 +21,8 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// Files, folders (every `.md` file under them) or `-` for standard input.
+    /// Files, folders (every `.md`, `.html` and `.htm` file under them: Markdown, or HTML
+    /// exported from Confluence or Google Docs) or `-` for standard input.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// Show what would be created, left alone or changed (fact by fact, section by section),
@@ -203,7 +204,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
             walk(&path, found)?;
         } else if path
             .extension()
-            .is_some_and(|ext| ext == "md" || ext == "markdown")
+            .is_some_and(|ext| ["md", "markdown", "html", "htm"].iter().any(|e| ext == *e))
             && !is_repository_file(&path)
         {
             found.push(path);
