@@ -103,18 +103,23 @@ pub struct ImpactPatch {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FactsPatch {
+    #[schema(schema_with = crate::vocabulary::title)]
     pub title: Option<String>,
     /// `outage`, `degradation`, `data_loss`, `security` or `near_miss`.
+    #[schema(schema_with = crate::vocabulary::incident_kind)]
     pub kind: Option<String>,
     /// `SEV1` (worst) to `SEV4`.
+    #[schema(schema_with = crate::vocabulary::severity)]
     pub severity: Option<String>,
     /// RFC 3339 with an offset, or `null` to remove it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(schema_with = crate::vocabulary::instant_or_null)]
     pub started_at: Option<Option<String>>,
     /// Replaces the services as a whole.
+    #[schema(schema_with = crate::vocabulary::names)]
     pub services: Option<Vec<String>>,
     /// Replaces the teams as a whole.
+    #[schema(schema_with = crate::vocabulary::names)]
     pub teams: Option<Vec<String>>,
     pub impact: Option<ImpactPatch>,
     /// Only admins and the person who recorded the incident may change who can see it.

@@ -13,17 +13,24 @@ use serde::Deserialize;
 #[into_params(parameter_in = Query)]
 pub struct InsightsInput {
     /// First day, `YYYY-MM-DD`.
+    #[param(schema_with = crate::vocabulary::day)]
     pub from: Option<String>,
     /// Last day, `YYYY-MM-DD` (included).
+    #[param(schema_with = crate::vocabulary::day)]
     pub to: Option<String>,
+    #[param(schema_with = crate::vocabulary::name)]
     pub team: Option<String>,
+    #[param(schema_with = crate::vocabulary::name)]
     pub service: Option<String>,
     /// `outage`, `degradation`, `data_loss`, `security` or `near_miss`.
+    #[param(schema_with = crate::vocabulary::incident_kind)]
     pub kind: Option<String>,
     /// `SEV1` (worst) and up.
+    #[param(schema_with = crate::vocabulary::severity)]
     pub severity: Option<String>,
     /// For the CSV download: which chart (`recurring_factors`, `top_services`, `themes`,
     /// `action_effectiveness`, `durations`, `near_misses`).
+    #[param(schema_with = crate::vocabulary::chart)]
     pub chart: Option<String>,
 }
 

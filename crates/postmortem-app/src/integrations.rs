@@ -59,11 +59,14 @@ impl Default for HookRetention {
 #[schema(example = json!({"kind": "alertmanager", "name": "prod-alertmanager", "services": ["checkout"]}))]
 pub struct IntegrationInput {
     /// `alertmanager`, `grafana`, `pagerduty`, `opsgenie` or `deploy`.
+    #[schema(schema_with = crate::vocabulary::integration_kind)]
     pub kind: String,
     /// A short name: lowercase letters, digits, `-`, `_`, `.`.
+    #[schema(schema_with = crate::vocabulary::name)]
     pub name: String,
     /// The services its alerts are about when an alert names none.
     #[serde(default)]
+    #[schema(schema_with = crate::vocabulary::names)]
     pub services: Vec<String>,
     /// PagerDuty: the signing secret PagerDuty showed when the webhook subscription was made
     /// (required). Deploy: the secret set on a GitHub webhook that sends `deployment_status`

@@ -31,6 +31,7 @@ pub mod insights;
 pub mod integrations;
 pub mod people;
 pub mod review;
+pub mod vocabulary;
 pub mod writing;
 
 pub use actions::{ActionInput, ActionPatch, may_edit_action};

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 pub struct TeamInput {
     /// The slug: lowercase letters, digits and single `-`, such as `site-reliability`. It is
     /// the name incidents use in `teams`.
+    #[schema(schema_with = crate::vocabulary::team_slug)]
     pub name: String,
     /// The name shown to people, such as `Site Reliability`.
     pub display_name: String,

@@ -215,12 +215,18 @@ pub(crate) fn incident_json(state: &AppState, record: &IncidentRecord) -> Value 
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListParams {
     /// Post-mortem status, such as `owed` or `published`.
+    #[param(schema_with = postmortem_app::vocabulary::postmortem_status)]
     pub status: Option<String>,
+    #[param(schema_with = postmortem_app::vocabulary::severity)]
     pub severity: Option<String>,
+    #[param(schema_with = postmortem_app::vocabulary::incident_kind)]
     pub kind: Option<String>,
+    #[param(schema_with = postmortem_app::vocabulary::name)]
     pub service: Option<String>,
+    #[param(schema_with = postmortem_app::vocabulary::name)]
     pub team: Option<String>,
     /// Incidents with a contributing factor of this category, such as `alerting`.
+    #[param(schema_with = postmortem_app::vocabulary::factor_category)]
     pub factor: Option<String>,
     /// Started on or after this date (`YYYY-MM-DD`) or instant.
     pub from: Option<String>,
@@ -229,6 +235,7 @@ pub(crate) struct ListParams {
     /// Words in the title.
     pub q: Option<String>,
     /// `newest` (default), `oldest` or `severity`.
+    #[param(schema_with = postmortem_app::vocabulary::incident_sort)]
     pub sort: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,

@@ -169,6 +169,7 @@ pub(crate) async fn replay(
 #[into_params(parameter_in = Query)]
 pub(crate) struct ChangesQuery {
     /// Hours before the incident's start: 1 to 168, 24 when not given.
+    #[param(minimum = 1, maximum = 168)]
     pub hours: Option<i64>,
 }
 
@@ -237,8 +238,10 @@ pub(crate) struct ChatQuery {
     /// it the body is a CSV (`time,author,text,link`) or JSON list of messages.
     pub channel: Option<String>,
     /// Messages from this instant on (RFC 3339).
+    #[param(schema_with = postmortem_app::vocabulary::instant)]
     pub from: Option<String>,
     /// Messages up to this instant.
+    #[param(schema_with = postmortem_app::vocabulary::instant)]
     pub to: Option<String>,
     /// The reaction that pre-selects a message, e.g. `white_check_mark`.
     pub reaction: Option<String>,
@@ -248,6 +251,7 @@ pub(crate) struct ChatQuery {
     /// Import: the message ids to import, comma-separated, with `select=ids`.
     pub ids: Option<String>,
     /// Import: `observed` (default), `happened` or `believed`.
+    #[param(schema_with = postmortem_app::vocabulary::perspective)]
     pub perspective: Option<String>,
 }
 

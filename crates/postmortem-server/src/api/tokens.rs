@@ -25,6 +25,7 @@ pub(crate) fn routes() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct TokenInput {
     /// What the token is for, to recognise it in the list: 1 to 100 characters.
+    #[schema(schema_with = postmortem_app::vocabulary::token_label)]
     pub label: String,
     /// How many days the token lasts: 1 to 366, 90 when not given.
     #[schema(minimum = 1, maximum = 366)]

@@ -188,3 +188,48 @@ async fn the_documented_incident_has_the_keys_the_api_answers_with() {
         assert_eq!(documented, answered, "{schema}");
     }
 }
+
+#[tokio::test]
+async fn closed_vocabularies_are_enums_and_text_rules_are_patterns_in_the_document() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    let parameter = |path: &str, name: &str| {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{path} has no parameter {name}"))["schema"]
+            .clone()
+    };
+    let kinds: Vec<&str> = postmortem_core::IncidentKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(
+        parameter("/api/v1/incidents", "kind")["enum"],
+        serde_json::json!(kinds)
+    );
+    assert_eq!(
+        parameter("/api/v1/incidents", "sort")["enum"],
+        serde_json::json!(["newest", "oldest", "severity"])
+    );
+    assert_eq!(
+        parameter("/api/v1/insights.csv", "chart")["enum"][0],
+        "recurring_factors"
+    );
+    assert_eq!(parameter("/api/v1/insights", "from")["format"], "date");
+    assert_eq!(
+        parameter("/api/v1/incidents/{id}/changes", "hours")["maximum"],
+        168
+    );
+    let facts = &doc["components"]["schemas"]["FactsPatch"]["properties"];
+    assert_eq!(facts["kind"]["enum"], serde_json::json!(kinds));
+    assert_eq!(facts["severity"]["pattern"], "^SEV[1-9]$");
+    assert_eq!(facts["started_at"]["format"], "date-time");
+    assert_eq!(facts["title"]["maxLength"], 200);
+    assert_eq!(
+        doc["components"]["schemas"]["IntegrationInput"]["properties"]["kind"]["enum"],
+        serde_json::json!(["alertmanager", "grafana", "pagerduty", "opsgenie", "deploy"])
+    );
+}
