@@ -256,19 +256,35 @@ macro_rules! sql_follow_through {
                 let mut drafts = QueryBuilder::<'static, $db>::new(statuses("'draft', 'changes_requested'"));
                 drafts.push(" AND (i.created_by = ")
                     .push_bind(person.get())
-                    .push(" OR EXISTS (SELECT 1 FROM sections s WHERE s.incident_id = i.id AND s.updated_by = ")
+                    // From the person's own edits (an index), not a test of every draft.
+                    .push(" OR i.id IN (SELECT s.incident_id FROM sections s WHERE s.updated_by = ")
                     .push_bind(person.get())
                     .push("))");
                 push_visibility(&mut drafts, visibility);
                 drafts.push(" ORDER BY i.updated_at DESC, i.id DESC LIMIT 50");
+                // Someone in no team and named on no incident has only the incidents they
+                // recorded: found from those (an index) rather than by testing each published
+                // incident for a membership they do not have.
+                let memberships: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM team_members WHERE user_id = $1 UNION ALL SELECT 1 FROM incident_members WHERE user_id = $1 LIMIT 1) AS any_membership",
+                )
+                .bind(person.get())
+                .fetch_one(self.reader())
+                .await?;
+                let push_theirs = |qb: &mut QueryBuilder<'static, $db>| {
+                    qb.push(" AND ");
+                    if memberships > 0 {
+                        push_membership(qb, person);
+                    } else {
+                        qb.push("i.id IN (SELECT c.id FROM incidents c WHERE c.created_by = ").push_bind(person.get()).push(")");
+                    }
+                };
                 let mut owed = QueryBuilder::<'static, $db>::new(statuses("'owed', 'draft', 'changes_requested'"));
-                owed.push(" AND ");
-                push_membership(&mut owed, person);
+                push_theirs(&mut owed);
                 push_visibility(&mut owed, visibility);
                 owed.push(" ORDER BY (i.pm_due_on IS NULL), i.pm_due_on, i.id LIMIT 100");
                 let mut published = QueryBuilder::<'static, $db>::new(statuses("'published'"));
-                published.push(" AND ");
-                push_membership(&mut published, person);
+                push_theirs(&mut published);
                 push_visibility(&mut published, visibility);
                 published.push(" ORDER BY i.pm_published_at DESC, i.id DESC LIMIT 10");
                 Ok(PersonalIncidents {

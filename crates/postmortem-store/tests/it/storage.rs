@@ -646,7 +646,7 @@ postmortem_store::backend_tests! {
         let sooner = db.store.create_incident(Actor::user(sam), incident("Ledger timed out", "SEV1", &["ledger"]), due(3)).await.unwrap();
         let mut elsewhere = incident("Search slow", "SEV3", &["search"]);
         elsewhere.teams = vec![Name::parse("search").unwrap()];
-        db.store.create_incident(Actor::user(sam), elsewhere, owed()).await.unwrap();
+        let elsewhere = db.store.create_incident(Actor::user(sam), elsewhere, owed()).await.unwrap();
         let drafted = db.store.create_incident(Actor::user(dana), incident("Checkout down", "SEV2", &["checkout"]), owed()).await.unwrap();
         db.store.set_status(Actor::user(dana), drafted, PostmortemStatus::Draft, None).await.unwrap();
         db.store.set_status(Actor::user(sam), sooner, PostmortemStatus::Draft, None).await.unwrap();
@@ -663,6 +663,8 @@ postmortem_store::backend_tests! {
         db.store.set_review(Actor::user(rae), sooner, rae, ReviewDecision::Approved, None).await.unwrap();
         let raes = db.store.personal_incidents(rae, Visibility::Person(rae)).await.unwrap();
         assert!(raes.review_requests.is_empty(), "an answered review is no longer asked");
+        let sams = db.store.personal_incidents(sam, Visibility::Person(sam)).await.unwrap();
+        assert_eq!(ids(&sams.owed), [later, elsewhere], "someone in no team owes what they recorded, soonest due first");
     }
 
     async fn imported_bundles_read_back_and_later_writes_get_fresh_ids(db: TestDb) {
