@@ -3,7 +3,7 @@
 //! [`postmortem_core::insights`]).
 
 use crate::{AppError, Service, given};
-use postmortem_core::insights::{InsightFilter, Insights};
+use postmortem_core::insights::{Chart, InsightFilter, Insights, Table};
 use postmortem_core::{Collector, IncidentKind, Name, Permission, Severity, ValidationError};
 use serde::Deserialize;
 
@@ -89,4 +89,44 @@ impl Service<'_> {
             Err(AppError::Invalid(errors.into_errors()))
         }
     }
+}
+
+/// The report as the API answers it: the report with the filters it was made for.
+pub fn report_json(filter: &InsightFilter, report: &Insights) -> serde_json::Value {
+    let mut body = serde_json::to_value(report).unwrap_or_default();
+    body["filter"] = serde_json::json!({
+        "from": filter.from.map(postmortem_core::format_date),
+        "to": filter.to.map(postmortem_core::format_date),
+        "team": filter.team,
+        "service": filter.service,
+        "kind": filter.kind,
+        "severity": filter.severity.map(|s| s.to_string()),
+    });
+    body
+}
+
+/// The chart the filters name for a CSV download; naming none is refused with the choices.
+pub fn chart(input: &InsightsInput) -> Result<Chart, AppError> {
+    match input.chart.as_deref().map(str::trim) {
+        None | Some("") => {
+            let names: Vec<&str> = Chart::ALL.iter().map(|c| c.as_str()).collect();
+            Err(AppError::Invalid(vec![ValidationError::new(
+                "chart",
+                format!("name the chart to download, one of: {}", names.join(", ")),
+            )]))
+        }
+        Some(raw) => Chart::parse(raw).map_err(|e| AppError::Invalid(vec![e])),
+    }
+}
+
+/// A chart's table as CSV text: a header row, then one row per line of the chart.
+pub fn table_csv(table: &Table) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    // Writing to memory cannot fail.
+    let _ = writer.write_record(&table.headers);
+    for row in &table.rows {
+        let _ = writer.write_record(row);
+    }
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
 }

@@ -25,6 +25,18 @@ closed_set!(
     }
 );
 
+impl ActionKind {
+    /// The kind as a person reads it, on pages, in CSV downloads and on the command line.
+    pub fn words(self) -> &'static str {
+        match self {
+            ActionKind::Prevent => "prevent it happening again",
+            ActionKind::Detect => "detect it sooner",
+            ActionKind::Mitigate => "limit the harm",
+            ActionKind::Process => "change how we work",
+        }
+    }
+}
+
 impl ActionStatus {
     /// Whether the item still asks for work.
     pub fn is_open(self) -> bool {

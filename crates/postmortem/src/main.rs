@@ -44,6 +44,9 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
     /// The weekly follow-through digest: reviews owed, overdue actions, what changed lately.
     Digest(cmd::digest::DigestArgs),
+    /// What keeps happening, across incidents: recurring conditions, themes, whether fixes
+    /// held, durations and near misses.
+    Insights(cmd::insights::InsightsArgs),
     /// Rebuild this node's search index from the database.
     Reindex(cmd::search::ReindexArgs),
     /// Search past incidents.
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
                 Command::Reindex(args) => cmd::search::reindex(config, args).await,
                 Command::Search(args) => cmd::search::search(config, args).await,
                 Command::Digest(args) => cmd::digest::run(config, args).await,
+                Command::Insights(args) => cmd::insights::run(config, args).await,
                 Command::Export(args) => cmd::export::run(config, args).await,
                 Command::Import(args) => cmd::import::run(config, args).await,
                 Command::Timeline(command) => cmd::timeline::run(config, command).await,

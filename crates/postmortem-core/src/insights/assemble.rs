@@ -19,6 +19,20 @@ impl Insights {
     }
 }
 
+impl Insights {
+    /// The themes' finding in words: how many came back after a fix was done.
+    pub fn themes_finding(&self) -> String {
+        let failed = self.themes.iter().filter(|t| t.fix_did_not_hold).count();
+        match (self.themes.len(), failed) {
+            (0, _) => {
+                "No recurring theme yet: no condition met the same service three times".to_owned()
+            }
+            (n, 0) => format!("{n} recurring themes; none came back after a fix was done"),
+            (n, f) => format!("{f} of {n} recurring themes came back after a fix was done"),
+        }
+    }
+}
+
 fn share(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }

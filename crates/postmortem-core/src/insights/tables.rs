@@ -136,7 +136,7 @@ impl Insights {
                     .iter()
                     .map(|k| {
                         vec![
-                            k.kind.as_str().to_owned(),
+                            k.kind.words().to_owned(),
                             k.done.to_string(),
                             k.recurred.to_string(),
                             percent(k.held),

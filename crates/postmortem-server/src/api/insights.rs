@@ -10,9 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use postmortem_app::InsightsInput;
-use postmortem_core::ValidationError;
-use postmortem_core::insights::{Chart, Table};
-use serde_json::json;
+use postmortem_app::insights::{chart, report_json, table_csv};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -48,15 +46,7 @@ pub(crate) async fn insights(
 ) -> Result<Response, ApiError> {
     let Query(input) = params.map_err(bad_query)?;
     let (filter, report) = state.app.acting_for(&user).insights(&input).await?;
-    let mut body = serde_json::to_value(&report).map_err(ApiError::internal)?;
-    body["filter"] = json!({
-        "from": filter.from.map(postmortem_core::format_date),
-        "to": filter.to.map(postmortem_core::format_date),
-        "team": filter.team,
-        "service": filter.service,
-        "kind": filter.kind,
-        "severity": filter.severity.map(|s| s.to_string()),
-    });
+    let body = report_json(&filter, &report);
     Ok(Json(body).into_response())
 }
 
@@ -78,17 +68,9 @@ pub(crate) async fn insights_csv(
     params: Result<Query<InsightsInput>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(input) = params.map_err(bad_query)?;
-    let chart = match input.chart.as_deref().map(str::trim) {
-        None | Some("") => {
-            return Err(ApiError::invalid(vec![ValidationError::new(
-                "chart",
-                format!("name the chart to download, one of: {}", chart_names()),
-            )]));
-        }
-        Some(raw) => Chart::parse(raw).map_err(|e| ApiError::invalid(vec![e]))?,
-    };
+    let chart = chart(&input)?;
     let (_, report) = state.app.acting_for(&user).insights(&input).await?;
-    let csv = to_csv(&report.table(chart)).map_err(ApiError::internal)?;
+    let csv = table_csv(&report.table(chart));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -100,23 +82,4 @@ pub(crate) async fn insights_csv(
         csv,
     )
         .into_response())
-}
-
-fn chart_names() -> String {
-    Chart::ALL
-        .iter()
-        .map(|c| c.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A table as CSV text.
-pub(crate) fn to_csv(table: &Table) -> Result<String, csv::Error> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(&table.headers)?;
-    for row in &table.rows {
-        writer.write_record(row)?;
-    }
-    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

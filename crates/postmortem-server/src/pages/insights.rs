@@ -324,14 +324,7 @@ fn top_services(report: &Insights, echo: &Echo) -> Markup {
 }
 
 fn themes(report: &Insights, echo: &Echo) -> Markup {
-    let failed = report.themes.iter().filter(|t| t.fix_did_not_hold).count();
-    let finding = match (report.themes.len(), failed) {
-        (0, _) => {
-            "No recurring theme yet: no condition met the same service three times".to_owned()
-        }
-        (n, 0) => format!("{n} recurring themes; every fix so far held"),
-        (n, f) => format!("{f} of {n} recurring themes came back after a fix was done"),
-    };
+    let finding = report.themes_finding();
     let figure = html! {
         ul.themes {
             @for theme in &report.themes {

@@ -155,12 +155,8 @@ impl Words for ActionStatus {
 
 impl Words for ActionKind {
     fn words(self) -> &'static str {
-        match self {
-            ActionKind::Prevent => "prevent it happening again",
-            ActionKind::Detect => "detect it sooner",
-            ActionKind::Mitigate => "limit the harm",
-            ActionKind::Process => "change how we work",
-        }
+        // The core's words, which the CSV downloads and the command line share.
+        ActionKind::words(self)
     }
 }
 

@@ -23,6 +23,10 @@ pub struct DemoArgs {
     /// Seed of the generator: the same seed gives the same data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The day the demo takes as today (YYYY-MM-DD; default: today): incidents fall in the two
+    /// years before it, so the same seed and day give the same incidents.
+    #[arg(long, value_name = "DAY")]
+    today: Option<String>,
     #[command(flatten)]
     database: DatabaseArgs,
 }
@@ -97,7 +101,10 @@ pub async fn run(config: Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         eprintln!("Sign in as `demo` with the password {password} (shown once).");
     }
 
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = match &args.today {
+        Some(day) => postmortem_core::parse_date("today", day)?,
+        None => time::OffsetDateTime::now_utc().date(),
+    };
     let config = DemoConfig {
         n_incidents: args.incidents,
         seed: args.seed,

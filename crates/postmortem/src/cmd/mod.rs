@@ -4,6 +4,7 @@ pub mod demo;
 pub mod digest;
 pub mod export;
 pub mod import;
+pub mod insights;
 pub mod lint;
 pub mod policy;
 pub mod search;

@@ -544,3 +544,87 @@ fn names_first(dir: &std::path::Path) -> std::ffi::OsString {
     names.sort();
     names.remove(0)
 }
+
+/// A demo database whose incidents never move: a fixed seed and a fixed "today" long past,
+/// so every action item that will ever be overdue already is.
+fn fixed_demo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = postmortem(
+        &[
+            "demo",
+            "--incidents",
+            "400",
+            "--seed",
+            "5",
+            "--today",
+            "2025-06-30",
+        ],
+        dir.path(),
+        None,
+    );
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    dir
+}
+
+#[test]
+fn insights_summarise_what_keeps_happening_as_text_json_and_one_chart_as_csv() {
+    let dir = fixed_demo();
+    let summary = postmortem(&["insights"], dir.path(), None);
+    assert!(summary.status.success(), "{}", text(&summary.stderr));
+    insta::assert_snapshot!("insights_text", text(&summary.stdout));
+
+    let team = postmortem(
+        &[
+            "insights",
+            "--team",
+            "payments",
+            "--from",
+            "2024-01-01",
+            "--format",
+            "csv",
+            "--chart",
+            "action_effectiveness",
+        ],
+        dir.path(),
+        None,
+    );
+    assert!(team.status.success(), "{}", text(&team.stderr));
+    insta::assert_snapshot!(
+        "insights_payments_action_effectiveness_csv",
+        text(&team.stdout)
+    );
+
+    let json = postmortem(
+        &["insights", "--service", "tls-certs", "--format", "json"],
+        dir.path(),
+        None,
+    );
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["filter"]["service"], "tls-certs");
+    let themes = report["themes"].as_array().unwrap();
+    assert!(
+        themes.iter().all(|t| t["service"] == "tls-certs"),
+        "{themes:?}"
+    );
+    assert_eq!(themes[0]["fix_did_not_hold"], true, "{:?}", themes[0]);
+}
+
+#[test]
+fn insights_refuse_a_csv_without_a_chart_and_a_bad_day_with_the_choices() {
+    let dir = fixed_demo();
+    let no_chart = postmortem(&["insights", "--format", "csv"], dir.path(), None);
+    assert!(!no_chart.status.success());
+    let stderr = text(&no_chart.stderr);
+    assert!(
+        stderr.contains("recurring_factors, top_services"),
+        "{stderr}"
+    );
+    let bad_day = postmortem(&["insights", "--from", "2025-13-01"], dir.path(), None);
+    assert!(!bad_day.status.success());
+    assert!(
+        text(&bad_day.stderr).contains("from"),
+        "{}",
+        text(&bad_day.stderr)
+    );
+}
