@@ -45,8 +45,8 @@ pub use insights::InsightsInput;
 pub use integrations::{HookCredential, HookRetention, IntegrationInput, Received, Registered};
 pub use people::{RoleInput, TeamInput};
 pub use review::{
-    BlameSummary, CommentInput, SectionFinding, TransitionInput, Transitioned, blame_findings,
-    blame_summary, lint_participants,
+    BlameSummary, CommentInput, PlacedComment, QuoteInput, SectionFinding, TransitionInput,
+    Transitioned, blame_findings, blame_summary, lint_participants, place_comments,
 };
 pub use writing::{
     Conflict, FactorInput, FactorPatch, SaveResult, TimelineInput, TimelinePatch, first_words,

@@ -2,11 +2,13 @@
 //! move, which reviewers are asked, what publishing requires, including confirming the
 //! blameless-language checker's findings) and review comments.
 
-use crate::{AppError, Rules, Service, given};
+use crate::{AppError, Rules, Service, first_words, given};
 use postmortem_core::{
-    Collector, CommentId, IncidentId, Markdown, Permission, PostmortemStatus, ReviewComment,
-    ReviewDecision, SectionName, User, ValidationError, missing_for_publication,
+    Anchoring, Collector, CommentId, IncidentId, Markdown, PassageQuote, Permission,
+    PostmortemStatus, ReviewComment, ReviewDecision, SectionName, User, ValidationError,
+    missing_for_publication,
 };
+use postmortem_markdown::passages::reading_text;
 use postmortem_store::IncidentRecord;
 use serde::Deserialize;
 use serde_json::json;
@@ -29,15 +31,119 @@ pub struct TransitionInput {
     pub confirm_findings: Option<bool>,
 }
 
-/// A review comment anchored to a section.
+/// A review comment on a section, or on a passage of it.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"section": "summary", "body": "Say what customers saw first."}))]
+#[schema(example = json!({"section": "summary", "body": "Say what customers saw first.",
+    "quote": {"exact": "errors for 20 minutes", "prefix": "Customers saw ", "suffix": ". The cache"}}))]
 pub struct CommentInput {
     /// A section of the incident's template, such as `summary`.
     pub section: String,
     /// Markdown.
     pub body: String,
+    /// The passage of the section the comment is about; without it the comment is about the
+    /// whole section.
+    #[serde(default)]
+    pub quote: Option<QuoteInput>,
+}
+
+/// The passage a comment is about, as the W3C Web Annotation model's `TextQuoteSelector`
+/// gives one: the quoted words as the section reads (without Markdown marks) and a little of
+/// the text just before and after them, which finds the passage again after the section
+/// changes.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteInput {
+    /// The quoted words; they must be in the section as it reads now.
+    pub exact: String,
+    /// Text just before the quote (the last 48 characters are kept).
+    #[serde(default)]
+    pub prefix: String,
+    /// Text just after the quote (the first 48 characters are kept).
+    #[serde(default)]
+    pub suffix: String,
+}
+
+/// A review comment with where its passage stands in the section's current text: `None` for
+/// a comment on the whole section.
+#[derive(Debug, Clone)]
+pub struct PlacedComment<'a> {
+    pub comment: &'a ReviewComment,
+    pub anchoring: Option<Anchoring>,
+    /// The words the passage found holds now (the quote itself, or what replaced it).
+    pub passage: Option<String>,
+}
+
+/// Every review comment of an incident, in order, each with its passage found again in the
+/// section's current reading text (by its words, else by its surroundings, else outdated).
+/// Each section with quoted comments is read once.
+pub fn place_comments(record: &IncidentRecord) -> Vec<PlacedComment<'_>> {
+    let mut readings: std::collections::HashMap<&SectionName, String> =
+        std::collections::HashMap::new();
+    record
+        .comments
+        .iter()
+        .map(|comment| {
+            let Some(quote) = &comment.quote else {
+                return PlacedComment {
+                    comment,
+                    anchoring: None,
+                    passage: None,
+                };
+            };
+            let reading = readings.entry(&comment.section).or_insert_with(|| {
+                record
+                    .postmortem
+                    .sections
+                    .get(&comment.section)
+                    .map_or_else(String::new, |s| reading_text(s.body.as_str()))
+            });
+            let anchoring = quote.locate(reading);
+            let passage = anchoring.range().map(|range| reading[range].to_owned());
+            PlacedComment {
+                comment,
+                anchoring: Some(anchoring),
+                passage,
+            }
+        })
+        .collect()
+}
+
+/// Parses a quote and checks that its words are in the section as it reads now. A quote
+/// copied from the editor's text box may carry Markdown marks (`**`), so a quote not found as
+/// given is read as Markdown once more.
+fn quote_in_section(
+    input: QuoteInput,
+    section: &SectionName,
+    title: &str,
+    record: &IncidentRecord,
+) -> Result<PassageQuote, ValidationError> {
+    let quote = PassageQuote::parse("quote", &input.exact, &input.prefix, &input.suffix)?;
+    let reading = record
+        .postmortem
+        .sections
+        .get(section)
+        .map_or_else(String::new, |s| reading_text(s.body.as_str()));
+    if matches!(quote.locate(&reading), Anchoring::Exact(_)) {
+        return Ok(quote);
+    }
+    let read = |text: &str| reading_text(text);
+    if let Ok(unmarked) = PassageQuote::parse(
+        "quote",
+        &read(&input.exact),
+        &read(&input.prefix),
+        &read(&input.suffix),
+    ) && matches!(unmarked.locate(&reading), Anchoring::Exact(_))
+    {
+        return Ok(unmarked);
+    }
+    Err(ValidationError::new(
+        "quote.exact",
+        format!(
+            "“{}” is not in the section “{title}” as it reads now; select the words again, or copy them exactly",
+            first_words(quote.exact())
+        ),
+    ))
 }
 
 /// One finding of the blameless-language checker in a written section.
@@ -354,27 +460,42 @@ impl Service<'_> {
             ));
         }
         let body = errors.ok(Markdown::parse_non_empty("body", input.body));
-        let (Some(section), Some(body)) = (section, body) else {
+        let quote = match (&section, input.quote) {
+            (Some(section), Some(quote)) => {
+                let title = template
+                    .sections
+                    .iter()
+                    .find(|s| &s.name == section)
+                    .map_or(section.as_str(), |s| s.title.as_str());
+                errors
+                    .ok(quote_in_section(quote, section, title, &record))
+                    .map(Some)
+            }
+            _ => Some(None),
+        };
+        let (Some(section), Some(body), Some(quote)) = (section, body, quote) else {
             return Err(AppError::Invalid(errors.into_errors()));
         };
         Ok(self
             .app
             .store
-            .add_comment(self.actor(), id, section, body)
+            .add_comment(self.actor(), id, section, body, quote)
             .await?)
     }
 
-    pub async fn resolve_comment(
+    /// Marks a review comment resolved (`true`) or open again (`false`), where it stands.
+    pub async fn set_comment_resolved(
         &self,
         id: IncidentId,
         comment_id: CommentId,
+        resolved: bool,
     ) -> Result<(), AppError> {
         self.incident(id).await?;
         self.require(Permission::Write, "resolve review comments")?;
         Ok(self
             .app
             .store
-            .resolve_comment(self.actor(), id, comment_id)
+            .set_comment_resolved(self.actor(), id, comment_id, resolved)
             .await?)
     }
 }

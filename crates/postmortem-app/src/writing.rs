@@ -1,15 +1,18 @@
 //! Writing the post-mortem: saving sections against the version the writer started from
 //! (never silently over someone else's), and adding, correcting and removing timeline
-//! entries and contributing factors (one trigger at most).
+//! entries and contributing factors (one trigger at most). Changing a published post-mortem
+//! is a revision said in words, which readers see and its reviewers are told about.
 
 use crate::{AppError, Service, double_option, given, line};
 use postmortem_core::{
     Collector, ContributingFactor, FactorCategory, FactorId, IncidentId, Markdown, Marker,
     NewFactor, NewTimelineEntry, Permission, Perspective, PostmortemStatus, SectionName, Source,
-    TimelineEntry, TimelineEntryId, User, ValidationError, WebLink, format_instant, parse_instant,
+    TimelineEntry, TimelineEntryId, User, ValidationError, WebLink, check_prose, format_instant,
+    parse_instant,
 };
-use postmortem_store::{IncidentRecord, SaveOutcome};
+use postmortem_store::{IncidentRecord, NewRevision, SaveOutcome};
 use serde::Deserialize;
+use serde_json::json;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
@@ -107,11 +110,17 @@ impl Service<'_> {
     /// required: a save without one could silently overwrite someone. Sections
     /// someone else changed since are not overwritten: the whole save is refused and the
     /// current texts come back, so the writer can merge by hand.
+    ///
+    /// A published post-mortem never changes silently: saving its sections needs `revision`,
+    /// a short note of what changed, which readers see as "Revised on <date>: <note>"; the
+    /// revision is audited and its reviewers are told through the webhooks
+    /// (`postmortem.revised`). `revision` is not used for a post-mortem not yet published.
     pub async fn save_sections(
         &self,
         id: IncidentId,
         base_version: Option<i64>,
         sections: BTreeMap<String, String>,
+        revision: Option<String>,
     ) -> Result<SaveResult, AppError> {
         let record = self.incident(id).await?;
         self.require(Permission::Write, "write post-mortems")?;
@@ -152,15 +161,35 @@ impl Service<'_> {
                 updates.push((name, body));
             }
         }
+        let published = record.postmortem.status == PostmortemStatus::Published;
+        let note = if published {
+            errors.ok(revision_note(revision))
+        } else {
+            None
+        };
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors.into_errors()));
         }
-        match self
-            .app
-            .store
-            .save_sections(self.actor(), id, base_version, updates)
-            .await?
-        {
+        let saved = match note {
+            Some(note) => {
+                let notice = self.revision_notice(&record, &note, &updates).await?;
+                let revision = NewRevision {
+                    note,
+                    notice: Some((REVISED_EVENT.to_owned(), notice.to_string())),
+                };
+                self.app
+                    .store
+                    .revise_sections(self.actor(), id, base_version, updates, revision)
+                    .await?
+            }
+            None => {
+                self.app
+                    .store
+                    .save_sections(self.actor(), id, base_version, updates)
+                    .await?
+            }
+        };
+        match saved {
             SaveOutcome::Saved { mut version } => {
                 // Writing starts the draft of an owed post-mortem, and any change to an
                 // approved one sends it back to draft, so an approval always covers the text
@@ -199,6 +228,74 @@ impl Service<'_> {
                 })
             }
         }
+    }
+
+    /// The webhook body that tells a revised post-mortem's reviewers what changed, shaped as
+    /// every notice is (`event`, a Slack-style `text`, `data` for programs).
+    async fn revision_notice(
+        &self,
+        record: &IncidentRecord,
+        note: &str,
+        updates: &[(SectionName, Markdown)],
+    ) -> Result<serde_json::Value, AppError> {
+        let mut reviewers = Vec::new();
+        for review in &record.reviews {
+            if let Some(user) = self.app.store.user(review.reviewer).await? {
+                reviewers.push(user);
+            }
+        }
+        let changed: Vec<&str> = updates
+            .iter()
+            .filter(|(name, body)| {
+                record
+                    .postmortem
+                    .sections
+                    .get(name)
+                    .is_none_or(|s| s.body.as_str() != body.as_str())
+            })
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let by = match self.actor().person() {
+            Some(person) => self.app.store.user(person).await?.map_or_else(
+                || format!("person #{person}"),
+                |u| u.display_name.to_string(),
+            ),
+            None => self
+                .actor()
+                .system_name()
+                .unwrap_or("the system")
+                .to_owned(),
+        };
+        let escape = |text: &str| {
+            text.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let names: Vec<String> = reviewers.iter().map(|u| format!("@{}", u.handle)).collect();
+        let text = format!(
+            "The published post-mortem of incident {} “{}” was revised by {}: {}{}",
+            record.incident.id,
+            escape(record.incident.title.as_str()),
+            escape(&by),
+            escape(note),
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(" (reviewers: {})", names.join(", "))
+            }
+        );
+        Ok(json!({
+            "event": REVISED_EVENT,
+            "text": text,
+            "data": {
+                "incident": record.incident.id,
+                "title": record.incident.title.as_str(),
+                "note": note,
+                "sections": changed,
+                "revised_by": by,
+                "reviewers": reviewers.iter().map(|u| u.handle.as_str()).collect::<Vec<_>>(),
+            },
+        }))
     }
 
     pub async fn add_timeline_entry(
@@ -404,6 +501,34 @@ pub(crate) fn parse_factor(
         }),
         _ => Err(AppError::Invalid(errors.into_errors())),
     }
+}
+
+/// The webhook event that tells reviewers a published post-mortem was revised.
+pub const REVISED_EVENT: &str = "postmortem.revised";
+
+/// The longest note of what changed in a revision, in characters.
+const REVISION_NOTE_MAX: usize = 500;
+
+/// What changed in a revision of a published post-mortem: required, short, one paragraph.
+fn revision_note(raw: Option<String>) -> Result<String, ValidationError> {
+    let raw = raw.unwrap_or_default();
+    let note = raw.trim();
+    if note.is_empty() {
+        return Err(ValidationError::new(
+            "revision",
+            "this post-mortem is published, so a change is a revision readers see: say in a few words what changed (for example “corrected the duration to 42 minutes”), or reopen it for review first",
+        ));
+    }
+    check_prose("revision", note)?;
+    if note.chars().count() > REVISION_NOTE_MAX {
+        return Err(ValidationError::new(
+            "revision",
+            format!(
+                "say what changed in at most {REVISION_NOTE_MAX} characters; the sections themselves hold the detail"
+            ),
+        ));
+    }
+    Ok(note.to_owned())
 }
 
 /// The start of a text, cut at a word boundary, for naming it in a message.

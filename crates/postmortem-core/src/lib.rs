@@ -19,6 +19,7 @@ pub mod ids;
 pub mod incident;
 pub mod insights;
 pub mod lifecycle;
+pub mod passage;
 pub mod policy;
 pub mod postmortem;
 pub mod system;
@@ -40,8 +41,9 @@ pub use incident::{
     Impact, Incident, IncidentFacts, IncidentKind, NewIncident, Severity, dedup_names,
 };
 pub use lifecycle::{PostmortemStatus, TransitionError};
+pub use passage::{Anchoring, PassageQuote};
 pub use postmortem::{
-    Missing, Postmortem, Review, ReviewComment, ReviewDecision, Section, SectionConfig,
+    Missing, Postmortem, Review, ReviewComment, ReviewDecision, Revision, Section, SectionConfig,
     SectionName, Template, TemplateConfig, TemplateName, TemplateSection, Templates,
     missing_for_publication,
 };

@@ -376,7 +376,7 @@ pub struct Review {
     pub updated_at: OffsetDateTime,
 }
 
-/// A review comment anchored to a section, resolved by the authors.
+/// A review comment on a section, or on a passage of it (`quote`), resolved by the authors.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReviewComment {
     pub id: CommentId,
@@ -387,6 +387,23 @@ pub struct ReviewComment {
     pub resolved: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The passage the comment is about, as it read when the comment was written; `None`
+    /// for a comment on the whole section.
+    pub quote: Option<crate::PassageQuote>,
+}
+
+/// A change to a published post-mortem, made on purpose and said in words, which readers see.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revision {
+    pub id: i64,
+    pub incident_id: IncidentId,
+    pub revised_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub revised_at: OffsetDateTime,
+    /// What changed, in the reviser's words.
+    pub note: String,
+    /// The sections whose text changed.
+    pub sections: Vec<SectionName>,
 }
 
 /// Something a post-mortem lacks before it may be published.

@@ -12,6 +12,7 @@ mod external;
 mod foreign;
 mod html;
 mod parse;
+pub mod passages;
 mod render;
 mod syntax;
 mod when;

@@ -3,6 +3,8 @@
 // - Defaults the timeline's offset field to the browser's offset for the chosen date.
 // - Follows the incident's live event stream and swaps in the parts that changed.
 // - Lists blameless-language hints next to text boxes marked `data-lint` while people type.
+// - Offers "Comment on the selection" for words selected in a section (read view or editor),
+//   and shows in the editor's text box the passage each comment is about.
 "use strict";
 
 function localiseTimes(root) {
@@ -384,6 +386,125 @@ function suggestWhileTyping(input) {
   input.addEventListener("blur", () => setTimeout(close, 100));
 }
 
+// Comments on a passage. The quote is kept as the W3C Web Annotation TextQuoteSelector keeps
+// one: the selected words and a little of the text before and after them, which the server
+// uses to find the passage again after the section changes.
+const QUOTE_CONTEXT = 48;
+
+function fillCommentForm(form, section, quote) {
+  const select = form.querySelector("select[name=section]");
+  if (select) select.value = section;
+  form.querySelector("input[name=quote]").value = quote.exact.trim();
+  form.querySelector("input[name=quote_prefix]").value = quote.prefix;
+  form.querySelector("input[name=quote_suffix]").value = quote.suffix;
+  form.scrollIntoView({ block: "center" });
+  form.querySelector("textarea[name=body]").focus({ preventScroll: true });
+}
+
+function offerButton() {
+  let button = document.getElementById("comment-on-selection");
+  if (!button) {
+    button = document.createElement("button");
+    button.type = "button";
+    button.id = "comment-on-selection";
+    button.className = "comment-on-selection";
+    button.textContent = "Comment on the selection";
+    button.hidden = true;
+    document.body.append(button);
+  }
+  return button;
+}
+
+function place(button, rect) {
+  button.style.left = `${window.scrollX + rect.left}px`;
+  button.style.top = `${window.scrollY + rect.bottom + 6}px`;
+  button.hidden = false;
+}
+
+// The read view: words selected inside one section's text.
+function commentOnReadSelection(form) {
+  const button = offerButton();
+  let pending = null;
+  button.addEventListener("mousedown", (e) => e.preventDefault());
+  button.addEventListener("click", () => {
+    if (!pending) return;
+    fillCommentForm(form, pending.section, pending.quote);
+    button.hidden = true;
+  });
+  document.addEventListener("selectionchange", () => {
+    const selection = document.getSelection();
+    if (!selection || selection.isCollapsed || !selection.rangeCount) { button.hidden = true; pending = null; return; }
+    const range = selection.getRangeAt(0);
+    const start = range.startContainer.parentElement && range.startContainer.parentElement.closest(".section-text");
+    const end = range.endContainer.parentElement && range.endContainer.parentElement.closest(".section-text");
+    if (!start || start !== end || !range.toString().trim()) { button.hidden = true; pending = null; return; }
+    const before = document.createRange();
+    before.setStart(start, 0);
+    before.setEnd(range.startContainer, range.startOffset);
+    const after = document.createRange();
+    after.setStart(range.endContainer, range.endOffset);
+    after.setEnd(start, start.childNodes.length);
+    pending = {
+      section: start.dataset.section,
+      quote: { exact: range.toString(), prefix: before.toString().slice(-QUOTE_CONTEXT), suffix: after.toString().slice(0, QUOTE_CONTEXT) },
+    };
+    place(button, range.getBoundingClientRect());
+  });
+}
+
+// The editor: words selected in a section's text box.
+function commentOnEditorSelection(form) {
+  for (const field of document.querySelectorAll("textarea[data-section]")) {
+    const offer = document.getElementById(`comment-selection-${field.dataset.section}`);
+    if (!offer) continue;
+    offer.hidden = false;
+    offer.addEventListener("click", () => {
+      const { selectionStart: from, selectionEnd: to, value } = field;
+      if (from === to) {
+        announce("Select the words of the section the comment is about first.");
+        field.focus();
+        return;
+      }
+      fillCommentForm(form, field.dataset.section, {
+        exact: value.slice(from, to),
+        prefix: value.slice(Math.max(0, from - QUOTE_CONTEXT), from),
+        suffix: value.slice(to, to + QUOTE_CONTEXT),
+      });
+    });
+  }
+}
+
+// Where a comment's words are in the text box, which holds Markdown: the words as they read,
+// allowing Markdown marks and line breaks between their characters.
+function findPassage(text, words) {
+  const exact = text.indexOf(words);
+  if (exact >= 0) return [exact, exact + words.length];
+  const pattern = [...words.replace(/\s+/g, " ")].map((c) => c === " " ? "[\\s*_`~]+" : c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[*_`~]*");
+  const found = new RegExp(pattern).exec(text);
+  return found ? [found.index, found.index + found[0].length] : null;
+}
+
+function showPassagesInEditor() {
+  for (const button of document.querySelectorAll("button.show-passage[data-passage]")) {
+    const field = document.getElementById(`section-${button.dataset.section}`);
+    if (!field) continue;
+    button.hidden = false;
+    const where = () => findPassage(field.value, button.dataset.passage);
+    const show = () => { const at = where(); if (at) highlight(field, at[0], at[1]); };
+    button.addEventListener("mouseenter", show);
+    button.addEventListener("focus", show);
+    button.addEventListener("mouseleave", () => clearHighlight(field));
+    button.addEventListener("blur", () => clearHighlight(field));
+    button.addEventListener("click", () => {
+      const at = where();
+      clearHighlight(field);
+      if (!at) { announce("Those words are no longer in the text box."); return; }
+      field.focus();
+      field.setSelectionRange(at[0], at[1]);
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   for (const input of document.querySelectorAll("input[data-suggest]")) suggestWhileTyping(input);
   localiseTimes(document);
@@ -405,6 +526,10 @@ document.addEventListener("DOMContentLoaded", () => {
       announce(`Updated just now: ${entity === "section" ? "the post-mortem text" : entity}.`);
     });
   }
+  const commentForm = document.getElementById("comment-form");
+  if (commentForm && incident) commentOnReadSelection(commentForm);
+  if (commentForm && document.getElementById("editor")) commentOnEditorSelection(commentForm);
+  showPassagesInEditor();
   const editor = document.getElementById("editor");
   if (editor) {
     followIncident(editor, (_id, entity) => {

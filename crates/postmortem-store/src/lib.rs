@@ -259,6 +259,18 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         base_version: i64,
         sections: Vec<(SectionName, Markdown)>,
     ) -> Result<SaveOutcome>;
+    /// Saves sections of a published post-mortem as a revision readers see: like
+    /// `save_sections`, and in the same transaction the revision (who, when, `note`, the
+    /// sections whose text changed), its audit event `postmortem.revise` and its notice queued
+    /// for the webhooks.
+    async fn revise_sections(
+        &self,
+        actor: Actor,
+        id: IncidentId,
+        base_version: i64,
+        sections: Vec<(SectionName, Markdown)>,
+        revision: NewRevision,
+    ) -> Result<SaveOutcome>;
     async fn set_status(
         &self,
         actor: Actor,
@@ -331,18 +343,23 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         decision: ReviewDecision,
         comment: Option<String>,
     ) -> Result<()>;
+    /// Adds a review comment on a section, or on a passage of it when `quote` is given.
     async fn add_comment(
         &self,
         actor: Actor,
         id: IncidentId,
         section: SectionName,
         body: Markdown,
+        quote: Option<postmortem_core::PassageQuote>,
     ) -> Result<ReviewComment>;
-    async fn resolve_comment(
+    /// Marks a review comment of incident `id` resolved, or open again; audited as
+    /// `comment.resolve` or `comment.reopen`.
+    async fn set_comment_resolved(
         &self,
         actor: Actor,
         id: IncidentId,
         comment_id: postmortem_core::CommentId,
+        resolved: bool,
     ) -> Result<()>;
 
     // Follow-through.

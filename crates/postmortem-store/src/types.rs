@@ -168,6 +168,8 @@ pub struct IncidentRecord {
     pub actions: Vec<ActionItem>,
     pub reviews: Vec<Review>,
     pub comments: Vec<ReviewComment>,
+    /// Changes made on purpose to the post-mortem after it was published, oldest first.
+    pub revisions: Vec<postmortem_core::Revision>,
     /// People named on a restricted incident.
     pub members: Vec<UserId>,
 }
@@ -263,6 +265,15 @@ pub struct IncidentPage {
     pub next_cursor: Option<String>,
     /// How many incidents match the filters in all.
     pub total: i64,
+}
+
+/// A change to a published post-mortem, said in words, saved with its sections.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRevision {
+    /// What changed, in the reviser's words (already checked).
+    pub note: String,
+    /// The webhook event and JSON body that tell the reviewers, queued with the revision.
+    pub notice: Option<(String, String)>,
 }
 
 /// The result of saving sections.

@@ -270,7 +270,7 @@ async fn a_file_exported_before_the_incident_changed_is_refused_unless_forced() 
         "Checkout returned 502s; written in the app.".to_owned(),
     );
     app.acting_for(&dana)
-        .save_sections(IncidentId::new(id), Some(1), sections)
+        .save_sections(IncidentId::new(id), Some(1), sections, None)
         .await
         .unwrap();
     let events = history(&app, id).await.len();

@@ -204,7 +204,17 @@ pub(crate) fn incident_json(state: &AppState, record: &IncidentRecord) -> Value 
     object.insert("factors".into(), json!(record.factors));
     object.insert("actions".into(), json!(record.actions));
     object.insert("reviews".into(), json!(record.reviews));
-    object.insert("comments".into(), json!(record.comments));
+    let comments: Vec<serde_json::Value> = postmortem_app::place_comments(record)
+        .into_iter()
+        .map(|placed| {
+            let mut comment = json!(placed.comment);
+            comment["anchor"] = json!(placed.anchoring.as_ref().map(|a| a.as_str()));
+            comment["passage"] = json!(placed.passage);
+            comment
+        })
+        .collect();
+    object.insert("comments".into(), json!(comments));
+    object.insert("revisions".into(), json!(record.revisions));
     object.insert("members".into(), json!(record.members));
     value
 }

@@ -10,7 +10,7 @@ use axum::Json;
 use postmortem_app::{
     ActionInput, ActionPatch, CommentInput, ExternalInput, ExternalPatch, FactorInput, FactorPatch,
     FactsPatch, FieldChange, ImpactPatch, ImportOutcome, Imported, IncidentInput, IntegrationInput,
-    PublishInput, ReplacementInput, RoleInput, TeamInput, TimelineInput, TimelinePatch,
+    PublishInput, QuoteInput, ReplacementInput, RoleInput, TeamInput, TimelineInput, TimelinePatch,
     TransitionInput,
 };
 use utoipa::openapi::path::Operation;
@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         writing::update_action,
         writing::add_comment,
         writing::resolve_comment,
+        writing::reopen_comment,
         items::update_timeline_entry,
         items::remove_timeline_entry,
         items::update_factor,
@@ -89,12 +90,12 @@ use utoipa::{Modify, OpenApi};
     ),
     components(schemas(
         Imported, ImportOutcome, FieldChange, IncidentInput, FactsPatch, ImpactPatch, TimelineInput, FactorInput, ActionInput, ActionPatch, TimelinePatch, FactorPatch, TransitionInput,
-        CommentInput, writing::SectionsInput, admin::WebhookInput, admin::WebhookPatch,
+        CommentInput, QuoteInput, writing::SectionsInput, admin::WebhookInput, admin::WebhookPatch,
         TeamInput, RoleInput, schema::TeamView,
         schema::ErrorBody, schema::ErrorDetail, schema::UserView, schema::IncidentView,
         schema::IncidentPageView, schema::IncidentSummaryView, schema::PostmortemSummaryView,
         schema::PostmortemView, schema::TimelineEntryView, schema::FactorView, schema::ActionView,
-        schema::ReviewView, schema::CommentView, schema::PostmortemSaved, schema::Transition,
+        schema::ReviewView, schema::CommentView, schema::RevisionView, schema::PostmortemSaved, schema::Transition,
         schema::Resolved, schema::ActionPageView, schema::ActionListItemView, schema::OwedView,
         schema::OwedIncidentView, schema::SearchResultsView, schema::SearchHitView,
         schema::SuggestionsView, schema::SuggestedIncidentView, schema::SuggestedWordView,

@@ -112,6 +112,8 @@ pub(crate) struct IncidentView {
     pub actions: Vec<ActionView>,
     pub reviews: Vec<ReviewView>,
     pub comments: Vec<CommentView>,
+    /// Changes made on purpose after publication, oldest first.
+    pub revisions: Vec<RevisionView>,
     /// Ids of the people named on the incident; with its recorder and the members of its
     /// teams they may see it while it is restricted.
     pub members: Vec<i64>,
@@ -200,6 +202,31 @@ pub(crate) struct CommentView {
     pub body: String,
     pub resolved: bool,
     pub created_at: String,
+    /// The passage the comment is about (W3C Web Annotation `TextQuoteSelector`: `exact`,
+    /// `prefix`, `suffix`), as it read when the comment was written; `null` for a comment on
+    /// the whole section.
+    #[schema(value_type = Option<Object>)]
+    pub quote: Option<serde_json::Value>,
+    /// Where the passage stands in the section now: `exact` (its words are there), `moved`
+    /// (its words changed; found by the text around them), `outdated` (gone); `null` without
+    /// a quote. Only in an incident's `comments`.
+    pub anchor: Option<String>,
+    /// The words at the passage now (`exact` or `moved`). Only in an incident's `comments`.
+    pub passage: Option<String>,
+}
+
+/// A change made to a published post-mortem, with what changed in the reviser's words.
+#[derive(Debug, ToSchema)]
+pub(crate) struct RevisionView {
+    pub id: i64,
+    pub incident_id: i64,
+    /// The person who revised it.
+    pub revised_by: Option<i64>,
+    pub revised_at: String,
+    /// What changed.
+    pub note: String,
+    /// The sections whose text changed.
+    pub sections: Vec<String>,
 }
 
 /// A successful save of sections.

@@ -38,6 +38,10 @@ pub(crate) fn routes() -> Router<AppState> {
             "/incidents/{id}/comments/{comment_id}/resolve",
             post(resolve_comment),
         )
+        .route(
+            "/incidents/{id}/comments/{comment_id}/reopen",
+            post(reopen_comment),
+        )
 }
 
 /// The body of `PATCH /api/v1/incidents/{id}/postmortem`.
@@ -47,6 +51,12 @@ pub(crate) fn routes() -> Router<AppState> {
 pub(crate) struct SectionsInput {
     /// Section name to its whole new Markdown text; sections not named stay as they are.
     pub sections: BTreeMap<String, String>,
+    /// Required once the post-mortem is published: what changed, in a few words (at most
+    /// 500 characters). Readers see it as "Revised on <date>: <revision>", the audit log
+    /// keeps it and the reviewers are told (webhook event `postmortem.revised`). Ignored
+    /// before publication.
+    #[serde(default)]
+    pub revision: Option<String>,
 }
 
 /// Reads the incident version a writer started from out of `If-Match: "v12"`; `None` when
@@ -109,7 +119,7 @@ pub(crate) fn with_etag(mut response: Response, version: i64) -> Response {
         (status = 403, description = "Viewers may not write", body = ErrorBody),
         (status = 404, description = "No such incident, or restricted", body = ErrorBody),
         (status = 412, description = "Sections changed since the base version; `details` lists each with its current text, version and who saved it", body = ErrorBody),
-        (status = 422, description = "A section not in the template, or invalid text", body = ErrorBody),
+        (status = 422, description = "A section not in the template, invalid text, or a published post-mortem saved without `revision` (what changed)", body = ErrorBody),
         (status = 428, description = "`If-Match` is missing", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -124,7 +134,10 @@ pub(crate) async fn save_sections(
     let service = state.app.acting_for(&user);
     let id = IncidentId::new(id);
     let base = if_match_version(&service, id, &headers).await?;
-    match service.save_sections(id, base, body.sections).await? {
+    match service
+        .save_sections(id, base, body.sections, body.revision)
+        .await?
+    {
         SaveResult::Saved { version } => Ok(with_etag(
             Json(json!({"version": version, "etag": etag(version)})).into_response(),
             version,
@@ -307,7 +320,7 @@ pub(crate) async fn update_action(
     Ok(Json(action))
 }
 
-/// A reviewer comments on a section.
+/// A reviewer comments on a section, or on a passage of it (`quote`).
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/comments", tag = "review",
     params(("id" = i64, Path, description = "The incident", example = 1)),
@@ -317,7 +330,7 @@ pub(crate) async fn update_action(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Only reviewers and admins comment", body = ErrorBody),
         (status = 404, description = "No such incident, or restricted", body = ErrorBody),
-        (status = 422, description = "A section not in the template, or an empty body", body = ErrorBody),
+        (status = 422, description = "A section not in the template, an empty body, or a quote whose words are not in the section as it reads now", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -356,7 +369,33 @@ pub(crate) async fn resolve_comment(
     state
         .app
         .acting_for(&user)
-        .resolve_comment(IncidentId::new(id), CommentId::new(comment_id))
+        .set_comment_resolved(IncidentId::new(id), CommentId::new(comment_id), true)
         .await?;
     Ok(Json(json!({"id": comment_id, "resolved": true})))
+}
+
+/// Someone opens a resolved review comment again.
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/comments/{comment_id}/reopen", tag = "review",
+    params(("id" = i64, Path, description = "The incident", example = 1),
+           ("comment_id" = i64, Path, description = "The comment")),
+    responses(
+        (status = 200, description = "Open again", body = Resolved),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Viewers may not reopen comments", body = ErrorBody),
+        (status = 404, description = "No such incident or comment, or restricted", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn reopen_comment(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath((id, comment_id)): ApiPath<(i64, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    state
+        .app
+        .acting_for(&user)
+        .set_comment_resolved(IncidentId::new(id), CommentId::new(comment_id), false)
+        .await?;
+    Ok(Json(json!({"id": comment_id, "resolved": false})))
 }

@@ -14,9 +14,11 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
-use postmortem_app::{Conflict, SaveResult, lint_participants};
-use postmortem_core::{IncidentId, Permission, User};
+use maud::{Markup, html};
+use postmortem_app::{
+    Conflict, PlacedComment, SaveResult, first_words, lint_participants, place_comments,
+};
+use postmortem_core::{Anchoring, IncidentId, Permission, PostmortemStatus, User, UserId};
 use postmortem_store::IncidentRecord;
 use std::collections::BTreeMap;
 
@@ -29,6 +31,8 @@ struct Draft {
     /// Section name to the text the writer started from.
     originals: BTreeMap<String, String>,
     preview: bool,
+    /// What changed, for a revision of a published post-mortem.
+    revision: String,
     conflicts: Vec<Conflict>,
     error: Option<ApiError>,
 }
@@ -82,9 +86,11 @@ pub(crate) async fn page(
     if !user.role.may(Permission::Write) {
         return Ok(refusal(&user, &ApiError::forbidden("write post-mortems")));
     }
+    let people = state.app.acting_for(&user).people().await?;
     let draft = Draft::from_record(&record);
     editor(
         &state.settings.templates,
+        &people,
         &user,
         &headers,
         &record,
@@ -107,9 +113,11 @@ pub(crate) async fn submit(
     let Some(record) = load(&state, &user, id).await? else {
         return Ok(not_found(&user, id));
     };
+    let people = state.app.acting_for(&user).people().await?;
     let mut draft = Draft {
         base_version: fields.get("base_version").parse().unwrap_or(0),
         preview: fields.get("intent") == "preview",
+        revision: fields.get("revision"),
         ..Draft::default()
     };
     for (key, value) in &fields.0 {
@@ -122,6 +130,7 @@ pub(crate) async fn submit(
     if draft.preview {
         return editor(
             &state.settings.templates,
+            &people,
             &user,
             &headers,
             &record,
@@ -150,6 +159,7 @@ pub(crate) async fn submit(
             record.incident.id,
             Some(draft.base_version),
             changed.clone(),
+            Some(draft.revision.clone()),
         )
         .await
         .map_err(ApiError::from);
@@ -168,6 +178,7 @@ pub(crate) async fn submit(
             fresh.conflicts = conflicts;
             editor(
                 &state.settings.templates,
+                &people,
                 &user,
                 &headers,
                 &current,
@@ -182,6 +193,7 @@ pub(crate) async fn submit(
             draft.error = Some(error);
             editor(
                 &state.settings.templates,
+                &people,
                 &user,
                 &headers,
                 &record,
@@ -192,8 +204,83 @@ pub(crate) async fn submit(
     }
 }
 
+/// The review comments on one section, beside its text box: each with the passage it is about
+/// (a button that shows it in the box, with JavaScript) or the words it quoted when they are
+/// gone. They are resolved on the incident page, where resolving does not leave this form.
+fn editor_comments(
+    people: &BTreeMap<UserId, User>,
+    title: &str,
+    section: &str,
+    comments: &[&PlacedComment],
+) -> Markup {
+    let name = |id: UserId| {
+        people
+            .get(&id)
+            .map_or_else(|| format!("person #{id}"), |u| u.display_name.to_string())
+    };
+    html! {
+        aside.editor-comments aria-label={ "Comments on " (title) } {
+            h3.small { "Comments on " (title) }
+            ol.comments {
+                @for placed in comments {
+                    @let comment = placed.comment;
+                    @let outdated = matches!(placed.anchoring, Some(Anchoring::Outdated));
+                    li id={ "comment-" (comment.id) } class={ "comment" @if comment.resolved { " resolved" } @if outdated { " outdated" } } {
+                        @match (&comment.quote, &placed.anchoring, &placed.passage) {
+                            (Some(_), Some(Anchoring::Outdated), _) | (Some(_), _, None) => {
+                                p.quote { span.badge.outdated { "outdated" } " It was about “" (comment.quote.as_ref().map_or("", |q| q.exact())) "”, which is no longer in the text." }
+                            }
+                            (Some(quote), Some(anchoring), Some(passage)) => {
+                                p.quote { "On “" (first_words(passage)) "”" }
+                                @if matches!(anchoring, Anchoring::Moved(_)) {
+                                    p.muted.small { "The passage was rewritten since; it read “" (quote.exact()) "”." }
+                                }
+                                button.secondary.show-passage type="button" hidden data-section=(section) data-passage=(passage) { "Show in the text" }
+                            }
+                            _ => { p.quote.muted { "On the whole section" } }
+                        }
+                        p.byline { strong { (name(comment.author)) } ", " (instant(comment.created_at))
+                            @if comment.resolved { " " span.badge { "resolved" } } }
+                        (markdown::render(comment.body.as_str()))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The form to comment on a passage from the editor: outside the editor's own form (forms do
+/// not nest), filled by "Comment on the selection" or by hand.
+fn comment_form(id: IncidentId, template: &postmortem_core::Template, csrf: &str) -> Markup {
+    html! {
+        form.card method="post" action={ "/incidents/" (id) "/comments" } #comment-form {
+            h2 { "Comment on a passage" }
+            (csrf_field(csrf))
+            p {
+                label for="comment-section" { "Section" }
+                select #comment-section name="section" {
+                    @for section in &template.sections { option value=(section.name) { (section.title) } }
+                }
+            }
+            p {
+                label for="comment-quote" { "The words it is about (optional)" }
+                input #comment-quote name="quote" type="text" aria-describedby="comment-quote-hint";
+                span.hint #comment-quote-hint { "Select them in a text box and choose “Comment on the selection”, or copy them here. Leave it empty to comment on the whole section." }
+                input type="hidden" name="quote_prefix";
+                input type="hidden" name="quote_suffix";
+            }
+            p {
+                label for="comment-body" { "Comment" }
+                textarea #comment-body name="body" rows="3" required {}
+            }
+            button type="submit" { "Add comment" }
+        }
+    }
+}
+
 fn editor(
     templates: &postmortem_core::Templates,
+    people: &BTreeMap<UserId, User>,
     user: &User,
     headers: &HeaderMap,
     record: &IncidentRecord,
@@ -203,6 +290,10 @@ fn editor(
     let id = record.incident.id;
     let template = templates.resolve(&record.postmortem.template);
     let lint = lint_attribute(&lint_participants(record));
+    let published = record.postmortem.status == PostmortemStatus::Published;
+    let placed = place_comments(record);
+    let may_comment = user.role.may(Permission::Review);
+    let csrf = csrf_token(headers);
     let body = html! {
         div #editor data-incident=(id) {
             h1 { "Edit the post-mortem" }
@@ -219,16 +310,21 @@ fn editor(
                 }
             }
             form method="post" action={ "/incidents/" (id) "/edit" } {
-                (csrf_field(&csrf_token(headers)))
+                (csrf_field(&csrf))
                 input type="hidden" name="base_version" value=(draft.base_version);
                 @for section in &template.sections {
                     @let name = section.name.as_str();
                     @let text = draft.texts.get(name).map(String::as_str).unwrap_or("");
                     @let conflict = draft.conflicts.iter().find(|c| c.section.as_str() == name);
-                    div.editor-section {
+                    @let comments: Vec<&PlacedComment> = placed.iter().filter(|p| p.comment.section == section.name).collect();
+                    div class={ "editor-section" @if !comments.is_empty() { " has-comments" } } {
+                        div.editor-main {
                         label for={ "section-" (name) } { h2.label { (section.title) } }
                         p.hint id={ "hint-" (name) } { (section.question) }
-                        textarea id={ "section-" (name) } name={ "section." (name) } rows="8" aria-describedby={ "hint-" (name) " lint-section-" (name) } data-lint=(lint) { (text) }
+                        textarea id={ "section-" (name) } name={ "section." (name) } data-section=(name) rows="8" aria-describedby={ "hint-" (name) " lint-section-" (name) } data-lint=(lint) { (text) }
+                        @if may_comment {
+                            button.secondary type="button" id={ "comment-selection-" (name) } hidden { "Comment on the selection" }
+                        }
                         (lint_hints(&format!("section-{name}")))
                         input type="hidden" name={ "orig." (name) } value=(draft.originals.get(name).map(String::as_str).unwrap_or(""));
                         @if draft.preview && !text.trim().is_empty() {
@@ -244,13 +340,34 @@ fn editor(
                                 div.preview { (markdown::render(&conflict.current_text)) }
                             }
                         }
+                        }
+                        @if !comments.is_empty() {
+                            (editor_comments(people, &section.title, name, &comments))
+                        }
+                    }
+                }
+                @if published {
+                    fieldset.revision #revision-note {
+                        legend { "Revise published post-mortem" }
+                        p.hint #revision-hint { "This post-mortem is published. Saving changes it as a revision: readers see “Revised on <date>: <what changed>” on the incident page, the audit log keeps it and the reviewers are told. To have it reviewed again instead, reopen it for review from the incident page." }
+                        p {
+                            label for="revision" { "What changed (required)" }
+                            input #revision type="text" name="revision" maxlength="500" required value=(draft.revision) aria-describedby="revision-hint";
+                        }
                     }
                 }
                 p.buttons {
-                    button type="submit" name="intent" value="preview" { "Preview" }
+                    button type="submit" name="intent" value="preview" formnovalidate { "Preview" }
                     " "
-                    button type="submit" name="intent" value="save" { "Save" }
+                    @if published {
+                        button type="submit" name="intent" value="save" { "Save revision" }
+                    } @else {
+                        button type="submit" name="intent" value="save" { "Save" }
+                    }
                 }
+            }
+            @if may_comment {
+                (comment_form(id, template, &csrf))
             }
         }
     };

@@ -13,10 +13,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use postmortem_app::{BlameSummary, blame_summary, lint_participants, may_edit_action};
-use postmortem_core::{
-    ActionStatus, IncidentId, MarkerTimes, PostmortemStatus, Role, Template, User, UserId,
+use postmortem_app::{
+    BlameSummary, PlacedComment, blame_summary, first_words, lint_participants, may_edit_action,
+    place_comments,
 };
+use postmortem_core::{
+    ActionStatus, Anchoring, IncidentId, MarkerTimes, PostmortemStatus, Role, Template, User,
+    UserId,
+};
+use postmortem_markdown::passages::Mark;
 use postmortem_store::IncidentRecord;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -336,23 +341,113 @@ fn impact_words(impact: &postmortem_core::Impact) -> String {
 
 fn sections(view: &View) -> Markup {
     let postmortem = &view.record.postmortem;
+    let placed = place_comments(view.record);
     html! {
         div #part-sections data-part="sections" {
+            @if !view.record.revisions.is_empty() {
+                ul.revisions aria-label="Revisions after publication" {
+                    @for revision in view.record.revisions.iter().rev() {
+                        li { strong { "Revised on " (super::words::day(revision.revised_at.date())) } ": " (revision.note)
+                            span.muted { " — "
+                                @if let Some(by) = revision.revised_by { (view.name(by)) ", " }
+                                (instant(revision.revised_at)) } }
+                    }
+                }
+            }
             @for section in &view.template.sections {
                 @let written = postmortem.sections.get(&section.name).filter(|s| !s.body.is_blank());
-                @let open_comments = view.record.comments.iter().filter(|c| c.section == section.name && !c.resolved).count();
+                @let comments: Vec<&PlacedComment> = placed.iter().filter(|p| p.comment.section == section.name).collect();
+                @let open_comments = comments.iter().filter(|p| !p.comment.resolved).count();
                 section.pm-section aria-labelledby={ "s-" (section.name) } {
                     h3 id={ "s-" (section.name) } { (section.title)
                         @if open_comments > 0 { " " a.badge href={ "#comments-" (section.name) } { (open_comments) " open comment" @if open_comments > 1 { "s" } } } }
-                    @match written {
-                        Some(written) => {
-                            (markdown::render(written.body.as_str()))
-                            @if let Some(author) = written.updated_by {
-                                p.muted.byline { "Last written by " (view.name(author))
-                                    @if let Some(at) = written.updated_at { ", " (instant(at)) } }
+                    div class={ "section-with-comments" @if !comments.is_empty() { " has-comments" } } {
+                        div.section-main {
+                            @match written {
+                                Some(written) => {
+                                    div.section-text data-section=(section.name) {
+                                        (markdown::render_marked(written.body.as_str(), &passage_marks(&comments)))
+                                    }
+                                    @if let Some(author) = written.updated_by {
+                                        p.muted.byline { "Last written by " (view.name(author))
+                                            @if let Some(at) = written.updated_at { ", " (instant(at)) } }
+                                    }
+                                }
+                                None => p.muted { em { (section.question) } },
                             }
                         }
-                        None => p.muted { em { (section.question) } },
+                        @if !comments.is_empty() {
+                            (section_comments(view, &section.title, &section.name, &comments))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The passages open comments are about, to mark in the section's text.
+fn passage_marks(comments: &[&PlacedComment]) -> Vec<Mark> {
+    comments
+        .iter()
+        .filter(|p| !p.comment.resolved)
+        .filter_map(|p| {
+            let range = p.anchoring.as_ref()?.range()?;
+            Some(Mark {
+                range,
+                comment: p.comment.id.get(),
+            })
+        })
+        .collect()
+}
+
+/// The review comments on one section, beside its text: each with the passage it is about
+/// (a link to the marked words, or the words it quoted when they are gone) and its resolve or
+/// reopen button where it stands.
+pub(crate) fn section_comments(
+    view: &View,
+    title: &str,
+    section: &postmortem_core::SectionName,
+    comments: &[&PlacedComment],
+) -> Markup {
+    let can_write = view.user.role.can_write();
+    html! {
+        aside.section-comments id={ "comments-" (section) } aria-label={ "Comments on " (title) } {
+            ol.comments {
+                @for placed in comments {
+                    @let comment = placed.comment;
+                    @let outdated = matches!(placed.anchoring, Some(Anchoring::Outdated));
+                    li id={ "comment-" (comment.id) } class={ "comment" @if comment.resolved { " resolved" } @if outdated { " outdated" } } {
+                        @if let (Some(quote), Some(anchoring)) = (&comment.quote, &placed.anchoring) {
+                            @match anchoring {
+                                Anchoring::Exact(_) => {
+                                    p.quote { "On " a href={ "#passage-" (comment.id) } { "“" (first_words(placed.passage.as_deref().unwrap_or(quote.exact()))) "”" } }
+                                }
+                                Anchoring::Moved(_) => {
+                                    p.quote { "On " a href={ "#passage-" (comment.id) } { "“" (first_words(placed.passage.as_deref().unwrap_or(quote.exact()))) "”" } }
+                                    p.muted.small { "The passage was rewritten since; it read “" (quote.exact()) "”." }
+                                }
+                                Anchoring::Outdated => {
+                                    p.quote { span.badge.outdated { "outdated" } " It was about “" (quote.exact()) "”, which is no longer in the text." }
+                                }
+                            }
+                        } @else {
+                            p.quote.muted { "On the whole section" }
+                        }
+                        p.byline { strong { (view.name(comment.author)) } ", " (instant(comment.created_at))
+                            @if comment.resolved { " " span.badge { "resolved" } } }
+                        (markdown::render(comment.body.as_str()))
+                        @if can_write {
+                            @let verb = if comment.resolved { "reopen" } else { "resolve" };
+                            form.inline method="post" action={ "/incidents/" (view.id()) "/comments/" (comment.id) "/" (verb) } {
+                                (csrf_field(&view.csrf))
+                                @if comment.resolved {
+                                    button type="submit" { "Reopen comment" }
+                                } @else {
+                                    button type="submit" { "Mark resolved" }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -459,7 +554,6 @@ fn actions(view: &View, problem: Option<&Problem>) -> Markup {
 
 fn review(view: &View) -> Markup {
     let record = view.record;
-    let can_write = view.user.role.can_write();
     html! {
         div #part-review data-part="review" {
             p { "Status: " strong { (status_label(record.postmortem.status)) } }
@@ -478,23 +572,15 @@ fn review(view: &View) -> Markup {
             }
             h3 { "Comments" }
             @if record.comments.is_empty() { p.muted { "No review comments." } }
-            @for section in &view.template.sections {
-                @let comments: Vec<_> = record.comments.iter().filter(|c| c.section == section.name).collect();
-                @if !comments.is_empty() {
-                    h4 id={ "comments-" (section.name) } { "On " (section.title) }
-                    ul.comments {
-                        @for comment in comments {
-                            li class={ "comment" @if comment.resolved { " resolved" } } {
-                                p.byline { strong { (view.name(comment.author)) } ", " (instant(comment.created_at))
-                                    @if comment.resolved { " " span.badge { "resolved" } } }
-                                (markdown::render(comment.body.as_str()))
-                                @if can_write && !comment.resolved {
-                                    form.inline method="post" action={ "/incidents/" (view.id()) "/comments/" (comment.id) "/resolve" } {
-                                        (csrf_field(&view.csrf))
-                                        button type="submit" { "Mark resolved" }
-                                    }
-                                }
-                            }
+            @else {
+                @let open = record.comments.iter().filter(|c| !c.resolved).count();
+                p { (open) " open, " (record.comments.len() - open) " resolved. Each shows beside the text it is about:" }
+                ul.comment-sections {
+                    @for section in &view.template.sections {
+                        @let on_section: Vec<_> = record.comments.iter().filter(|c| c.section == section.name).collect();
+                        @if !on_section.is_empty() {
+                            @let open_here = on_section.iter().filter(|c| !c.resolved).count();
+                            li { a href={ "#comments-" (section.name) } { "On " (section.title) } ": " (open_here) " open of " (on_section.len()) }
                         }
                     }
                 }
@@ -730,6 +816,14 @@ fn workflow_forms(view: &View, problem: Option<&Problem>) -> Markup {
                     select id=(comment.id("section")) name="section" {
                         @for section in &view.template.sections { option value=(section.name) selected[comment.value("section", "") == section.name.as_str()] { (section.title) } }
                     }
+                }
+                p {
+                    label for=(comment.id("quote")) { "The words it is about (optional)" }
+                    input id=(comment.id("quote")) name="quote" type="text" value=(comment.value("quote", "")) aria-describedby={ (comment.id("quote")) "-hint " (comment.error_id("quote.exact")) };
+                    span.hint id={ (comment.id("quote")) "-hint" } { "Copy them from the section, or select them in the text above and choose “Comment on the selection”. Leave it empty to comment on the whole section." }
+                    (comment.error_text("quote.exact"))
+                    input type="hidden" name="quote_prefix" value=(comment.value("quote_prefix", ""));
+                    input type="hidden" name="quote_suffix" value=(comment.value("quote_suffix", ""));
                 }
                 p {
                     label for=(comment.id("body")) { "Comment" }

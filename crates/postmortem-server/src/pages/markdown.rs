@@ -6,7 +6,7 @@
 //! texts are shown again and again, so the safe HTML of recent texts is kept in memory, keyed
 //! by the text itself: a text always renders to the same HTML, so nothing ever goes stale.
 
-use pulldown_cmark::{Options, Parser, html};
+use pulldown_cmark::{Parser, html};
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use std::sync::{Arc, LazyLock};
@@ -35,6 +35,31 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     cleaner
 });
 
+/// The same cleaning, with the passage marks review comments put on a section kept.
+static MARKED_CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut cleaner = ammonia::Builder::default();
+    cleaner
+        .url_schemes(["http", "https", "mailto"].into())
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .add_tags(["mark"])
+        .add_tag_attributes("mark", ["class", "id", "data-comments"]);
+    cleaner
+});
+
+/// A section's text with the passages review comments are about marked (`<mark
+/// class="passage" id="passage-{comment}">`). Not kept in memory: marks change with comments,
+/// and only sections with open comments on passages are rendered this way.
+pub(crate) fn render_marked(
+    markdown: &str,
+    marks: &[postmortem_markdown::passages::Mark],
+) -> maud::PreEscaped<String> {
+    if marks.is_empty() {
+        return maud::PreEscaped(render(markdown).0.to_string());
+    }
+    let unsafe_html = postmortem_markdown::passages::marked_html(markdown, marks);
+    maud::PreEscaped(MARKED_CLEANER.clean(&unsafe_html).to_string())
+}
+
 pub(crate) fn render(markdown: &str) -> maud::PreEscaped<Arc<str>> {
     if let Some(html) = RENDERED.get(markdown) {
         return maud::PreEscaped(html);
@@ -45,10 +70,7 @@ pub(crate) fn render(markdown: &str) -> maud::PreEscaped<Arc<str>> {
 }
 
 fn render_uncached(markdown: &str) -> String {
-    let parser = Parser::new_ext(
-        markdown,
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS,
-    );
+    let parser = Parser::new_ext(markdown, postmortem_markdown::passages::OPTIONS);
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut unsafe_html, parser);
     CLEANER.clean(&unsafe_html).to_string()
@@ -71,6 +93,20 @@ mod tests {
         let text = "A *second* rendering of this text comes from memory.";
         assert_eq!(render(text).0, render(text).0);
         assert_eq!(&*render(text).0, super::render_uncached(text));
+    }
+
+    #[test]
+    fn a_marked_passage_keeps_its_mark_and_nothing_else_passes() {
+        let mark = postmortem_markdown::passages::Mark {
+            range: 0..5,
+            comment: 3,
+        };
+        let html = super::render_marked("Hello <script>x</script> world", &[mark]).0;
+        assert!(
+            html.contains(r#"<mark class="passage" id="passage-3" data-comments="3">Hello</mark>"#),
+            "{html}"
+        );
+        assert!(!html.contains("<script"), "{html}");
     }
 
     #[test]

@@ -7,7 +7,9 @@ use super::incident_form::{FormPath, IncidentForm};
 use crate::{ApiError, AppState};
 use axum::response::Response;
 use axum::{Router, routing::post};
-use postmortem_app::{ActionInput, CommentInput, FactorInput, TimelineInput, TransitionInput};
+use postmortem_app::{
+    ActionInput, CommentInput, FactorInput, QuoteInput, TimelineInput, TransitionInput,
+};
 use postmortem_core::CommentId;
 use serde::Deserialize;
 
@@ -22,6 +24,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/incidents/{id}/comments/{comment_id}/resolve",
             post(resolve),
         )
+        .route("/incidents/{id}/comments/{comment_id}/reopen", post(reopen))
         .route("/incidents/{id}/members", post(member_add))
         .route(
             "/incidents/{id}/members/{handle}/remove",
@@ -127,9 +130,18 @@ async fn transition(form: IncidentForm) -> Result<Response, ApiError> {
 }
 
 async fn comment(form: IncidentForm) -> Result<Response, ApiError> {
+    // A quote typed or selected on the page; without its words the comment is about the
+    // whole section.
+    let exact = form.fields.get("quote");
+    let quote = (!exact.trim().is_empty()).then(|| QuoteInput {
+        exact,
+        prefix: form.fields.get("quote_prefix"),
+        suffix: form.fields.get("quote_suffix"),
+    });
     let input = CommentInput {
         section: form.fields.get("section"),
         body: form.fields.get("body"),
+        quote,
     };
     let result = form.app().add_comment(form.incident(), input).await;
     form.answer("comment", "review", result).await
@@ -151,7 +163,20 @@ impl FormPath for OnComment {
 
 async fn resolve(form: IncidentForm<OnComment>) -> Result<Response, ApiError> {
     let comment = CommentId::new(form.path.comment_id);
-    let result = form.app().resolve_comment(form.incident(), comment).await;
+    let result = form
+        .app()
+        .set_comment_resolved(form.incident(), comment, true)
+        .await;
+    form.answer("comment", "review", result).await
+}
+
+/// `/incidents/{id}/comments/{comment_id}/reopen`: a resolved comment is open again.
+async fn reopen(form: IncidentForm<OnComment>) -> Result<Response, ApiError> {
+    let comment = CommentId::new(form.path.comment_id);
+    let result = form
+        .app()
+        .set_comment_resolved(form.incident(), comment, false)
+        .await;
     form.answer("comment", "review", result).await
 }
 

@@ -107,6 +107,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("POST",   "/incidents/{id}/transitions", "to=in_review&reviewers=rev", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/comments", "section=summary&body=Which+pool%3F", "login 403 403 303 303 403 403", "login 404 404 404 303 403 403"),
     ("POST",   "/incidents/{id}/comments/{comment_id}/resolve", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
+    ("POST",   "/incidents/{id}/comments/{comment_id}/reopen", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     ("POST",   "/incidents/{id}/changes/{deploy_id}", "", "login 403 303 303 303 303 403", "login 404 404 404 303 303 403"),
     // The chat selection: for writers who may see the incident. The upload takes multipart
     // only (a plain form is a 400 after the checks); `{upload}` names no upload (404).
@@ -171,6 +172,7 @@ const MATRIX: &[(&str, &str, &str, &str, &str)] = &[
     ("DELETE", "/api/v1/incidents/{id}/factors/{factor_id}", "", "401 403 204 204 204 204 403", "401 404 404 404 204 204 403"),
     ("POST",   "/api/v1/incidents/{id}/comments", r#"{"section": "summary", "body": "Which pool?"}"#, "401 403 403 201 201 403 403", "401 404 404 404 201 403 403"),
     ("POST",   "/api/v1/incidents/{id}/comments/{comment_id}/resolve", "", "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
+    ("POST",   "/api/v1/incidents/{id}/comments/{comment_id}/reopen", "", "401 403 200 200 200 200 403", "401 404 404 404 200 200 403"),
     ("PUT",    "/api/v1/incidents/{id}/members/{handle}", "", "401 403 403 403 200 200 403", "401 404 404 404 200 200 403"),
     ("DELETE", "/api/v1/incidents/{id}/members/{handle}", "", "401 403 403 403 200 200 403", "401 404 404 404 200 200 403"),
 
@@ -561,7 +563,13 @@ impl World {
         let action = store.add_action(actor, id, action).await.unwrap();
         let summary = SectionName::parse("summary").unwrap();
         let comment = store
-            .add_comment(actor, id, summary, Markdown::parse("Which pool?").unwrap())
+            .add_comment(
+                actor,
+                id,
+                summary,
+                Markdown::parse("Which pool?").unwrap(),
+                None,
+            )
             .await
             .unwrap();
         store

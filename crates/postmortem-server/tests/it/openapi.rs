@@ -29,6 +29,10 @@ const API_ROUTES: &[(&str, &str)] = &[
         "post",
         "/api/v1/incidents/{id}/comments/{comment_id}/resolve",
     ),
+    (
+        "post",
+        "/api/v1/incidents/{id}/comments/{comment_id}/reopen",
+    ),
     ("get", "/api/v1/incidents/{id}/events"),
     ("get", "/api/v1/actions"),
     ("get", "/api/v1/postmortems/owed"),

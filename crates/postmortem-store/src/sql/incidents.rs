@@ -409,6 +409,31 @@ macro_rules! sql_incidents {
                             body: Markdown::from_stored(row.try_get::<String, _>("body")?),
                             resolved: row.try_get("resolved")?,
                             created_at: from_ms(row.try_get("created_at")?)?,
+                            quote: row.try_get::<Option<String>, _>("quote_exact")?.map(|exact| -> Result<PassageQuote> {
+                                Ok(PassageQuote::from_stored(
+                                    exact,
+                                    row.try_get::<Option<String>, _>("quote_prefix")?.unwrap_or_default(),
+                                    row.try_get::<Option<String>, _>("quote_suffix")?.unwrap_or_default(),
+                                ))
+                            }).transpose()?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let revisions = sqlx::query("SELECT * FROM postmortem_revisions WHERE incident_id = $1 ORDER BY id")
+                    .bind(id.get())
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .iter()
+                    .map(|row| {
+                        let names: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("sections")?)
+                            .map_err(|e| StoreError::Corrupt(format!("a revision's sections: {e}")))?;
+                        Ok(Revision {
+                            id: row.try_get("id")?,
+                            incident_id: id,
+                            revised_by: row.try_get::<Option<i64>, _>("revised_by")?.map(UserId::new),
+                            revised_at: from_ms(row.try_get("revised_at")?)?,
+                            note: row.try_get("note")?,
+                            sections: names.into_iter().map(|n| stored(SectionName::parse(n))).collect::<Result<_>>()?,
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;
@@ -427,7 +452,7 @@ macro_rules! sql_incidents {
                     sections,
                     version: incident.version,
                 };
-                Ok(Some(IncidentRecord { incident, postmortem, decision, timeline, factors, actions, reviews, comments, members }))
+                Ok(Some(IncidentRecord { incident, postmortem, decision, timeline, factors, actions, reviews, comments, revisions, members }))
             }
 
             async fn is_incident_member(&self, id: IncidentId, user: UserId) -> Result<bool> {

@@ -43,8 +43,9 @@ macro_rules! impl_store {
         use crate::*;
         use postmortem_core::{
             ActionKind, ActionStatus, CommentId, DisplayName, FactorCategory, FactorId, Impact,
-            Incident, IncidentKind, Marker, Name, Perspective, Postmortem, Priority, Review,
-            ReviewId, Role, Section, Source, TemplateName, TimelineEntryId, Title, WebLink,
+            Incident, IncidentKind, Marker, Name, PassageQuote, Perspective, Postmortem, Priority,
+            Review, ReviewId, Revision, Role, Section, Source, TemplateName, TimelineEntryId,
+            Title, WebLink,
         };
         use sqlx::{QueryBuilder, Row as _};
         use std::collections::{BTreeMap, HashMap};
@@ -344,6 +345,17 @@ macro_rules! impl_store {
                 $store::save_sections(self, actor, id, base_version, updates).await
             }
 
+            async fn revise_sections(
+                &self,
+                actor: Actor,
+                id: IncidentId,
+                base_version: i64,
+                updates: Vec<(SectionName, Markdown)>,
+                revision: NewRevision,
+            ) -> Result<SaveOutcome> {
+                $store::revise_sections(self, actor, id, base_version, updates, revision).await
+            }
+
             async fn set_status(
                 &self,
                 actor: Actor,
@@ -464,17 +476,19 @@ macro_rules! impl_store {
                 id: IncidentId,
                 section: SectionName,
                 body: Markdown,
+                quote: Option<PassageQuote>,
             ) -> Result<ReviewComment> {
-                $store::add_comment(self, actor, id, section, body).await
+                $store::add_comment(self, actor, id, section, body, quote).await
             }
 
-            async fn resolve_comment(
+            async fn set_comment_resolved(
                 &self,
                 actor: Actor,
                 id: IncidentId,
                 comment_id: CommentId,
+                resolved: bool,
             ) -> Result<()> {
-                $store::resolve_comment(self, actor, id, comment_id).await
+                $store::set_comment_resolved(self, actor, id, comment_id, resolved).await
             }
 
             async fn list_actions(&self, query: &ActionQuery) -> Result<ActionPage> {

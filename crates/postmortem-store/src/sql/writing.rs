@@ -98,6 +98,16 @@ macro_rules! sql_writing {
             }
 
             async fn save_sections(&self, actor: Actor, id: IncidentId, base_version: i64, updates: Vec<(SectionName, Markdown)>) -> Result<SaveOutcome> {
+                Self::save_sections_noted(self, actor, id, base_version, updates, None).await
+            }
+
+            async fn revise_sections(&self, actor: Actor, id: IncidentId, base_version: i64, updates: Vec<(SectionName, Markdown)>, revision: NewRevision) -> Result<SaveOutcome> {
+                Self::save_sections_noted(self, actor, id, base_version, updates, Some(revision)).await
+            }
+
+            /// Saves sections; with a revision, also records it (who, when, what changed,
+            /// which sections), audits it and queues its notice, in the same transaction.
+            async fn save_sections_noted(&self, actor: Actor, id: IncidentId, base_version: i64, updates: Vec<(SectionName, Markdown)>, revision: Option<NewRevision>) -> Result<SaveOutcome> {
                 let now = self.clock.now();
                 let mut tx = self.writer().begin().await?;
                 // Bump first: the UPDATE takes the incident's row lock, so on PostgreSQL a
@@ -159,6 +169,25 @@ macro_rules! sql_writing {
                 // never written) and after, so readers can show exactly what changed.
                 let details = serde_json::json!({"before": before_texts, "after": after_texts});
                 Self::record(&mut tx, now, actor, "section.save", Some(id), "section", "update", details).await?;
+                // A save that changed no text revised nothing.
+                if let Some(revision) = revision.filter(|_| !after_texts.is_empty()) {
+                    let sections: Vec<&String> = after_texts.keys().collect();
+                    let sections_json = serde_json::to_string(&sections).expect("section names serialise");
+                    let revision_id: i64 = sqlx::query_scalar("INSERT INTO postmortem_revisions (incident_id, revised_by, revised_at, note, sections, version) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+                        .bind(id.get())
+                        .bind(actor.person().map(UserId::get))
+                        .bind(to_ms(now))
+                        .bind(revision.note.as_str())
+                        .bind(&sections_json)
+                        .bind(version)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let details = serde_json::json!({"revision_id": revision_id, "before": null, "after": {"note": revision.note, "sections": sections, "version": version}});
+                    Self::record(&mut tx, now, actor, "postmortem.revise", Some(id), "revision", "create", details).await?;
+                    if let Some((event, payload)) = &revision.notice {
+                        Self::enqueue_in_tx(&mut tx, now, event, payload).await?;
+                    }
+                }
                 tx.commit().await?;
                 Ok(SaveOutcome::Saved { version })
             }
@@ -346,40 +375,49 @@ macro_rules! sql_writing {
                 Ok(())
             }
 
-            async fn add_comment(&self, actor: Actor, id: IncidentId, section: SectionName, body: Markdown) -> Result<ReviewComment> {
+            async fn add_comment(&self, actor: Actor, id: IncidentId, section: SectionName, body: Markdown, quote: Option<PassageQuote>) -> Result<ReviewComment> {
                 let now = self.clock.now();
                 let author = actor.person().ok_or(StoreError::NotFound("user"))?;
                 let mut tx = self.writer().begin().await?;
                 Self::bump(&mut tx, id, now).await?;
-                let comment_id: i64 = sqlx::query_scalar("INSERT INTO review_comments (incident_id, section, author_id, body, resolved, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+                let comment_id: i64 = sqlx::query_scalar("INSERT INTO review_comments (incident_id, section, author_id, body, resolved, created_at, quote_exact, quote_prefix, quote_suffix) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
                     .bind(id.get())
                     .bind(section.as_str())
                     .bind(author.get())
                     .bind(body.as_str())
                     .bind(false)
                     .bind(to_ms(now))
+                    .bind(quote.as_ref().map(PassageQuote::exact))
+                    .bind(quote.as_ref().map(PassageQuote::prefix))
+                    .bind(quote.as_ref().map(PassageQuote::suffix))
                     .fetch_one(&mut *tx)
                     .await?;
-                let details = serde_json::json!({"comment_id": comment_id, "before": null, "after": {"section": section.as_str(), "body": body.as_str()}});
+                let details = serde_json::json!({"comment_id": comment_id, "before": null, "after": {"section": section.as_str(), "body": body.as_str(), "quote": quote}});
                 Self::record(&mut tx, now, actor, "comment.add", Some(id), "comment", "create", details).await?;
                 tx.commit().await?;
-                Ok(ReviewComment { id: CommentId::new(comment_id), incident_id: id, section, author, body, resolved: false, created_at: from_ms(to_ms(now))? })
+                Ok(ReviewComment { id: CommentId::new(comment_id), incident_id: id, section, author, body, resolved: false, created_at: from_ms(to_ms(now))?, quote })
             }
 
-            async fn resolve_comment(&self, actor: Actor, id: IncidentId, comment_id: CommentId) -> Result<()> {
+            async fn set_comment_resolved(&self, actor: Actor, id: IncidentId, comment_id: CommentId, resolved: bool) -> Result<()> {
                 let now = self.clock.now();
                 let mut tx = self.writer().begin().await?;
-                let updated = sqlx::query("UPDATE review_comments SET resolved = $3 WHERE id = $1 AND incident_id = $2")
+                let before: bool = sqlx::query_scalar("SELECT resolved FROM review_comments WHERE id = $1 AND incident_id = $2")
                     .bind(comment_id.get())
                     .bind(id.get())
-                    .bind(true)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("comment"))?;
+                sqlx::query("UPDATE review_comments SET resolved = $3, resolved_by = $4, resolved_at = $5 WHERE id = $1 AND incident_id = $2")
+                    .bind(comment_id.get())
+                    .bind(id.get())
+                    .bind(resolved)
+                    .bind(if resolved { actor.person().map(UserId::get) } else { None })
+                    .bind(resolved.then(|| to_ms(now)))
                     .execute(&mut *tx)
                     .await?;
-                if updated.rows_affected() == 0 {
-                    return Err(StoreError::NotFound("comment"));
-                }
                 Self::bump(&mut tx, id, now).await?;
-                Self::record(&mut tx, now, actor, "comment.resolve", Some(id), "comment", "update", serde_json::json!({"comment_id": comment_id.get(), "before": {"resolved": false}, "after": {"resolved": true}})).await?;
+                let action = if resolved { "comment.resolve" } else { "comment.reopen" };
+                Self::record(&mut tx, now, actor, action, Some(id), "comment", "update", serde_json::json!({"comment_id": comment_id.get(), "before": {"resolved": before}, "after": {"resolved": resolved}})).await?;
                 tx.commit().await?;
                 Ok(())
             }

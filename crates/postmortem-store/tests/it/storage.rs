@@ -522,8 +522,8 @@ postmortem_store::backend_tests! {
         assert_eq!(item.factor_ids, [factor.id]);
         db.store.set_review(Actor::user(dana), id, rae, ReviewDecision::Requested, None).await.unwrap();
         db.store.set_review(Actor::user(rae), id, rae, ReviewDecision::Approved, Some("Clear and factual".into())).await.unwrap();
-        let comment = db.store.add_comment(Actor::user(rae), id, section("summary"), text("Say which replica.")).await.unwrap();
-        db.store.resolve_comment(Actor::user(dana), id, comment.id).await.unwrap();
+        let comment = db.store.add_comment(Actor::user(rae), id, section("summary"), text("Say which replica."), None).await.unwrap();
+        db.store.set_comment_resolved(Actor::user(dana), id, comment.id, true).await.unwrap();
 
         let record = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
         let markers: Vec<_> = record.timeline.iter().map(|e| e.marker).collect();
@@ -1324,11 +1324,11 @@ mod audit {
             assert_eq!(event.details["after"]["factor_ids"], json!([factor.id.get()]));
             assert_eq!(event.details["after"]["status"], "open");
 
-            let comment = db.store.add_comment(Actor::user(dana), id, section("summary"), text("Which pool?")).await.unwrap();
+            let comment = db.store.add_comment(Actor::user(dana), id, section("summary"), text("Which pool?"), None).await.unwrap();
             let event = newest(&db).await;
             assert_eq!((event.action.as_str(), event.details["comment_id"].clone()), ("comment.add", json!(comment.id.get())));
-            assert_eq!(event.details["after"], json!({"section": "summary", "body": "Which pool?"}));
-            db.store.resolve_comment(Actor::user(dana), id, comment.id).await.unwrap();
+            assert_eq!(event.details["after"], json!({"section": "summary", "body": "Which pool?", "quote": null}));
+            db.store.set_comment_resolved(Actor::user(dana), id, comment.id, true).await.unwrap();
             let event = newest(&db).await;
             assert_eq!((event.details["before"].clone(), event.details["after"].clone()), (json!({"resolved": false}), json!({"resolved": true})));
         }
@@ -1503,3 +1503,4 @@ mod audit {
 mod external;
 mod insights;
 mod integrations;
+mod passages;

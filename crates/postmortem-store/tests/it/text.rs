@@ -156,7 +156,7 @@ postmortem_store::backend_tests! {
                 verification: Some(text.clone()),
             }).await.unwrap();
             db.store.set_review(Actor::user(author), id, author, ReviewDecision::ChangesRequested, Some(text.clone())).await.unwrap();
-            db.store.add_comment(Actor::user(author), id, summary.clone(), body.clone()).await.unwrap();
+            db.store.add_comment(Actor::user(author), id, summary.clone(), body.clone(), None).await.unwrap();
             version = db.store.set_status(Actor::user(author), id, PostmortemStatus::Draft, Some(text.clone())).await.unwrap();
 
             let record = db.store.incident(id, Visibility::Everything).await.unwrap().unwrap();
