@@ -1,4 +1,9 @@
 //! The incident generator: one seeded random stream per incident, turned into a bundle.
+//!
+//! Over 900 lines: one `Generator` whose steps (facts, timeline, sections, factors, actions,
+//! review) draw from the incident's random stream in a fixed order; the demo's determinism and
+//! the exported-incident snapshot depend on that order, so a split must move steps without
+//! reordering their draws. The planted recurring stories live in `stories.rs`.
 
 use crate::fill::{Ctx, filled, push_number};
 use crate::org::DemoOrg;
