@@ -338,7 +338,7 @@ pub struct CategoryService {
     pub incidents: Linked,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Theme {
     /// Its most distinctive words and where it happens.
     pub label: String,

@@ -1,8 +1,10 @@
 //! The weekly follow-through digest: reviews owed, overdue action items by owner, what was
-//! completed lately with how we know it changed the system, and the team's figures.
+//! completed lately with how we know it changed the system, the team's figures, and the three
+//! biggest recurring themes (what keeps happening, and whether its fix held).
 
 use maud::html;
 use postmortem_core::figures::{Figures, follow_through};
+use postmortem_core::insights::{InsightFilter, Insights, Theme};
 use postmortem_core::{ActionStatus, IncidentId, Name, PostmortemStatus, format_date};
 use postmortem_store::{ActionListItem, ActionQuery, ActionSort, Store, StoreError, Visibility};
 use serde::Serialize;
@@ -13,6 +15,8 @@ use time::{Date, Duration};
 pub const RECENT_DAYS: i64 = 7;
 /// The most items of each list a digest carries; the counts stay exact.
 pub const MAX_LISTED: usize = 50;
+/// How many recurring themes a digest names.
+pub const THEMES_LISTED: usize = 3;
 
 /// A review still owed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,6 +44,11 @@ pub struct Digest {
     pub overdue_actions: Vec<ActionListItem>,
     pub recently_completed: Vec<ActionListItem>,
     pub figures: Figures,
+    /// The insights page's finding about themes, in words.
+    pub themes_finding: String,
+    /// The biggest recurring themes (a condition meeting the same service again), most
+    /// incidents first; each links to its incidents.
+    pub recurring_themes: Vec<Theme>,
 }
 
 fn date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
@@ -149,6 +158,26 @@ pub async fn build_digest(
             .unwrap_or_default(),
     };
 
+    // The same report as the insights page, with the digest's shared-channel view: restricted
+    // incidents are never counted, so no theme names or links one.
+    let filter = InsightFilter {
+        team: team.cloned(),
+        ..InsightFilter::default()
+    };
+    let insights = Insights::from_counts(
+        &filter,
+        store.insight_counts(&filter, visibility, today).await?,
+    );
+    let themes_finding = insights.themes_finding();
+    let mut recurring_themes = insights.themes;
+    recurring_themes.sort_by(|a, b| {
+        b.incidents
+            .count
+            .cmp(&a.incidents.count)
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    recurring_themes.truncate(THEMES_LISTED);
+
     Ok(Digest {
         generated_on: today,
         team: team.cloned(),
@@ -160,11 +189,21 @@ pub async fn build_digest(
         overdue_actions,
         recently_completed,
         figures,
+        themes_finding,
+        recurring_themes,
     })
 }
 
 fn percent(share: Option<f64>) -> String {
     share.map_or_else(|| "n/a".to_owned(), |s| format!("{:.0}%", s * 100.0))
+}
+
+/// A theme in one line: its words, where, how often and when.
+fn theme_line(theme: &Theme) -> String {
+    format!(
+        "{}: {} incidents in {}, {} to {}",
+        theme.label, theme.incidents.count, theme.service, theme.first, theme.last
+    )
 }
 
 fn days(value: Option<f64>) -> String {
@@ -259,6 +298,19 @@ impl Digest {
             percent(f.wont_do_share),
             days(f.median_days_resolved_to_published)
         ));
+        out.push_str(&format!(
+            "\nWhat keeps happening: {}\n",
+            self.themes_finding
+        ));
+        for theme in &self.recurring_themes {
+            out.push_str(&format!("  - {}\n", theme_line(theme)));
+            if let Some(why) = &theme.why {
+                out.push_str(&format!("    the fix did not hold: {why}\n"));
+            }
+            if let Some(list) = &theme.incidents.list {
+                out.push_str(&format!("    incidents: {list}\n"));
+            }
+        }
         out
     }
 
@@ -292,6 +344,15 @@ impl Digest {
                 tr { th scope="row" { "Closed as won't do" } td { (percent(f.wont_do_share)) } }
                 tr { th scope="row" { "Resolved to published (median)" } td { (days(f.median_days_resolved_to_published)) } }
             }
+            h2 { "What keeps happening" }
+            p { (self.themes_finding) }
+            ul { @for theme in &self.recurring_themes { li {
+                @match &theme.incidents.list {
+                    Some(list) => a href=(list) { (theme_line(theme)) },
+                    None => (theme_line(theme)),
+                }
+                @if let Some(why) = &theme.why { br; "The fix did not hold: " (why) }
+            } } }
         }
         .into_string()
     }

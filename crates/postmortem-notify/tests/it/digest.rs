@@ -1,8 +1,9 @@
 //! The digest on a real store: what it lists, what it counts, and what it never shows.
 
 use postmortem_core::{
-    ActionKind, ActionStatus, DisplayName, Handle, Impact, IncidentKind, Name, NewActionItem,
-    NewIncident, PostmortemStatus, Priority, Role, Severity, TeamName, TemplateName, Title, UserId,
+    ActionKind, ActionStatus, DisplayName, FactorCategory, Handle, Impact, IncidentKind, Markdown,
+    Name, NewActionItem, NewFactor, NewIncident, PostmortemStatus, Priority, Role, Severity,
+    TeamName, TemplateName, Title, UserId,
 };
 use postmortem_notify::{DigestFormat, build_digest};
 use postmortem_store::testing::TestDb;
@@ -199,4 +200,94 @@ async fn the_digest_lists_owed_reviews_overdue_actions_and_recent_completions_bu
         (other_team.n_reviews_owed, other_team.n_overdue_actions),
         (0, 0)
     );
+}
+
+#[tokio::test]
+async fn the_digest_names_what_keeps_happening_with_its_incidents_and_never_a_restricted_one() {
+    let db = TestDb::sqlite().await;
+    let dana = person(&db, "dana").await;
+    let mut recorded = Vec::new();
+    for (day, restricted) in [
+        ("2026-01-10", false),
+        ("2026-02-10", false),
+        ("2026-02-20", false),
+        ("2026-02-25", true),
+    ] {
+        let mut new = incident("Queue backlog in checkout", "payments", restricted);
+        new.title = Title::parse(if restricted {
+            "Leaked credential in checkout"
+        } else {
+            "Queue backlog in checkout"
+        })
+        .unwrap();
+        new.started_at = Some(
+            time::OffsetDateTime::parse(
+                &format!("{day}T10:00:00Z"),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap(),
+        );
+        let id = db
+            .store
+            .create_incident(
+                Actor::user(dana),
+                new,
+                PostmortemStart {
+                    status: PostmortemStatus::Owed,
+                    due_on: None,
+                },
+            )
+            .await
+            .unwrap();
+        db.store
+            .add_factor(
+                Actor::user(dana),
+                id,
+                NewFactor {
+                    category: FactorCategory::Alerting,
+                    description: Markdown::parse("No alert on the queue depth.").unwrap(),
+                    is_trigger: false,
+                },
+            )
+            .await
+            .unwrap();
+        recorded.push(id);
+    }
+
+    let digest = build_digest(db.store.as_ref(), None, date!(2026 - 03 - 03))
+        .await
+        .unwrap();
+    assert_eq!(
+        digest.recurring_themes.len(),
+        1,
+        "{:?}",
+        digest.recurring_themes
+    );
+    let theme = &digest.recurring_themes[0];
+    assert_eq!(theme.service.as_str(), "checkout");
+    assert_eq!(
+        theme.incidents.count, 3,
+        "the restricted incident is not counted in a shared channel's digest"
+    );
+    let list = theme.incidents.list.as_deref().unwrap();
+    assert!(
+        list.contains("factor=alerting") && list.contains("service=checkout"),
+        "{list}"
+    );
+
+    let text = digest.render(DigestFormat::Text);
+    assert!(
+        text.contains("What keeps happening: 1 recurring themes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("3 incidents in checkout, 2026-01-10 to 2026-02-20"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("incidents: {list}")), "{text}");
+    let html = digest.render(DigestFormat::Html);
+    assert!(html.contains("<h2>What keeps happening</h2>"), "{html}");
+    for format in [DigestFormat::Text, DigestFormat::Html, DigestFormat::Json] {
+        assert!(!digest.render(format).contains("Leaked credential"));
+    }
 }

@@ -88,9 +88,12 @@ impl Typing {
         if query.trim().is_empty() {
             return None;
         }
+        // After the last space, whatever its width: U+00A0 and U+3000 take more than a byte.
         let last_start = query
-            .rfind(char::is_whitespace)
-            .map_or(0, |space| space + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(0, |(at, space)| at + space.len_utf8());
         let last = &query[last_start..];
         // Only a plain word is a prefix: not a filter (`service:chec`), a phrase or a prefix
         // already marked.
@@ -130,5 +133,23 @@ mod tests {
         assert_eq!(Typing::of("service:chec").unwrap().prefix, None);
         assert_eq!(Typing::of("\"connection po").unwrap().prefix, None);
         assert!(Typing::of("   ").is_none());
+    }
+
+    #[test]
+    fn a_word_after_a_wide_space_is_the_prefix() {
+        for space in ['\u{a0}', '\u{3000}', '\u{2003}'] {
+            let typing = Typing::of(&format!("payments{space}certif")).unwrap();
+            assert_eq!(typing.prefix.as_deref(), Some("certif"));
+            assert_eq!(typing.before, format!("payments{space}"));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_typed_text_is_read_without_a_panic(query in "\\PC{0,40}") {
+            if let Some(typing) = Typing::of(&query) {
+                proptest::prop_assert!(query.starts_with(&typing.before));
+            }
+        }
     }
 }
