@@ -366,12 +366,7 @@ pub(crate) async fn resolve_comment(
     ApiUser(user): ApiUser,
     ApiPath((id, comment_id)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    state
-        .app
-        .acting_for(&user)
-        .set_comment_resolved(IncidentId::new(id), CommentId::new(comment_id), true)
-        .await?;
-    Ok(Json(json!({"id": comment_id, "resolved": true})))
+    mark_resolved(&state, &user, (id, comment_id), true).await
 }
 
 /// Someone opens a resolved review comment again.
@@ -392,10 +387,20 @@ pub(crate) async fn reopen_comment(
     ApiUser(user): ApiUser,
     ApiPath((id, comment_id)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
+    mark_resolved(&state, &user, (id, comment_id), false).await
+}
+
+/// Resolves a comment or opens it again, and answers its new state.
+async fn mark_resolved(
+    state: &AppState,
+    user: &postmortem_core::User,
+    (id, comment_id): (i64, i64),
+    resolved: bool,
+) -> Result<Json<Value>, ApiError> {
     state
         .app
-        .acting_for(&user)
-        .set_comment_resolved(IncidentId::new(id), CommentId::new(comment_id), false)
+        .acting_for(user)
+        .set_comment_resolved(IncidentId::new(id), CommentId::new(comment_id), resolved)
         .await?;
-    Ok(Json(json!({"id": comment_id, "resolved": false})))
+    Ok(Json(json!({"id": comment_id, "resolved": resolved})))
 }

@@ -2,6 +2,11 @@
 //! contributing factors, action items, reviews and comments, who contributed what, and the
 //! forms to add to each. Parts that change while people watch are also served alone as
 //! fragments, which the page's script swaps in when the live event stream says they changed.
+//!
+//! Over 900 lines: the page's parts share one `View` (the record, the reader's permissions,
+//! the refused form) and the fragment renderers the live updates call; the parts already live
+//! in `items.rs`, `changes.rs` and `markdown.rs`, and the review and comments part is the next
+//! to move out when the page grows.
 
 use super::forms::{FormView, Problem, csrf_field, csrf_token};
 use super::items::{self, Target};
